@@ -1,0 +1,22 @@
+-- retail_analytics install script, assembled by the Makefile from sql/install/*.sql
+\echo Use "CREATE EXTENSION retail_analytics" to load this file. \quit
+
+-- Schema retail (functions, settings) is created by CREATE EXTENSION from the
+-- control file; the medallion layers get one schema each.
+CREATE SCHEMA bronze;
+COMMENT ON SCHEMA bronze IS 'Raw order lines exactly as loaded, every column text';
+CREATE SCHEMA silver;
+COMMENT ON SCHEMA silver IS 'Typed, cleaned order lines; rejected lines kept with their reason';
+CREATE SCHEMA gold;
+COMMENT ON SCHEMA gold IS 'Customer analytics marts built on silver';
+
+-- What retail.refresh() refreshes, in this order.  Each feature area's
+-- install part registers its materialized views here.
+CREATE TABLE retail.refresh_steps (
+	step_order integer PRIMARY KEY,
+	layer text NOT NULL CHECK (layer IN ('silver', 'gold')),
+	schema_name name NOT NULL,
+	view_name name NOT NULL,
+	UNIQUE (schema_name, view_name)
+);
+COMMENT ON TABLE retail.refresh_steps IS 'Materialized views refreshed by retail.refresh(), in step_order';

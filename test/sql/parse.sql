@@ -1,0 +1,1 @@
+SELECT retail.try_int4('42');
