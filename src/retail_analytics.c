@@ -2,8 +2,8 @@
  * retail_analytics.c
  *		Module entry point of the retail_analytics extension.
  *
- * The SQL-callable functions live in one file per feature area: parse.c
- * (lenient text parsers for the silver layer) and generate.c (the synthetic
+ * The SQL-callable functions live in one file per feature area: clean.c
+ * (lenient text parsers and row fingerprints for the silver layer) and generate.c (the synthetic
  * order-line generator), and the marts' aggregates beside them.
  */
 #include "retail_analytics.h"

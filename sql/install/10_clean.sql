@@ -19,3 +19,20 @@ CREATE FUNCTION retail.try_timestamp(text) RETURNS timestamp
 	AS 'MODULE_PATHNAME', 'ra_try_timestamp' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retail.try_timestamp(text) IS
 	'Real date and time written YYYY-MM-DD HH:MI[:SS] (T allowed, one-digit hour allowed) or M/D/YYYY H:MI, else NULL';
+
+CREATE FUNCTION retail.line_fingerprint(text, text, text, text, text, text, text, text) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ra_line_fingerprint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.line_fingerprint(text, text, text, text, text, text, text, text) IS
+	'64-bit hash of a raw line''s eight fields, each trimmed, NULL equal to empty: equal lines hash equal';
+
+CREATE FUNCTION retail.rule_reason(invoice_no text, stock_code text, quantity text,
+								   invoice_date text, unit_price text, customer_id text,
+								   country text) RETURNS text
+	AS 'MODULE_PATHNAME', 'ra_rule_reason' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rule_reason(text, text, text, text, text, text, text) IS
+	'First of the silver cleaning rules 1-6 (malformed ... non_product) that a raw line breaks, else NULL';
+
+CREATE FUNCTION retail.clean_code(text) RETURNS text
+	AS 'MODULE_PATHNAME', 'ra_clean_code' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.clean_code(text) IS
+	'upper(btrim(code)), fast for ASCII codes: how silver writes invoice numbers and stock codes';
