@@ -14,7 +14,8 @@
  * - customers: about lines/125, introduced month by month in realistic cohort
  *	 sizes; a repeat invoice picks a cohort by its size times a repeat rate
  *	 that decays with the months since the cohort's first month, then a
- *	 customer inside it with a power law (a few customers buy very often);
+ *	 customer inside it with a power law (a few customers buy very often,
+ *	 a quarter never come back);
  *	 each customer also has a Pareto quantity scale (a few wholesalers) and a
  *	 country drawn with the real revenue shares (United Kingdom ~82%);
  * - invoices: log-normal basket sizes; about a quarter of the lines sit in
