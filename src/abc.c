@@ -25,6 +25,7 @@
  */
 #include "retail_analytics.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_collation.h"
 #include "common/hashfn.h"
 #include "common/int.h"
@@ -819,7 +820,7 @@ ra_abc_final(PG_FUNCTION_ARGS)
 		}
 		values[5] = CStringGetTextDatum(class);
 		tuple = heap_form_tuple(tupdesc, values, nulls);
-		elements[i] = HeapTupleGetDatum(tuple);
+		elements[i] = HeapTupleGetDatum(tuple);	/* points into tuple */
 
 		cum_after = numeric_add_opt_error(cum_before, entry->value, NULL);
 		pfree(cum_before);
@@ -891,11 +892,14 @@ Datum
 ra_most_frequent_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext;
-	MostFrequentState *state1 = PG_ARGISNULL(0) ? NULL : (MostFrequentState *) PG_GETARG_POINTER(0);
-	MostFrequentState *state2 = PG_ARGISNULL(1) ? NULL : (MostFrequentState *) PG_GETARG_POINTER(1);
+	MostFrequentState *state1;
+	MostFrequentState *state2;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		elog(ERROR, "ra_most_frequent_combine called in non-aggregate context");
+
+	state1 = PG_ARGISNULL(0) ? NULL : (MostFrequentState *) PG_GETARG_POINTER(0);
+	state2 = PG_ARGISNULL(1) ? NULL : (MostFrequentState *) PG_GETARG_POINTER(1);
 
 	if (state2 == NULL)
 	{
@@ -1231,6 +1235,66 @@ ra_xyz_deserial(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
+/*
+ * S = sum of the units and D = n * Q - S^2 (n^2 times the population
+ * variance) over the active span of n months, as exact numerics.
+ */
+static void
+xyz_sums(XyzState *state, Numeric *sum, Numeric *dispersion)
+{
+	int64		span = (int64) state->months[state->nmonths - 1].month
+		- state->months[0].month + 1;
+	Numeric		squares;
+
+#ifdef HAVE_INT128
+
+	/*
+	 * Fast path: with every month below 2^31 units and at most 2^22 months
+	 * (the whole timestamp range), S < 2^53, Q < 2^84 and n * Q < 2^106
+	 * cannot overflow; D is converted once if it fits in 64 bits.
+	 */
+	int128		exact_sum = 0;
+	int128		exact_squares = 0;
+	bool		small = true;
+
+	for (int i = 0; i < state->nmonths && small; i++)
+	{
+		int64		units = state->months[i].units;
+
+		small = units < ((int64) 1 << 31);
+		exact_sum += units;
+		exact_squares += (int128) units * units;
+	}
+	if (small)
+	{
+		int128		exact_dispersion = span * exact_squares - exact_sum * exact_sum;
+
+		if (exact_dispersion <= PG_INT64_MAX)
+		{
+			*sum = int64_to_numeric((int64) exact_sum);
+			*dispersion = int64_to_numeric((int64) exact_dispersion);
+			return;
+		}
+	}
+#endif
+
+	*sum = int64_to_numeric(0);
+	squares = int64_to_numeric(0);
+	for (int i = 0; i < state->nmonths; i++)
+	{
+		Numeric		units = int64_to_numeric(state->months[i].units);
+
+		*sum = numeric_add_opt_error(*sum, units, NULL);
+		squares = numeric_add_opt_error(squares,
+										numeric_mul_opt_error(units, units, NULL),
+										NULL);
+	}
+	*dispersion = numeric_sub_opt_error(numeric_mul_opt_error(int64_to_numeric(span),
+															  squares, NULL),
+										numeric_mul_opt_error(*sum, *sum, NULL),
+										NULL);
+}
+
 /* Coefficient of variation of monthly units over the active span */
 PG_FUNCTION_INFO_V1(ra_xyz_final);
 Datum
@@ -1238,8 +1302,6 @@ ra_xyz_final(PG_FUNCTION_ARGS)
 {
 	XyzState   *state;
 	Numeric		sum;
-	Numeric		sum_squares;
-	Numeric		span;
 	Numeric		dispersion;
 	Numeric		root;
 
@@ -1249,26 +1311,13 @@ ra_xyz_final(PG_FUNCTION_ARGS)
 	if (state->nmonths == 0)
 		PG_RETURN_NULL();
 
-	sum = int64_to_numeric(0);
-	sum_squares = int64_to_numeric(0);
-	for (int i = 0; i < state->nmonths; i++)
-	{
-		Numeric		units = int64_to_numeric(state->months[i].units);
+	xyz_sums(state, &sum, &dispersion);
 
-		sum = numeric_add_opt_error(sum, units, NULL);
-		sum_squares = numeric_add_opt_error(sum_squares,
-											numeric_mul_opt_error(units, units, NULL),
-											NULL);
-	}
 	/* no demand at all: the mean is 0 and cv undefined */
 	if (numeric_compare(sum, numeric_zero()) == 0)
 		PG_RETURN_NULL();
 
-	/* population variance * n^2 = n * Q - S^2, exact */
-	span = int64_to_numeric((int64) state->months[state->nmonths - 1].month
-							- state->months[0].month + 1);
-	dispersion = numeric_sub_opt_error(numeric_mul_opt_error(span, sum_squares, NULL),
-									   numeric_mul_opt_error(sum, sum, NULL), NULL);
+	/* cv = (sqrt(D) / n) / (S / n) */
 	root = DatumGetNumeric(DirectFunctionCall1(numeric_sqrt, NumericGetDatum(dispersion)));
 	PG_RETURN_NUMERIC(numeric_div_opt_error(root, sum, NULL));
 }

@@ -120,6 +120,12 @@ FROM (VALUES ('2010-12-31 23:00'::timestamp, 3), ('2011-02-01', 3)) t(m, u);
 -- two months, mean 2, sd 1 -> 0.5.
 SELECT retail.xyz_cv(m, u) AS cv
 FROM (VALUES ('1999-11-30'::timestamp, 3), ('1999-12-31 23:59:59', 1)) t(m, u);
+-- Units past 2^31 take the all-numeric path: Jan 3e9, Feb 1e9 -> mean 2e9,
+-- sd 1e9 -> cv 0.5; a month's units beyond the 64-bit range are an error.
+SELECT retail.xyz_cv(m, u) AS cv
+FROM (VALUES ('2011-01-01'::timestamp, 3000000000), ('2011-02-01', 1000000000)) t(m, u);
+SELECT retail.xyz_cv(m, u)
+FROM (VALUES ('2011-01-01'::timestamp, 4611686018427387904), ('2011-01-02', 4611686018427387904)) t(m, u);
 -- NULLs ignored; no demand at all -> NULL; no rows -> NULL.
 SELECT retail.xyz_cv(m, u) FROM (VALUES ('2011-01-01'::timestamp, NULL::int), (NULL, 4)) t(m, u);
 SELECT retail.xyz_cv(m, u) FROM (VALUES ('2011-01-01'::timestamp, 0), ('2011-05-01', 0)) t(m, u);
