@@ -643,6 +643,72 @@ recv_count(StringInfo buf, int min_size, const char *what)
 	return count;
 }
 
+/* Start reading a serialized state: a copy of its bytes, version checked */
+static void
+recv_begin(StringInfo buf, bytea *bytes, int32 version, const char *what)
+{
+	initStringInfo(buf);
+	appendBinaryStringInfo(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
+	recv_version(buf, version, what);
+}
+
+/* Write a map's entries: their count, then each key with its sum or count */
+static void
+keymap_send(StringInfo buf, KeyMap *map, bool with_values)
+{
+	pq_sendint32(buf, map->nentries);
+	for (int i = 0; i < map->nentries; i++)
+	{
+		KeyEntry   *entry = map->entries[i];
+
+		pq_sendint32(buf, entry->len);
+		pq_sendbytes(buf, entry->key, entry->len);
+		if (with_values)
+			send_numeric(buf, entry->value);
+		else
+			pq_sendint64(buf, entry->count);
+	}
+}
+
+/* Read the entries written by keymap_send into an empty map, validating them */
+static void
+keymap_recv(StringInfo buf, KeyMap *map, bool with_values, const char *what)
+{
+	/* an entry takes at least a key length and 8 bytes */
+	int			count = recv_count(buf, 12, what);
+
+	for (int i = 0; i < count; i++)
+	{
+		int			len;
+		const char *key = recv_key(buf, &len, what);
+		bool		found;
+		KeyEntry   *entry = keymap_enter(map, key, len, &found);
+
+		if (found)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid %s state: duplicate key", what)));
+		if (with_values)
+		{
+			entry->value = recv_numeric(buf, what);
+			if (numeric_is_nan(entry->value) || numeric_is_inf(entry->value)
+				|| numeric_is_negative(entry->value))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+						 errmsg("invalid %s state: bad value", what)));
+		}
+		else
+		{
+			entry->count = recv_int64(buf, what);
+			if (entry->count <= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+						 errmsg("invalid %s state: bad count " INT64_FORMAT,
+								what, entry->count)));
+		}
+	}
+}
+
 /* Serialize an abc_classify state */
 PG_FUNCTION_INFO_V1(ra_abc_serial);
 Datum
@@ -656,15 +722,7 @@ ra_abc_serial(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, state->collation);
 	send_numeric(&buf, state->a);
 	send_numeric(&buf, state->b);
-	pq_sendint32(&buf, state->map.nentries);
-	for (int i = 0; i < state->map.nentries; i++)
-	{
-		KeyEntry   *entry = state->map.entries[i];
-
-		pq_sendint32(&buf, entry->len);
-		pq_sendbytes(&buf, entry->key, entry->len);
-		send_numeric(&buf, entry->value);
-	}
+	keymap_send(&buf, &state->map, true);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -674,18 +732,13 @@ Datum
 ra_abc_deserial(PG_FUNCTION_ARGS)
 {
 	const char *what = "abc_classify";
-	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	Oid			collation;
 	Numeric		a;
 	Numeric		b;
-	int			count;
 	AbcState   *state;
 
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
-
-	recv_version(&buf, ABC_STATE_VERSION, what);
+	recv_begin(&buf, PG_GETARG_BYTEA_PP(0), ABC_STATE_VERSION, what);
 	collation = recv_collation(&buf, what);
 	a = recv_numeric(&buf, what);
 	b = recv_numeric(&buf, what);
@@ -694,28 +747,7 @@ ra_abc_deserial(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid %s state: bad thresholds", what)));
 	state = abc_state_create(CurrentMemoryContext, a, b, collation);
-
-	/* an entry takes at least a key length, a numeric length and 8 bytes */
-	count = recv_count(&buf, 16, what);
-	for (int i = 0; i < count; i++)
-	{
-		int			len;
-		const char *key = recv_key(&buf, &len, what);
-		Numeric		value = recv_numeric(&buf, what);
-		bool		found;
-		KeyEntry   *entry;
-
-		if (numeric_is_nan(value) || numeric_is_inf(value) || numeric_is_negative(value))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid %s state: bad value", what)));
-		entry = keymap_enter(&state->map, key, len, &found);
-		if (found)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid %s state: duplicate key", what)));
-		entry->value = value;
-	}
+	keymap_recv(&buf, &state->map, true, what);
 	recv_end(&buf, what);
 	pfree(buf.data);
 	PG_RETURN_POINTER(state);
@@ -929,15 +961,7 @@ ra_most_frequent_serial(PG_FUNCTION_ARGS)
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, MOST_FREQUENT_STATE_VERSION);
 	pq_sendint32(&buf, state->collation);
-	pq_sendint32(&buf, state->map.nentries);
-	for (int i = 0; i < state->map.nentries; i++)
-	{
-		KeyEntry   *entry = state->map.entries[i];
-
-		pq_sendint32(&buf, entry->len);
-		pq_sendbytes(&buf, entry->key, entry->len);
-		pq_sendint64(&buf, entry->count);
-	}
+	keymap_send(&buf, &state->map, false);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -947,37 +971,12 @@ Datum
 ra_most_frequent_deserial(PG_FUNCTION_ARGS)
 {
 	const char *what = "most_frequent";
-	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	MostFrequentState *state;
-	int			count;
 
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
-
-	recv_version(&buf, MOST_FREQUENT_STATE_VERSION, what);
+	recv_begin(&buf, PG_GETARG_BYTEA_PP(0), MOST_FREQUENT_STATE_VERSION, what);
 	state = most_frequent_state_create(CurrentMemoryContext, recv_collation(&buf, what));
-	/* an entry takes at least a key length and a count */
-	count = recv_count(&buf, 12, what);
-	for (int i = 0; i < count; i++)
-	{
-		int			len;
-		const char *key = recv_key(&buf, &len, what);
-		int64		n = recv_int64(&buf, what);
-		bool		found;
-		KeyEntry   *entry;
-
-		if (n <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid %s state: bad count " INT64_FORMAT, what, n)));
-		entry = keymap_enter(&state->map, key, len, &found);
-		if (found)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid %s state: duplicate key", what)));
-		entry->count = n;
-	}
+	keymap_recv(&buf, &state->map, false, what);
 	recv_end(&buf, what);
 	pfree(buf.data);
 	PG_RETURN_POINTER(state);
@@ -1199,15 +1198,11 @@ Datum
 ra_xyz_deserial(PG_FUNCTION_ARGS)
 {
 	const char *what = "xyz_cv";
-	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	XyzState   *state;
 	int32		count;
 
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
-
-	recv_version(&buf, XYZ_STATE_VERSION, what);
+	recv_begin(&buf, PG_GETARG_BYTEA_PP(0), XYZ_STATE_VERSION, what);
 	count = recv_int32(&buf, what);
 	if (count < 0 || (int64) count * 12 != buf.len - buf.cursor)
 		ereport(ERROR,
