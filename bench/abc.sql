@@ -1,0 +1,55 @@
+-- ABC/XYZ marts: refresh of each mart against its plain-SQL formulation (the
+-- real-data suite's oracle: window functions; generate_series over each
+-- product's months with stddev_pop / avg; GROUP BY + DISTINCT ON for the
+-- description) and against the floor, one GROUP BY of revenue per key (the
+-- least any version must do).  All three are materialized views refreshed
+-- the same way; serial and with 2 parallel workers.  Needs silver refreshed;
+-- run from the repository root (bench/run does).
+\i bench/lib.sql
+SET client_min_messages = warning;
+\set countries_plain `cat test/realdata/oracle/countries_abc.sql`
+\set products_plain `cat test/realdata/oracle/products_abc.sql`
+
+CREATE MATERIALIZED VIEW public.bench_countries_plain AS :countries_plain WITH NO DATA;
+CREATE MATERIALIZED VIEW public.bench_countries_floor AS
+SELECT country, sum(line_total) AS revenue FROM silver.cleaned_transactions GROUP BY country
+WITH NO DATA;
+CREATE MATERIALIZED VIEW public.bench_products_plain AS :products_plain WITH NO DATA;
+CREATE MATERIALIZED VIEW public.bench_products_floor AS
+SELECT stock_code, sum(line_total) AS revenue FROM silver.cleaned_transactions GROUP BY stock_code
+WITH NO DATA;
+
+CREATE TEMP TABLE abc_bench (mart text, workers int, kind text, seconds numeric);
+CREATE TEMP TABLE abc_views (mart text, kind text, view text);
+INSERT INTO abc_views VALUES
+	('gold.mart_countries_abc', 'ours', 'gold.mart_countries_abc'),
+	('gold.mart_countries_abc', 'plain', 'public.bench_countries_plain'),
+	('gold.mart_countries_abc', 'floor', 'public.bench_countries_floor'),
+	('gold.mart_products_abc', 'ours', 'gold.mart_products_abc'),
+	('gold.mart_products_abc', 'plain', 'public.bench_products_plain'),
+	('gold.mart_products_abc', 'floor', 'public.bench_products_floor');
+
+SET max_parallel_workers_per_gather = 0;
+INSERT INTO abc_bench
+SELECT v.mart, 0, v.kind, b.seconds
+FROM abc_views v, pg_temp.bench(v.kind, 'REFRESH MATERIALIZED VIEW ' || v.view) b;
+SET max_parallel_workers_per_gather = 2;
+INSERT INTO abc_bench
+SELECT v.mart, 2, v.kind, b.seconds
+FROM abc_views v, pg_temp.bench(v.kind, 'REFRESH MATERIALIZED VIEW ' || v.view) b;
+RESET max_parallel_workers_per_gather;
+DROP MATERIALIZED VIEW public.bench_countries_plain, public.bench_countries_floor,
+	public.bench_products_plain, public.bench_products_floor;
+
+\echo '== ABC marts: refresh vs plain SQL vs floor (median of 3 runs, seconds)'
+SELECT mart, workers,
+	   max(seconds) FILTER (WHERE kind = 'ours') AS ours,
+	   max(seconds) FILTER (WHERE kind = 'plain') AS plain_sql,
+	   max(seconds) FILTER (WHERE kind = 'floor') AS floor,
+	   round(max(seconds) FILTER (WHERE kind = 'plain')
+			 / NULLIF(max(seconds) FILTER (WHERE kind = 'ours'), 0), 2) AS x_faster_than_plain,
+	   round(max(seconds) FILTER (WHERE kind = 'ours')
+			 / NULLIF(max(seconds) FILTER (WHERE kind = 'floor'), 0), 2) AS x_floor
+FROM abc_bench
+GROUP BY mart, workers
+ORDER BY mart, workers;

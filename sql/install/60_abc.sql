@@ -1,0 +1,226 @@
+-- ABC (Pareto) and XYZ (demand variability) classification, in C (src/abc.c),
+-- and the marts gold.mart_countries_abc and gold.mart_products_abc.
+
+CREATE TYPE retail.abc_item AS (
+	rank bigint,
+	key text,
+	value numeric,
+	share numeric,
+	cum_share_before numeric,
+	abc_class text
+);
+COMMENT ON TYPE retail.abc_item IS
+	'One classified item of retail.abc_classify: rank (value desc, key asc), key, summed value, share of the total, share of the items ranked before, class A/B/C';
+
+-- abc_classify: support functions.  The transition function serves both
+-- aggregates; with two arguments it uses the default thresholds.
+CREATE FUNCTION retail.abc_classify_trans(internal, text, numeric) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_abc_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.abc_classify_trans(internal, text, numeric) IS
+	'Transition function of retail.abc_classify(text, numeric): sums the value of each key';
+
+CREATE FUNCTION retail.abc_classify_trans(internal, text, numeric, numeric, numeric) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_abc_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.abc_classify_trans(internal, text, numeric, numeric, numeric) IS
+	'Transition function of retail.abc_classify(text, numeric, numeric, numeric): sums the value of each key';
+
+CREATE FUNCTION retail.abc_classify_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_abc_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.abc_classify_combine(internal, internal) IS
+	'Combine function of retail.abc_classify: merges two partial states';
+
+CREATE FUNCTION retail.abc_classify_serial(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ra_abc_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.abc_classify_serial(internal) IS
+	'Serialization function of retail.abc_classify';
+
+CREATE FUNCTION retail.abc_classify_deserial(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_abc_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.abc_classify_deserial(bytea, internal) IS
+	'Deserialization function of retail.abc_classify; rejects malformed states';
+
+CREATE FUNCTION retail.abc_classify_final(internal) RETURNS retail.abc_item[]
+	AS 'MODULE_PATHNAME', 'ra_abc_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.abc_classify_final(internal) IS
+	'Final function of retail.abc_classify: ranks a copy of the items and classifies them';
+
+CREATE AGGREGATE retail.abc_classify(key text, value numeric) (
+	SFUNC = retail.abc_classify_trans,
+	STYPE = internal,
+	SSPACE = 8192,
+	FINALFUNC = retail.abc_classify_final,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = retail.abc_classify_combine,
+	SERIALFUNC = retail.abc_classify_serial,
+	DESERIALFUNC = retail.abc_classify_deserial,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE retail.abc_classify(text, numeric) IS
+	'ABC classification of (key, value) pairs with thresholds 0.80 and 0.95: an array of retail.abc_item in rank order (unnest it)';
+
+CREATE AGGREGATE retail.abc_classify(key text, value numeric, a numeric, b numeric) (
+	SFUNC = retail.abc_classify_trans,
+	STYPE = internal,
+	SSPACE = 8192,
+	FINALFUNC = retail.abc_classify_final,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = retail.abc_classify_combine,
+	SERIALFUNC = retail.abc_classify_serial,
+	DESERIALFUNC = retail.abc_classify_deserial,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE retail.abc_classify(text, numeric, numeric, numeric) IS
+	'ABC classification of (key, value) pairs: A while the share ranked before is < a, B while < b, else C (0 < a < b <= 1); an array of retail.abc_item';
+
+-- most_frequent: the mode of a text column, ties to the first in collation order.
+CREATE FUNCTION retail.most_frequent_trans(internal, text) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_most_frequent_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.most_frequent_trans(internal, text) IS
+	'Transition function of retail.most_frequent: counts each distinct value';
+
+CREATE FUNCTION retail.most_frequent_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_most_frequent_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.most_frequent_combine(internal, internal) IS
+	'Combine function of retail.most_frequent: merges two partial states';
+
+CREATE FUNCTION retail.most_frequent_serial(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ra_most_frequent_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.most_frequent_serial(internal) IS
+	'Serialization function of retail.most_frequent';
+
+CREATE FUNCTION retail.most_frequent_deserial(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_most_frequent_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.most_frequent_deserial(bytea, internal) IS
+	'Deserialization function of retail.most_frequent; rejects malformed states';
+
+CREATE FUNCTION retail.most_frequent_final(internal) RETURNS text
+	AS 'MODULE_PATHNAME', 'ra_most_frequent_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.most_frequent_final(internal) IS
+	'Final function of retail.most_frequent';
+
+CREATE AGGREGATE retail.most_frequent(text) (
+	SFUNC = retail.most_frequent_trans,
+	STYPE = internal,
+	SSPACE = 256,
+	FINALFUNC = retail.most_frequent_final,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = retail.most_frequent_combine,
+	SERIALFUNC = retail.most_frequent_serial,
+	DESERIALFUNC = retail.most_frequent_deserial,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE retail.most_frequent(text) IS
+	'Most frequent non-NULL value; among equally frequent values the first in the collation''s order (NULL when there is none)';
+
+-- xyz_cv: coefficient of variation of monthly units over the active span.
+CREATE FUNCTION retail.xyz_cv_trans(internal, timestamp, bigint) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_xyz_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.xyz_cv_trans(internal, timestamp, bigint) IS
+	'Transition function of retail.xyz_cv: adds units to their calendar month';
+
+CREATE FUNCTION retail.xyz_cv_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_xyz_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.xyz_cv_combine(internal, internal) IS
+	'Combine function of retail.xyz_cv: merges two partial states';
+
+CREATE FUNCTION retail.xyz_cv_serial(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ra_xyz_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.xyz_cv_serial(internal) IS
+	'Serialization function of retail.xyz_cv';
+
+CREATE FUNCTION retail.xyz_cv_deserial(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_xyz_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.xyz_cv_deserial(bytea, internal) IS
+	'Deserialization function of retail.xyz_cv; rejects malformed states';
+
+CREATE FUNCTION retail.xyz_cv_final(internal) RETURNS numeric
+	AS 'MODULE_PATHNAME', 'ra_xyz_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.xyz_cv_final(internal) IS
+	'Final function of retail.xyz_cv';
+
+CREATE AGGREGATE retail.xyz_cv(month timestamp, units bigint) (
+	SFUNC = retail.xyz_cv_trans,
+	STYPE = internal,
+	SSPACE = 256,
+	FINALFUNC = retail.xyz_cv_final,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = retail.xyz_cv_combine,
+	SERIALFUNC = retail.xyz_cv_serial,
+	DESERIALFUNC = retail.xyz_cv_deserial,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE retail.xyz_cv(timestamp, bigint) IS
+	'Coefficient of variation (population stddev / mean) of units per calendar month from the first to the last month with a row, empty months counting 0';
+
+CREATE FUNCTION retail.xyz_class(cv numeric, x numeric DEFAULT 0.5, y numeric DEFAULT 1.0) RETURNS text
+	AS 'MODULE_PATHNAME', 'ra_xyz_class' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.xyz_class(numeric, numeric, numeric) IS
+	'XYZ class of a coefficient of variation: X if cv < x, Y if cv < y, else Z (0 < x < y); NULL for a NULL cv';
+
+-- The marts' queries, with their thresholds as arguments.
+CREATE FUNCTION retail.countries_abc(a numeric DEFAULT 0.80, b numeric DEFAULT 0.95)
+RETURNS TABLE (rank bigint, country text, revenue numeric, share numeric,
+			   cum_share_before numeric, abc_class text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT i.rank, i.key, i.value, i.share, i.cum_share_before, i.abc_class
+	FROM (SELECT retail.abc_classify(c.country, c.revenue, countries_abc.a, countries_abc.b) AS items
+		  FROM (SELECT t.country, sum(t.line_total) AS revenue
+				FROM silver.cleaned_transactions t
+				GROUP BY t.country) c) s
+		 CROSS JOIN LATERAL unnest(s.items) i
+	ORDER BY i.rank;
+END;
+COMMENT ON FUNCTION retail.countries_abc(numeric, numeric) IS
+	'ABC classification of countries by revenue (sum of silver line_total) with thresholds a and b: the query of gold.mart_countries_abc';
+
+CREATE FUNCTION retail.products_abc(a numeric DEFAULT 0.80, b numeric DEFAULT 0.95,
+									x numeric DEFAULT 0.5, y numeric DEFAULT 1.0)
+RETURNS TABLE (rank bigint, stock_code text, description text, revenue numeric, share numeric,
+			   cum_share_before numeric, abc_class text, cv numeric, xyz_class text, abc_xyz text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	WITH products AS (
+		SELECT t.stock_code,
+			   sum(t.line_total) AS revenue,
+			   retail.most_frequent(t.description) AS description,
+			   retail.xyz_cv(t.invoice_ts, t.quantity) AS cv
+		FROM silver.cleaned_transactions t
+		GROUP BY t.stock_code
+	),
+	ranked AS (
+		SELECT i.rank, i.key, i.value, i.share, i.cum_share_before, i.abc_class
+		FROM (SELECT retail.abc_classify(p.stock_code, p.revenue, products_abc.a, products_abc.b) AS items
+			  FROM products p) s
+			 CROSS JOIN LATERAL unnest(s.items) i
+	)
+	SELECT r.rank, r.key, p.description, r.value, r.share, r.cum_share_before, r.abc_class,
+		   p.cv, k.xyz_class, r.abc_class || k.xyz_class
+	FROM ranked r
+		 JOIN products p ON p.stock_code = r.key
+		 CROSS JOIN LATERAL (SELECT retail.xyz_class(p.cv, products_abc.x, products_abc.y)) k(xyz_class)
+	ORDER BY r.rank;
+END;
+COMMENT ON FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) IS
+	'ABC by revenue and XYZ by monthly demand variability of products (stock_code) with thresholds a, b, x, y: the query of gold.mart_products_abc';
+
+CREATE MATERIALIZED VIEW gold.mart_countries_abc AS
+SELECT rank, country, revenue, share, cum_share_before, abc_class
+FROM retail.countries_abc()
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold.mart_countries_abc IS
+	'Countries ranked by revenue with share, share of the countries before, and ABC class (A < 80 %, B < 95 %, else C)';
+CREATE UNIQUE INDEX ON gold.mart_countries_abc (country);
+
+CREATE MATERIALIZED VIEW gold.mart_products_abc AS
+SELECT rank, stock_code, description, revenue, share, cum_share_before, abc_class,
+	   cv, xyz_class, abc_xyz
+FROM retail.products_abc()
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold.mart_products_abc IS
+	'Products (stock_code) ranked by revenue with ABC class, coefficient of variation of monthly units, XYZ class (X < 0.5, Y < 1.0, else Z) and the ABC-XYZ cell';
+CREATE UNIQUE INDEX ON gold.mart_products_abc (stock_code);
+
+INSERT INTO retail.refresh_steps VALUES
+	(300, 'gold', 'gold', 'mart_countries_abc'),
+	(310, 'gold', 'gold', 'mart_products_abc');

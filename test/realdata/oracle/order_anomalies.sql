@@ -1,0 +1,38 @@
+-- gold.audit_order_anomalies in plain SQL, independent of the C aggregate:
+-- percentile_cont(0.5) for each median, a second percentile_cont over the
+-- absolute deviations for each MAD, row_number for the strongest price
+-- outlier of an order.  Used by test/realdata/sql/audit.sql as the oracle and
+-- by bench/audit.sql as the plain-SQL contender.
+WITH o AS (
+	SELECT invoice_no, ln(total::float8) AS x FROM silver.orders
+), m AS (
+	SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS med FROM o
+), d AS (
+	SELECT m.med, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(o.x - m.med)) AS mad
+	FROM o CROSS JOIN m GROUP BY m.med
+), wz AS (
+	SELECT o.invoice_no, CASE WHEN d.mad > 0 THEN 0.6745 * (o.x - d.med) / d.mad END AS z
+	FROM o CROSS JOIN d
+), l AS (
+	SELECT invoice_no, stock_code, ln(unit_price::float8) AS x FROM silver.cleaned_transactions
+), pm AS (
+	SELECT stock_code, percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS med FROM l GROUP BY stock_code
+), pd AS (
+	SELECT l.stock_code, pm.med, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(l.x - pm.med)) AS mad
+	FROM l JOIN pm ON pm.stock_code = l.stock_code
+	GROUP BY l.stock_code, pm.med
+), lz AS (
+	SELECT l.invoice_no, 0.6745 * (l.x - pd.med) / pd.mad AS z
+	FROM l JOIN pd ON pd.stock_code = l.stock_code
+	WHERE pd.mad > 0
+), flags AS (
+	SELECT invoice_no, z, 'wholesale_total' AS reason FROM wz WHERE z > 3.5
+	UNION ALL
+	SELECT invoice_no, z, 'unit_price_outlier'
+	FROM (SELECT invoice_no, z,
+				 row_number() OVER (PARTITION BY invoice_no ORDER BY abs(z) DESC, z DESC) AS rn
+		  FROM lz WHERE abs(z) > 3.5) s
+	WHERE rn = 1
+)
+SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, f.z, f.reason
+FROM flags f JOIN silver.orders o ON o.invoice_no = f.invoice_no

@@ -1,0 +1,164 @@
+-- Order-anomaly audit: retail.median_mad, retail.modified_z and
+-- gold.audit_order_anomalies on hand-made silver data.  Expected values are
+-- worked out by hand in the comments.
+CREATE SCHEMA audit_test;
+SET extra_float_digits = 0;
+
+-- median_mad.  1, 2, 3, 4, 100: median 3; deviations 2, 1, 0, 1, 97 ->
+-- sorted 0, 1, 1, 2, 97 -> MAD 1.
+SELECT (retail.median_mad(x)).* FROM (VALUES (4), (100), (1), (3), (2)) t(x);
+-- Even count 1, 2, 3, 4: median (2 + 3) / 2 = 2.5; deviations 1.5, 0.5,
+-- 0.5, 1.5 -> MAD (0.5 + 1.5) / 2 = 1.
+SELECT (retail.median_mad(x)).* FROM (VALUES (3), (1), (4), (2)) t(x);
+-- One value: median 7, MAD 0.  All equal: MAD 0.
+SELECT (retail.median_mad(7)).*;
+SELECT (retail.median_mad(x)).* FROM (VALUES (5), (5), (5)) t(x);
+-- NULLs ignored; none at all -> NULL.
+SELECT (retail.median_mad(x)).* FROM (VALUES (NULL), (2), (NULL), (4)) t(x);
+SELECT retail.median_mad(x) IS NULL AS is_null FROM (VALUES (NULL::float8)) t(x);
+SELECT retail.median_mad(x) IS NULL AS is_null FROM (VALUES (1::float8)) t(x) WHERE false;
+-- Non-finite input is an error.
+SELECT retail.median_mad(x) FROM (VALUES (1), ('NaN'::float8)) t(x);
+SELECT retail.median_mad('-Infinity');
+
+-- Exact: equal to percentile_cont(0.5) (median, then median of the absolute
+-- deviations) to the last bit, on shapes that trouble selection algorithms:
+-- scrambled, sorted, reversed, constant, three values, organ pipe; odd and
+-- even counts.
+CREATE TEMP TABLE shapes AS
+SELECT s.shape, n.n, g,
+	   CASE s.shape
+		   WHEN 'scrambled' THEN (g * 7919 % 10007) / 100.0
+		   WHEN 'sorted' THEN g / 3.0
+		   WHEN 'reversed' THEN -g / 3.0
+		   WHEN 'constant' THEN 42
+		   WHEN 'three values' THEN g % 3
+		   WHEN 'organ pipe' THEN abs(g - n.n / 2)
+	   END::float8 AS x
+FROM (VALUES ('scrambled'), ('sorted'), ('reversed'), ('constant'), ('three values'), ('organ pipe')) s(shape),
+	 (VALUES (10000), (10001)) n(n),
+	 generate_series(1, n.n) g;
+WITH ours AS (
+	SELECT shape, n, (retail.median_mad(x)).* FROM shapes GROUP BY shape, n
+), medians AS (
+	SELECT shape, n, percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS median FROM shapes GROUP BY shape, n
+), mads AS (
+	SELECT s.shape, s.n, m.median, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(s.x - m.median)) AS mad
+	FROM shapes s JOIN medians m USING (shape, n)
+	GROUP BY s.shape, s.n, m.median
+)
+SELECT o.shape, o.n, o.median = m.median AS median_equal, o.mad = m.mad AS mad_equal
+FROM ours o JOIN mads m USING (shape, n)
+ORDER BY o.shape, o.n;
+
+-- As a running window aggregate (final function on a growing state):
+-- {3} -> (3, 0); {3, 1} -> (2, 1); {3, 1, 2} -> (2, 1); {3, 1, 2, 10} ->
+-- median 2.5, deviations 0.5, 1.5, 0.5, 7.5 -> MAD 1.
+SELECT g, (retail.median_mad(x) OVER (ORDER BY g)).*
+FROM (VALUES (1, 3), (2, 1), (3, 2), (4, 10)) t(g, x);
+
+-- modified_z: 0.6745 * (x - median) / MAD, NULL when MAD = 0.
+SELECT retail.modified_z(5, ROW(3, 2)::retail.median_mad_result) AS z,
+	   retail.modified_z(5, ROW(3, 0)::retail.median_mad_result) AS z_mad_0,
+	   retail.modified_z(5, NULL) AS z_no_center;
+
+-- Serial = parallel.
+CREATE TABLE audit_test.lines AS
+SELECT g % 41 AS k, ln(1 + (g * 7919 % 10007))::float8 AS x
+FROM generate_series(1, 30000) g;
+ANALYZE audit_test.lines;
+CREATE TEMP TABLE serial_all AS SELECT (retail.median_mad(x)).* FROM audit_test.lines;
+CREATE TEMP TABLE serial_groups AS SELECT k, (retail.median_mad(x)).* FROM audit_test.lines GROUP BY k;
+
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET force_parallel_mode = regress;
+EXPLAIN (COSTS OFF) SELECT retail.median_mad(x) FROM audit_test.lines;
+SELECT count(*) AS differences
+FROM ((SELECT (retail.median_mad(x)).* FROM audit_test.lines EXCEPT TABLE serial_all)
+	  UNION ALL
+	  (TABLE serial_all EXCEPT SELECT (retail.median_mad(x)).* FROM audit_test.lines)) d;
+SET enable_sort = off;
+EXPLAIN (COSTS OFF) SELECT k, retail.median_mad(x) FROM audit_test.lines GROUP BY k;
+RESET enable_sort;
+SELECT count(*) AS differences
+FROM ((SELECT k, (retail.median_mad(x)).* FROM audit_test.lines GROUP BY k EXCEPT TABLE serial_groups)
+	  UNION ALL
+	  (TABLE serial_groups EXCEPT SELECT k, (retail.median_mad(x)).* FROM audit_test.lines GROUP BY k)) d;
+-- no rows in parallel
+EXPLAIN (COSTS OFF) SELECT retail.median_mad(x) FROM audit_test.lines WHERE k * 2 < 0;
+SELECT retail.median_mad(x) IS NULL AS is_null FROM audit_test.lines WHERE k * 2 < 0;
+RESET force_parallel_mode;
+RESET max_parallel_workers_per_gather;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
+
+-- Malformed serialized states through a test-only alias of the
+-- deserialization function (see abc.sql): version 1, int8 count, float8s.
+CREATE FUNCTION audit_test.state_ok(bytea) RETURNS boolean
+	AS '$libdir/retail_analytics', 'ra_median_mad_deserial' LANGUAGE C STRICT;
+CREATE FUNCTION audit_test.trans(float8) RETURNS boolean
+	AS '$libdir/retail_analytics', 'ra_median_mad_trans' LANGUAGE C;
+SELECT audit_test.trans(1);
+SELECT audit_test.state_ok(int4send(1) || int8send(2) || float8send(1.5) || float8send(2.5)) AS ok;
+SELECT audit_test.state_ok(int4send(1) || int8send(0)) AS ok;
+SELECT audit_test.state_ok('\x0000');
+SELECT audit_test.state_ok(int4send(2) || int8send(0));
+SELECT audit_test.state_ok(int4send(1) || int8send(3) || float8send(1.5) || float8send(2.5));
+SELECT audit_test.state_ok(int4send(1) || int8send(1) || float8send(1.5) || float8send(2.5));
+SELECT audit_test.state_ok(int4send(1) || int8send(-1));
+SELECT audit_test.state_ok(int4send(1) || int8send(1) || float8send('NaN'));
+SELECT audit_test.state_ok(int4send(1) || int8send(1) || float8send('Infinity'));
+SELECT audit_test.state_ok(int4send(1) || int8send(1) || float8send(1) || '\x00'::bytea);
+
+-- The mart on hand-made orders, one line each (quantity 1, so total =
+-- price), in a transaction rolled back at the end.  Prices are powers of two,
+-- so ln(total) = k ln 2 and everything scales by ln 2:
+--   inv 1-5   product Q at 2^0, 2^1, 2^2, 2^3, 2^16
+--   inv 6     product P at 2^4
+--   inv 7-11  product R at 2^4, 2^5, 2^5, 2^6, 2^-1
+-- Orders, k sorted: -1 0 1 2 3 4 4 5 5 6 16 -> median 4; deviations sorted
+-- 0 0 1 1 1 2 2 3 4 5 12 -> MAD 2; inv 5: z = 0.6745 * 12 / 2 = 4.047 >
+-- 3.5 -> wholesale_total; inv 11: z = 0.6745 * -5 / 2 = -1.686 (one-sided,
+-- low totals are not wholesale).
+-- Q: k 0 1 2 3 16 -> median 2, deviations 0 1 1 2 14 -> MAD 1; the 2^16
+-- line: z = 0.6745 * 14 = 9.443 -> unit_price_outlier for inv 5.
+-- R: k -1 4 5 5 6 -> median 5, deviations 0 0 1 1 6 -> MAD 1; the 2^-1
+-- line: z = 0.6745 * -6 = -4.047, |z| > 3.5 -> unit_price_outlier, inv 11.
+-- P: one line, MAD 0 -> never flagged.
+BEGIN;
+DELETE FROM bronze.transactions_raw;
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country)
+SELECT i::text, p, 'item ' || p, '1', '2011-03-0' || (i % 9 + 1) || ' 12:00', price, (100 + i)::text, 'UK'
+FROM (VALUES (1, 'Q', '1'), (2, 'Q', '2'), (3, 'Q', '4'), (4, 'Q', '8'), (5, 'Q', '65536'),
+			 (6, 'P', '16'),
+			 (7, 'R', '16'), (8, 'R', '32'), (9, 'R', '32'), (10, 'R', '64'), (11, 'R', '0.5')) t(i, p, price);
+REFRESH MATERIALIZED VIEW silver.transactions;
+REFRESH MATERIALIZED VIEW silver.orders;
+REFRESH MATERIALIZED VIEW gold.audit_order_anomalies;
+SELECT invoice_no, customer_id, country, invoice_ts, total, round(z::numeric, 6) AS z, reason
+FROM gold.audit_order_anomalies ORDER BY invoice_no, reason;
+-- the threshold is settable: at 5 only the 9.443 line remains; at 10 nothing
+SELECT invoice_no, reason FROM retail.order_anomalies(5);
+SELECT count(*) FROM retail.order_anomalies(10);
+REFRESH MATERIALIZED VIEW CONCURRENTLY gold.audit_order_anomalies;
+SELECT count(*) FROM gold.audit_order_anomalies;
+ROLLBACK;
+
+-- MAD = 0: all orders equal (total 10, same product and price), nothing is
+-- flagged and nothing divides by zero, even at threshold 0.
+BEGIN;
+DELETE FROM bronze.transactions_raw;
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country)
+SELECT i::text, 'S', 'same', '1', '2011-03-01 12:00', '10', '100', 'UK' FROM generate_series(1, 5) i;
+REFRESH MATERIALIZED VIEW silver.transactions;
+REFRESH MATERIALIZED VIEW silver.orders;
+REFRESH MATERIALIZED VIEW gold.audit_order_anomalies;
+SELECT count(*) FROM gold.audit_order_anomalies;
+SELECT count(*) FROM retail.order_anomalies(0);
+ROLLBACK;
+
+DROP SCHEMA audit_test CASCADE;
