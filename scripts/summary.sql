@@ -8,3 +8,12 @@ SELECT coalesce(reason, '(clean)') AS landed_as, count(*) AS lines,
 FROM silver.transactions
 GROUP BY reason
 ORDER BY count(*) DESC;
+\echo '== Countries by revenue (ABC): the first ten'
+SELECT rank, country, revenue, round(share * 100, 2) AS pct, abc_class
+FROM gold.mart_countries_abc ORDER BY rank LIMIT 10;
+\echo '== Products: the ABC-XYZ matrix'
+SELECT abc_class, count(*) FILTER (WHERE xyz_class = 'X') AS x, count(*) FILTER (WHERE xyz_class = 'Y') AS y,
+	   count(*) FILTER (WHERE xyz_class = 'Z') AS z, sum(revenue) AS revenue
+FROM gold.mart_products_abc GROUP BY abc_class ORDER BY abc_class;
+\echo '== Orders flagged by the audit'
+SELECT reason, count(*) AS orders, round(min(abs(z))::numeric, 2) AS min_abs_z FROM gold.audit_order_anomalies GROUP BY reason ORDER BY reason;
