@@ -367,13 +367,15 @@ sum_add_scaled(PeriodSum *sum, int128 value, int dscale, MemoryContext context)
 	if (sum->dscale != SUM_NUMERIC)
 	{
 		int128		total = sum->value.scaled;
+		int128		addend = value;
 		int			scale = sum->dscale;
 
+		/* Bring both to the larger scale; value stays as given for the fallback */
 		if (dscale > scale ? mul_pow10(&total, dscale - scale) :
-			mul_pow10(&value, scale - dscale))
+			mul_pow10(&addend, scale - dscale))
 		{
 			scale = Max(scale, dscale);
-			if (add_i128(&total, value))
+			if (add_i128(&total, addend))
 			{
 				sum->value.scaled = total;
 				sum->dscale = scale;
@@ -567,7 +569,7 @@ cohort_state_create(MemoryContext context, CohortGranularity granularity,
 	state->customers = customers_create(context, 256, NULL);
 	state->last_customer = NULL;
 	state->granularity_len = -1;
-	state->cached_day_start = PG_INT64_MAX;
+	state->cached_day_start = END_TIMESTAMP;	/* above every finite timestamp */
 	state->cached_period = 0;
 	return state;
 }
@@ -714,7 +716,7 @@ cohort_add_line(CohortState *state, int64 customer_id, Timestamp ts,
 				 errmsg("cannot assign the timestamp \"%s\" to a cohort period",
 						TIMESTAMP_IS_NOBEGIN(ts) ? "-infinity" : "infinity")));
 	/* Lines of an invoice share their time: skip the division for them */
-	if (ts >= state->cached_day_start && ts - state->cached_day_start < USECS_PER_DAY)
+	if (ts >= state->cached_day_start && ts < state->cached_day_start + USECS_PER_DAY)
 		period = state->cached_period;
 	else
 	{

@@ -102,7 +102,8 @@ SELECT retail.cohort_merge(s) FROM (VALUES (NULL::bytea)) v(s);
 
 -- Revenue is exact, with the display scale sum() gives: mixed scales,
 -- negative amounts, sums past 128 bits (customer 45: 9e37 + 9e37 > 1.7e38;
--- customer 46: 1e37 rescaled to scale 2 is 1e39), a scale past 38, NaN and
+-- customer 46: 1e37 rescaled to scale 2 is 1e39; customer 47: 9e35 rescaled
+-- to scale 2 fits, the sum does not), a scale past 38, NaN and
 -- infinities (these sums continue in numeric).  Compared with sum().
 CREATE TABLE cohort_test.money (customer_id bigint, invoice_ts timestamp, line_total numeric);
 INSERT INTO cohort_test.money VALUES
@@ -116,7 +117,8 @@ INSERT INTO cohort_test.money VALUES
 	(43, '2021-02-01', 'Infinity'), (43, '2021-02-02', '-Infinity'),
 	(44, '2021-02-03', 'Infinity'), (44, '2021-02-04', 2),
 	(45, '2021-03-01', 9e37), (45, '2021-03-02', 9e37),
-	(46, '2021-03-03', 1e37), (46, '2021-03-04', 0.5), (46, '2021-03-05', 0.05);
+	(46, '2021-03-03', 1e37), (46, '2021-03-04', 0.5), (46, '2021-03-05', 0.05),
+	(47, '2021-03-06', 900000000000000000000000000000000000.00), (47, '2021-03-07', 9e35);
 SELECT cohort, period, active_customers, revenue
 FROM retail.cohort_retention('cohort_test.money');
 SELECT pg_temp.cohort_mismatches(ARRAY(SELECT r FROM retail.cohort_retention('cohort_test.money') r),
@@ -172,6 +174,14 @@ FROM cohort_test.hand;
 SELECT retail.cohort_matrix(1, 'infinity', 1);
 SELECT retail.cohort_matrix(1, '-infinity', 1, 'day');
 SELECT * FROM retail.cohort_retention(4294967295::oid::regclass);
+-- The earliest timestamp is a valid day cohort, but its month would start
+-- before the first valid date; a matrix from 2000 to the last valid
+-- timestamp in weeks has 292276 years * 52.18 = 15.25 million cells, past the
+-- limit.
+SELECT c.cohort, c.period FROM unnest((SELECT retail.cohort_matrix(1, '4714-11-24 00:00 BC', 1, 'day'))) c;
+SELECT retail.cohort_matrix(1, '4714-11-24 00:00 BC', 1);
+SELECT retail.cohort_matrix(c, ts, 1, 'week')
+FROM (VALUES (1, timestamp '2000-01-01'), (2, timestamp '294276-12-31 23:59:59')) v(c, ts);
 SELECT retail.cohort_merge(s)
 FROM (SELECT retail.cohort_state(customer_id, invoice_ts, line_total, g) AS s
 	  FROM cohort_test.hand, (VALUES ('month'), ('week')) v(g) GROUP BY g) x;
