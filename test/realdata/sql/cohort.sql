@@ -20,6 +20,14 @@ SELECT pg_temp.cohort_mismatches(
 		   ARRAY(SELECT r FROM retail.cohort_retention('silver.cleaned_transactions', 'month', true) r),
 		   'silver.cleaned_transactions', 'month', true) AS month_unbounded;
 
+-- Four shards, lines dealt round-robin in load order (4260 of the 4334
+-- customers span several): merging their partial states gives the mart.
+SELECT (SELECT retail.cohort_merge(s)
+		FROM (SELECT retail.cohort_state(customer_id, invoice_ts, line_total) AS s
+			  FROM silver.cleaned_transactions GROUP BY load_ordinal % 4) shards)
+	 = ARRAY(SELECT ROW(cohort_month, period, cohort_size, active_customers, retention, revenue)::retail.cohort_cell
+			 FROM gold.mart_cohort_retention ORDER BY cohort_month, period) AS shards_equal_mart;
+
 -- Shape: the data runs from 2010-12-01 to 2011-12-09, so 13 monthly cohorts
 -- and a dense triangle of 13 + 12 + ... + 1 = 91 cells; every cohort has
 -- periods 0 .. its distance to December 2011; period 0 retention is exactly 1.
