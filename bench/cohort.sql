@@ -13,37 +13,31 @@
 \i test/cohort_oracle.sql
 CREATE TEMP TABLE cohort_bench (ord int, variant text, workers int, seconds numeric);
 
-SET max_parallel_workers_per_gather = 0;
-INSERT INTO cohort_bench
-SELECT 1, 'ours: mart refresh', 0, b.seconds
-FROM pg_temp.bench('ours', 'REFRESH MATERIALIZED VIEW gold.mart_cohort_retention') b;
-INSERT INTO cohort_bench
-SELECT 2, 'ours: matrix query', 0, b.seconds
-FROM pg_temp.bench('query', 'SELECT count(*) FROM pg_catalog.unnest((SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total)
-	FROM silver.cleaned_transactions))') b;
-INSERT INTO cohort_bench
-SELECT 3, 'plain SQL', 0, b.seconds
-FROM pg_temp.bench('plain', 'SELECT count(*) FROM pg_temp.cohort_oracle(''silver.cleaned_transactions'')') b;
-INSERT INTO cohort_bench
-SELECT 4, 'floor: bare scan', 0, b.seconds
-FROM pg_temp.bench('floor', 'SELECT count(*) FROM silver.cleaned_transactions
-	WHERE customer_id IS NOT NULL AND invoice_ts IS NOT NULL AND line_total IS NOT NULL') b;
-
-SET max_parallel_workers_per_gather = 2;
-INSERT INTO cohort_bench
-SELECT 1, 'ours: mart refresh', 2, b.seconds
-FROM pg_temp.bench('ours', 'REFRESH MATERIALIZED VIEW gold.mart_cohort_retention') b;
-INSERT INTO cohort_bench
-SELECT 2, 'ours: matrix query', 2, b.seconds
-FROM pg_temp.bench('query', 'SELECT count(*) FROM pg_catalog.unnest((SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total)
-	FROM silver.cleaned_transactions))') b;
-INSERT INTO cohort_bench
-SELECT 3, 'plain SQL', 2, b.seconds
-FROM pg_temp.bench('plain', 'SELECT count(*) FROM pg_temp.cohort_oracle(''silver.cleaned_transactions'')') b;
-INSERT INTO cohort_bench
-SELECT 4, 'floor: bare scan', 2, b.seconds
-FROM pg_temp.bench('floor', 'SELECT count(*) FROM silver.cleaned_transactions
-	WHERE customer_id IS NOT NULL AND invoice_ts IS NOT NULL AND line_total IS NOT NULL') b;
+DO $bench$
+DECLARE
+	workers int;
+	v record;
+BEGIN
+	FOREACH workers IN ARRAY ARRAY[0, 2] LOOP
+		PERFORM set_config('max_parallel_workers_per_gather', workers::text, false);
+		FOR v IN
+			SELECT * FROM (VALUES
+				(1, 'ours: mart refresh', 'REFRESH MATERIALIZED VIEW gold.mart_cohort_retention'),
+				(2, 'ours: matrix query',
+				 'SELECT count(*) FROM pg_catalog.unnest((SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total)
+				  FROM silver.cleaned_transactions))'),
+				(3, 'plain SQL', 'SELECT count(*) FROM pg_temp.cohort_oracle(''silver.cleaned_transactions'')'),
+				(4, 'floor: bare scan',
+				 'SELECT count(*) FROM silver.cleaned_transactions
+				  WHERE customer_id IS NOT NULL AND invoice_ts IS NOT NULL AND line_total IS NOT NULL')
+			) AS q(ord, variant, query)
+		LOOP
+			INSERT INTO cohort_bench
+			SELECT v.ord, v.variant, workers, b.seconds FROM pg_temp.bench(v.variant, v.query) b;
+		END LOOP;
+	END LOOP;
+END
+$bench$;
 RESET max_parallel_workers_per_gather;
 \set QUIET off
 
