@@ -876,8 +876,9 @@ serialize_state(StringInfo buf, const CohortState *state)
 			pq_sendint16(buf, sum->dscale);
 			if (sum->dscale == SUM_NUMERIC)
 			{
-				bytea	   *bytes = DatumGetByteaPP(DirectFunctionCall1(numeric_send,
-																		NumericGetDatum(sum->value.num)));
+				Datum		sent = DirectFunctionCall1(numeric_send,
+													   NumericGetDatum(sum->value.num));
+				bytea	   *bytes = DatumGetByteaPP(sent);
 
 				pq_sendint32(buf, VARSIZE_ANY_EXHDR(bytes));
 				pq_sendbytes(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
@@ -963,8 +964,10 @@ deserialize_state(StringInfo buf)
 		bad_state("The unbounded flag is not 0 or 1.");
 	ncustomers = pq_getmsgint64(buf);
 	if (ncustomers < 0 ||
-		ncustomers > (buf->len - buf->cursor) / (SERIAL_CUSTOMER_BYTES + SERIAL_PERIOD_MIN_BYTES))
-		bad_state(psprintf("Customer count " INT64_FORMAT " does not fit the state.", ncustomers));
+		ncustomers > (buf->len - buf->cursor) /
+		(SERIAL_CUSTOMER_BYTES + SERIAL_PERIOD_MIN_BYTES))
+		bad_state(psprintf("Customer count " INT64_FORMAT " does not fit the state.",
+						   ncustomers));
 
 	state = cohort_state_create(CurrentMemoryContext, (CohortGranularity) granularity,
 								unbounded == 1);
@@ -1000,8 +1003,8 @@ deserialize_state(StringInfo buf)
 			if (sum->period < min_period || sum->period > max_period)
 				bad_state(psprintf("Period %d is out of range.", sum->period));
 			if (i > 0 && sum->period <= customer->periods[i - 1].period)
-				bad_state(psprintf("The periods of customer " INT64_FORMAT " are not ascending.",
-								   customer_id));
+				bad_state(psprintf("The periods of customer " INT64_FORMAT
+								   " are not ascending.", customer_id));
 			if (sum->dscale == SUM_NUMERIC)
 				sum->value.num = deserialize_numeric(buf);
 			else if (sum->dscale >= 0 && sum->dscale <= SUM_MAX_DSCALE)
@@ -1190,8 +1193,8 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 	if (ncells > COHORT_MAX_CELLS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("cohort matrix would have " INT64_FORMAT " cells, more than the limit of %d",
-						ncells, COHORT_MAX_CELLS),
+				 errmsg("cohort matrix would have " INT64_FORMAT
+						" cells, more than the limit of %d", ncells, COHORT_MAX_CELLS),
 				 errhint("Use a coarser granularity or a shorter time range.")));
 
 	active = palloc0(ncells * sizeof(int64));
@@ -1266,8 +1269,10 @@ static Oid
 result_element_type(FunctionCallInfo fcinfo)
 {
 	Oid			array_type = get_fn_expr_rettype(fcinfo->flinfo);
-	Oid			element_type = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
+	Oid			element_type = InvalidOid;
 
+	if (OidIsValid(array_type))
+		element_type = get_element_type(array_type);
 	if (!OidIsValid(element_type) || !type_is_rowtype(element_type))
 		elog(ERROR, "could not determine the cohort cell type");
 	return element_type;
@@ -1329,8 +1334,8 @@ ra_cohort_retention(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	query = psprintf("SELECT c.* FROM (SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total, $1, $2) AS cells"
-					 " FROM %s) m, pg_catalog.unnest(m.cells) c",
+	query = psprintf("SELECT c.* FROM (SELECT retail.cohort_matrix(customer_id, invoice_ts,"
+					 " line_total, $1, $2) AS cells FROM %s) m, pg_catalog.unnest(m.cells) c",
 					 quote_qualified_identifier(nspname, relname));
 	args[0] = CStringGetTextDatum(granularity_names[granularity]);
 	args[1] = PG_GETARG_DATUM(2);
