@@ -57,14 +57,11 @@ SELECT m.cohort_size, s.customers, m.cohort_size = s.customers AS same_size,
 	   m1.active_customers, s.back_in_january, m1.active_customers = s.back_in_january AS same_month1
 FROM gold.mart_cohort_retention m
 JOIN gold.mart_cohort_retention m1 ON m1.cohort_month = m.cohort_month AND m1.period = 1,
-	 (SELECT count(DISTINCT d.customer_id) AS customers,
-			 count(DISTINCT d.customer_id) FILTER (
-				 WHERE EXISTS (SELECT 1 FROM silver.cleaned_transactions j
-							   WHERE j.customer_id = d.customer_id
-								 AND j.invoice_ts >= '2011-01-01' AND j.invoice_ts < '2011-02-01'))
-				 AS back_in_january
-	  FROM silver.cleaned_transactions d
-	  WHERE d.invoice_ts < '2011-01-01') s
+	 (SELECT count(*) AS customers, count(*) FILTER (WHERE in_january) AS back_in_january
+	  FROM (SELECT customer_id, min(invoice_ts) AS first_line,
+				   bool_or(invoice_ts >= '2011-01-01' AND invoice_ts < '2011-02-01') AS in_january
+			FROM silver.cleaned_transactions GROUP BY customer_id) c
+	  WHERE first_line < '2011-01-01') s
 WHERE m.cohort_month = '2010-12-01' AND m.period = 0;
 -- Every customer in exactly one cohort; all revenue in some cell; one active
 -- count per customer and month with a line.
@@ -80,19 +77,18 @@ FROM (SELECT sum(cohort_size) FILTER (WHERE period = 0) AS customers, sum(revenu
 -- The month-1 figure analysts quote, weighted by cohort size: customers with
 -- a line in the month after their first month, over all customers whose
 -- first month is before December 2011.
-WITH firsts AS (
-	SELECT customer_id, min(date_trunc('month', invoice_ts)) AS first_month
-	FROM silver.cleaned_transactions GROUP BY customer_id
+WITH months AS (
+	SELECT DISTINCT customer_id, date_trunc('month', invoice_ts) AS month
+	FROM silver.cleaned_transactions
+),
+firsts AS (
+	SELECT customer_id, min(month) AS first_month FROM months GROUP BY customer_id
 )
-SELECT a.weighted_retention_pct,
-	   round(100.0 * count(*) FILTER (
-				 WHERE EXISTS (SELECT 1 FROM silver.cleaned_transactions t
-							   WHERE t.customer_id = f.customer_id
-								 AND date_trunc('month', t.invoice_ts) = f.first_month + interval '1 month'))
-			 / count(*), 1) AS from_silver
-FROM firsts f, gold.cohort_period_averages a
-WHERE f.first_month < '2011-12-01' AND a.period = 1
-GROUP BY a.weighted_retention_pct;
+SELECT (SELECT weighted_retention_pct FROM gold.cohort_period_averages WHERE period = 1),
+	   round(100.0 * count(m.customer_id) / count(*), 1) AS from_silver
+FROM firsts f
+LEFT JOIN months m ON m.customer_id = f.customer_id AND m.month = f.first_month + interval '1 month'
+WHERE f.first_month < '2011-12-01';
 
 -- For people.
 SELECT * FROM gold.cohort_triangle;
