@@ -98,7 +98,7 @@ CALL retail.refresh();
 RESET client_min_messages;
 SELECT reason, count(*) FROM silver.transactions GROUP BY reason ORDER BY reason;
 SELECT load_ordinal, reason FROM silver.transactions WHERE load_ordinal IN (1, 38) ORDER BY 1;
-SELECT relation, rows, concurrent FROM retail.last_refresh ORDER BY step_order;
+SELECT relation, rows, concurrent FROM retail.last_refresh WHERE layer = 'silver' ORDER BY step_order;
 
 -- anything at all in a bronze column is accepted and classified, never an error
 TRUNCATE bronze.transactions_raw;

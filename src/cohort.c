@@ -1,0 +1,1353 @@
+/*
+ * cohort.c
+ *		Cohort retention: a mergeable per-customer aggregate and the dense
+ *		retention matrix it yields.
+ *
+ * The aggregate state keeps, per customer, the sorted list of the periods
+ * (months, ISO weeks or days) in which the customer has a line, with the
+ * exact revenue of each.  That is everything a cohort matrix needs, and it
+ * merges exactly: a customer whose lines are spread over parallel workers or
+ * shards ends with the union of the periods and the sum of the revenues, so
+ * the customer's first period (the cohort) is found only once all the data
+ * has been seen, in the final function.
+ *
+ * Speed: customers live in a simplehash table, each with a compact array of
+ * (period, sum) entries that grows by doubling; consecutive lines of the same
+ * customer and period (an invoice) skip even the hash lookup.  Revenue is
+ * summed exactly without allocating: each numeric is decoded from its stored
+ * form into a 128-bit integer at its own display scale, and a sum falls back
+ * to numeric arithmetic only when a value does not fit (more than 38
+ * significant digits, NaN or infinity).  Sums keep the display scale that
+ * sum(numeric) would give.
+ */
+#include "retail_analytics.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/typcache.h"
+
+#ifndef HAVE_INT128
+#error "cohort.c needs a compiler with a 128-bit integer type"
+#endif
+
+/* Format version word at the start of a serialized state */
+#define COHORT_STATE_VERSION 1
+
+/* Largest dense matrix the final function builds */
+#define COHORT_MAX_CELLS 5000000
+
+/* Display scales up to this are summed as scaled 128-bit integers */
+#define SUM_MAX_DSCALE 38
+
+/* dscale of a sum held as a numeric */
+#define SUM_NUMERIC (-1)
+
+#define I128_MAX ((int128) (((uint128) 1 << 127) - 1))
+#define I128_MIN (-I128_MAX - 1)
+
+/*
+ * On-disk numeric header (numeric.c): the two high bits of the first 16-bit
+ * word say long positive (00), long negative (01), short (10) or special
+ * (11, NaN and infinities).  A short header packs sign, display scale and
+ * weight in that word; a long one keeps the scale there and the weight in a
+ * second word.  Base-10000 digits follow.  The layout is part of the on-disk
+ * format, which pg_upgrade keeps stable.
+ */
+#define NUMHDR_FLAG_MASK	0xC000
+#define NUMHDR_LONG_NEG		0x4000
+#define NUMHDR_SHORT		0x8000
+#define NUMHDR_SPECIAL		0xC000
+#define NUMHDR_SHORT_NEG	0x2000
+#define NUMHDR_SHORT_DSCALE_MASK 0x1F80
+#define NUMHDR_SHORT_DSCALE_SHIFT 7
+#define NUMHDR_SHORT_WEIGHT_SIGN 0x0040
+#define NUMHDR_SHORT_WEIGHT_MASK 0x003F
+#define NUMHDR_DSCALE_MASK	0x3FFF
+#define NUM_NBASE			10000
+#define NUM_DEC_DIGITS		4
+
+typedef enum CohortGranularity
+{
+	COHORT_MONTH = 0,
+	COHORT_WEEK = 1,
+	COHORT_DAY = 2
+} CohortGranularity;
+
+#define COHORT_GRANULARITY_MAX COHORT_DAY
+
+static const char *const granularity_names[] = {"month", "week", "day"};
+
+/*
+ * An exact sum and the period it belongs to.  With dscale >= 0 the value is
+ * value.scaled / 10^dscale; with dscale = SUM_NUMERIC it is value.num,
+ * allocated in the owning state's memory context.
+ */
+typedef struct PeriodSum
+{
+	union
+	{
+		int128		scaled;
+		Numeric		num;
+	}			value;
+	int32		period;
+	int16		dscale;
+} PeriodSum;
+
+/* One customer: the periods with a line, ascending, each with its revenue */
+typedef struct CustomerEntry
+{
+	int64		customer_id;	/* hash key */
+	PeriodSum  *periods;
+	int32		nperiods;
+	int32		capacity;
+	int32		hint;			/* index of the period touched last */
+	char		status;			/* used by simplehash */
+} CustomerEntry;
+
+/* The 64-bit finalizer of MurmurHash3 (core has murmurhash64 only from 16) */
+static inline uint32
+hash_customer(int64 customer_id)
+{
+	uint64		h = (uint64) customer_id;
+
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return (uint32) h;
+}
+
+#define SH_PREFIX customers
+#define SH_ELEMENT_TYPE CustomerEntry
+#define SH_KEY_TYPE int64
+#define SH_KEY customer_id
+#define SH_HASH_KEY(tb, key) hash_customer(key)
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+typedef struct CohortState
+{
+	CohortGranularity granularity;
+	bool		unbounded;
+	MemoryContext context;		/* holds the table, the arrays, the numerics */
+	customers_hash *customers;
+	CustomerEntry *last_customer;	/* valid until the next insertion */
+	int			granularity_len;	/* granularity argument last checked ... */
+	char		granularity_text[8];	/* ... (valid names are short) */
+	Timestamp	cached_day_start;	/* start of the day of the last line ... */
+	int32		cached_period;	/* ... and the period of that day */
+} CohortState;
+
+/* Powers of ten and the largest magnitude each can multiply safely */
+static int128 pow10_i128[SUM_MAX_DSCALE + 1];
+static int128 pow10_limit[SUM_MAX_DSCALE + 1];
+static bool pow10_ready = false;
+
+static void
+init_pow10(void)
+{
+	int			i;
+
+	pow10_i128[0] = 1;
+	for (i = 1; i <= SUM_MAX_DSCALE; i++)
+		pow10_i128[i] = pow10_i128[i - 1] * 10;
+	for (i = 0; i <= SUM_MAX_DSCALE; i++)
+		pow10_limit[i] = I128_MAX / pow10_i128[i];
+	pow10_ready = true;
+}
+
+/* value * 10^k, false on overflow */
+static inline bool
+mul_pow10(int128 *value, int k)
+{
+	if (k == 0)
+		return true;
+	if (k > SUM_MAX_DSCALE ||
+		*value > pow10_limit[k] || *value < -pow10_limit[k])
+		return false;
+	*value *= pow10_i128[k];
+	return true;
+}
+
+/* a + b, false on overflow */
+static inline bool
+add_i128(int128 *a, int128 b)
+{
+	if ((b > 0 && *a > I128_MAX - b) || (b < 0 && *a < I128_MIN - b))
+		return false;
+	*a += b;
+	return true;
+}
+
+/*
+ * Decode a numeric datum into value * 10^dscale without allocating.  Returns
+ * false for NaN, infinities and values beyond 128 bits or SUM_MAX_DSCALE.
+ */
+static bool
+numeric_to_scaled(Datum datum, int128 *result, int *result_dscale)
+{
+	struct varlena *packed = PG_DETOAST_DATUM_PACKED(datum);
+	const char *p = VARDATA_ANY(packed);
+	int			len = VARSIZE_ANY_EXHDR(packed);
+	uint16		header;
+	int16		weight;
+	int			dscale;
+	bool		negative;
+	int			ndigits;
+	int			exponent;
+	int128		acc = 0;
+	int			i;
+
+	if (len < (int) sizeof(uint16))
+		return false;
+	memcpy(&header, p, sizeof(uint16));
+	switch (header & NUMHDR_FLAG_MASK)
+	{
+		case NUMHDR_SPECIAL:
+			return false;
+		case NUMHDR_SHORT:
+			negative = (header & NUMHDR_SHORT_NEG) != 0;
+			dscale = (header & NUMHDR_SHORT_DSCALE_MASK) >> NUMHDR_SHORT_DSCALE_SHIFT;
+			weight = (int16) ((header & NUMHDR_SHORT_WEIGHT_SIGN ?
+							   ~NUMHDR_SHORT_WEIGHT_MASK : 0) |
+							  (header & NUMHDR_SHORT_WEIGHT_MASK));
+			p += sizeof(uint16);
+			len -= sizeof(uint16);
+			break;
+		default:
+			if (len < (int) (sizeof(uint16) + sizeof(int16)))
+				return false;
+			negative = (header & NUMHDR_FLAG_MASK) == NUMHDR_LONG_NEG;
+			dscale = header & NUMHDR_DSCALE_MASK;
+			memcpy(&weight, p + sizeof(uint16), sizeof(int16));
+			p += sizeof(uint16) + sizeof(int16);
+			len -= sizeof(uint16) + sizeof(int16);
+			break;
+	}
+	ndigits = len / (int) sizeof(int16);
+	if (dscale > SUM_MAX_DSCALE || ndigits > 9)
+		return false;
+	if (ndigits == 0)
+	{
+		*result = 0;
+		*result_dscale = dscale;
+		return true;
+	}
+
+	/*
+	 * The digits read as one integer acc stand for value * 10^-e with e = 4 *
+	 * (ndigits - 1 - weight), so value * 10^dscale = acc * 10^(dscale - e).
+	 * A negative exponent only drops the zeros that pad the last digit beyond
+	 * dscale (at most 3); take them off that digit before it enters acc.
+	 */
+	exponent = dscale - NUM_DEC_DIGITS * (ndigits - 1 - weight);
+	for (i = 0; i < ndigits; i++)
+	{
+		int16		digit;
+
+		memcpy(&digit, p + i * sizeof(int16), sizeof(int16));
+		if (digit < 0 || digit >= NUM_NBASE)
+			return false;
+		if (i < ndigits - 1 || exponent >= 0)
+			acc = acc * NUM_NBASE + digit;
+		else
+		{
+			int			drop = -exponent;
+			int			divisor;
+
+			if (drop > NUM_DEC_DIGITS - 1)
+				return false;
+			divisor = drop == 1 ? 10 : drop == 2 ? 100 : 1000;
+			if (digit % divisor != 0)
+				return false;
+			acc = acc * (NUM_NBASE / divisor) + digit / divisor;
+		}
+	}
+	if (exponent > 0 && !mul_pow10(&acc, exponent))
+		return false;
+	*result = negative ? -acc : acc;
+	*result_dscale = dscale;
+	return true;
+}
+
+/* The numeric equal to value / 10^dscale, in the current memory context */
+static Numeric
+scaled_to_numeric(int128 value, int dscale)
+{
+	char		digits[48];
+	char		text[64];
+	char	   *out = text;
+	uint128		magnitude = value < 0 ? -(uint128) value : (uint128) value;
+	int			n = 0;
+
+	do
+	{
+		digits[n++] = '0' + (int) (magnitude % 10);
+		magnitude /= 10;
+	} while (magnitude > 0);
+	while (n <= dscale)
+		digits[n++] = '0';
+	if (value < 0)
+		*out++ = '-';
+	while (n-- > 0)
+	{
+		*out++ = digits[n];
+		if (n == dscale && dscale > 0)
+			*out++ = '.';
+	}
+	*out = '\0';
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+											   ObjectIdGetDatum(InvalidOid),
+											   Int32GetDatum(-1)));
+}
+
+static inline void
+sum_init(PeriodSum *sum, int32 period)
+{
+	sum->value.scaled = 0;
+	sum->period = period;
+	sum->dscale = 0;
+}
+
+/* Turn a scaled sum into a numeric one, allocated in context */
+static void
+sum_make_numeric(PeriodSum *sum, MemoryContext context)
+{
+	MemoryContext old;
+
+	if (sum->dscale == SUM_NUMERIC)
+		return;
+	old = MemoryContextSwitchTo(context);
+	sum->value.num = scaled_to_numeric(sum->value.scaled, sum->dscale);
+	MemoryContextSwitchTo(old);
+	sum->dscale = SUM_NUMERIC;
+}
+
+/* sum += addend with numeric arithmetic; the result lives in context */
+static void
+sum_add_numeric(PeriodSum *sum, Numeric addend, MemoryContext context)
+{
+	MemoryContext old;
+	Numeric		result;
+
+	sum_make_numeric(sum, context);
+	old = MemoryContextSwitchTo(context);
+	result = numeric_add_opt_error(sum->value.num, addend, NULL);
+	MemoryContextSwitchTo(old);
+	pfree(sum->value.num);
+	sum->value.num = result;
+}
+
+/* sum += value / 10^dscale, falling back to numeric on overflow */
+static void
+sum_add_scaled(PeriodSum *sum, int128 value, int dscale, MemoryContext context)
+{
+	if (sum->dscale != SUM_NUMERIC)
+	{
+		int128		total = sum->value.scaled;
+		int128		addend = value;
+		int			scale = sum->dscale;
+
+		/* Bring both to the larger scale; value stays as given for the fallback */
+		if (dscale > scale ? mul_pow10(&total, dscale - scale) :
+			mul_pow10(&addend, scale - dscale))
+		{
+			scale = Max(scale, dscale);
+			if (add_i128(&total, addend))
+			{
+				sum->value.scaled = total;
+				sum->dscale = scale;
+				return;
+			}
+		}
+	}
+	{
+		Numeric		addend = scaled_to_numeric(value, dscale);
+
+		sum_add_numeric(sum, addend, context);
+		pfree(addend);
+	}
+}
+
+/* sum += other */
+static void
+sum_add_sum(PeriodSum *sum, const PeriodSum *other, MemoryContext context)
+{
+	if (other->dscale == SUM_NUMERIC)
+		sum_add_numeric(sum, other->value.num, context);
+	else
+		sum_add_scaled(sum, other->value.scaled, other->dscale, context);
+}
+
+/* sum += a numeric argument */
+static inline void
+sum_add_datum(PeriodSum *sum, Datum datum, MemoryContext context)
+{
+	int128		value;
+	int			dscale;
+
+	if (numeric_to_scaled(datum, &value, &dscale))
+		sum_add_scaled(sum, value, dscale, context);
+	else
+		sum_add_numeric(sum, DatumGetNumeric(datum), context);
+}
+
+/* A copy of source whose numeric, if any, lives in context */
+static void
+sum_copy(PeriodSum *target, const PeriodSum *source, MemoryContext context)
+{
+	*target = *source;
+	if (source->dscale == SUM_NUMERIC)
+	{
+		MemoryContext old = MemoryContextSwitchTo(context);
+
+		target->value.num = DatumGetNumeric(datumCopy(NumericGetDatum(source->value.num),
+													  false, -1));
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* The sum as a numeric, in the current memory context */
+static Numeric
+sum_result(const PeriodSum *sum)
+{
+	if (sum->dscale == SUM_NUMERIC)
+		return sum->value.num;
+	return scaled_to_numeric(sum->value.scaled, sum->dscale);
+}
+
+/* Floor division, for days and weeks before 2000 */
+static inline int64
+floor_div(int64 a, int64 b)
+{
+	int64		q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/*
+ * The absolute period of a day (days since 2000-01-01): months since year 0,
+ * ISO weeks (Monday to Sunday) counted from the week of 2000-01-03, or days.
+ */
+static int32
+period_of_day(CohortGranularity granularity, int64 day)
+{
+	int			year,
+				month,
+				mday;
+
+	switch (granularity)
+	{
+		case COHORT_MONTH:
+			j2date((int) (day + POSTGRES_EPOCH_JDATE), &year, &month, &mday);
+			return (int32) year * 12 + month - 1;
+		case COHORT_WEEK:
+			/* 2000-01-01 was a Saturday, ISO day 5 counting Monday as 0 */
+			return (int32) floor_div(day + 5, 7);
+		case COHORT_DAY:
+			return (int32) day;
+	}
+	pg_unreachable();
+}
+
+/* The first day of a period, as a date */
+static DateADT
+period_start(CohortGranularity granularity, int32 period)
+{
+	int64		day = 0;
+
+	switch (granularity)
+	{
+		case COHORT_MONTH:
+			{
+				int64		year = floor_div(period, 12);
+
+				day = (int64) date2j((int) year, (int) (period - year * 12) + 1, 1) -
+					POSTGRES_EPOCH_JDATE;
+				break;
+			}
+		case COHORT_WEEK:
+			day = (int64) period * 7 - 5;
+			break;
+		case COHORT_DAY:
+			day = period;
+			break;
+	}
+	if (!IS_VALID_DATE(day))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("cohort period start out of range for type date")));
+	return (DateADT) day;
+}
+
+static inline int64
+day_of_timestamp(Timestamp ts)
+{
+	return floor_div(ts, USECS_PER_DAY);
+}
+
+/* The range of periods that a valid timestamp can fall into */
+static void
+period_range(CohortGranularity granularity, int32 *min, int32 *max)
+{
+	*min = period_of_day(granularity, day_of_timestamp(MIN_TIMESTAMP));
+	*max = period_of_day(granularity, day_of_timestamp(END_TIMESTAMP - 1));
+}
+
+/* Parse a granularity argument; raise an error for anything else */
+static CohortGranularity
+parse_granularity(text *arg)
+{
+	char	   *name = text_to_cstring(arg);
+	int			g;
+
+	for (g = 0; g <= COHORT_GRANULARITY_MAX; g++)
+	{
+		if (pg_strcasecmp(name, granularity_names[g]) == 0)
+		{
+			pfree(name);
+			return (CohortGranularity) g;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown cohort granularity \"%s\"", name),
+			 errhint("Valid granularities are month, week and day.")));
+	pg_unreachable();
+}
+
+/* Same granularity and mode in every row and partial state, or an error */
+static void
+check_same_parameters(const CohortState *a, CohortGranularity granularity,
+					  bool unbounded, bool check_unbounded)
+{
+	if (a->granularity != granularity)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cohort granularity differs between rows: \"%s\" and \"%s\"",
+						granularity_names[a->granularity],
+						granularity_names[granularity])));
+	if (check_unbounded && a->unbounded != unbounded)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cohort unbounded flag differs between rows")));
+}
+
+static CohortState *
+cohort_state_create(MemoryContext context, CohortGranularity granularity,
+					bool unbounded)
+{
+	CohortState *state = MemoryContextAllocZero(context, sizeof(CohortState));
+
+	if (!pow10_ready)
+		init_pow10();
+	state->granularity = granularity;
+	state->unbounded = unbounded;
+	state->context = context;
+	state->customers = customers_create(context, 256, NULL);
+	state->last_customer = NULL;
+	state->granularity_len = -1;
+	state->cached_day_start = END_TIMESTAMP;	/* above every finite timestamp */
+	state->cached_period = 0;
+	return state;
+}
+
+/* The customer's entry for a period, created (empty) when missing */
+static PeriodSum *
+customer_period(CohortState *state, CustomerEntry *customer, int32 period)
+{
+	PeriodSum  *periods = customer->periods;
+	int			lo = 0;
+	int			hi = customer->nperiods;
+
+	if (hi > 0 && periods[customer->hint].period == period)
+		return &periods[customer->hint];
+	/* Lines mostly come in time order: try the end before searching */
+	if (hi > 0 && periods[hi - 1].period < period)
+		lo = hi;
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (periods[mid].period < period)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < customer->nperiods && periods[lo].period == period)
+	{
+		customer->hint = lo;
+		return &periods[lo];
+	}
+	if (customer->nperiods == customer->capacity)
+	{
+		int			capacity = customer->capacity == 0 ? 4 : customer->capacity * 2;
+
+		if ((Size) capacity * sizeof(PeriodSum) > MaxAllocSize)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("customer " INT64_FORMAT " is active in too many cohort periods",
+							customer->customer_id)));
+		if (customer->periods == NULL)
+			periods = MemoryContextAlloc(state->context, capacity * sizeof(PeriodSum));
+		else
+			periods = repalloc(customer->periods, capacity * sizeof(PeriodSum));
+		customer->periods = periods;
+		customer->capacity = capacity;
+	}
+	memmove(&periods[lo + 1], &periods[lo],
+			(customer->nperiods - lo) * sizeof(PeriodSum));
+	sum_init(&periods[lo], period);
+	customer->nperiods++;
+	customer->hint = lo;
+	return &periods[lo];
+}
+
+/* The entry of a customer, created without periods when missing */
+static inline CustomerEntry *
+customer_entry(CohortState *state, int64 customer_id)
+{
+	CustomerEntry *customer = state->last_customer;
+	bool		found;
+
+	if (customer != NULL && customer->customer_id == customer_id)
+		return customer;
+	customer = customers_insert(state->customers, customer_id, &found);
+	if (!found)
+	{
+		customer->periods = NULL;
+		customer->nperiods = 0;
+		customer->capacity = 0;
+		customer->hint = 0;
+	}
+	state->last_customer = customer;
+	return customer;
+}
+
+/* Add every customer and period of source to target, copying into target */
+static void
+cohort_state_merge(CohortState *target, const CohortState *source)
+{
+	customers_iterator it;
+	CustomerEntry *from;
+
+	customers_start_iterate(source->customers, &it);
+	while ((from = customers_iterate(source->customers, &it)) != NULL)
+	{
+		bool		found;
+		CustomerEntry *to = customers_insert(target->customers, from->customer_id, &found);
+		PeriodSum  *merged;
+		int			i = 0,
+					j = 0,
+					n = 0;
+
+		merged = MemoryContextAlloc(target->context,
+									(Size) ((found ? to->nperiods : 0) + from->nperiods) *
+									sizeof(PeriodSum));
+		if (!found)
+		{
+			for (j = 0; j < from->nperiods; j++)
+				sum_copy(&merged[j], &from->periods[j], target->context);
+			to->periods = merged;
+			to->nperiods = to->capacity = from->nperiods;
+			to->hint = 0;
+			continue;
+		}
+		/* Merge the two ascending lists, adding the sums of shared periods */
+		while (i < to->nperiods || j < from->nperiods)
+		{
+			if (j >= from->nperiods ||
+				(i < to->nperiods && to->periods[i].period < from->periods[j].period))
+				merged[n++] = to->periods[i++];
+			else if (i >= to->nperiods || from->periods[j].period < to->periods[i].period)
+				sum_copy(&merged[n++], &from->periods[j++], target->context);
+			else
+			{
+				merged[n] = to->periods[i++];
+				sum_add_sum(&merged[n++], &from->periods[j++], target->context);
+			}
+		}
+		if (to->periods != NULL)
+			pfree(to->periods);
+		to->periods = merged;
+		to->capacity = to->nperiods + from->nperiods;
+		to->nperiods = n;
+		to->hint = 0;
+	}
+	/* Insertions may have moved entries */
+	target->last_customer = NULL;
+}
+
+/* Common transition: one order line */
+static void
+cohort_add_line(CohortState *state, int64 customer_id, Timestamp ts,
+				bool amount_isnull, Datum amount)
+{
+	CustomerEntry *customer;
+	PeriodSum  *sum;
+	int64		day;
+	int32		period;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("cannot assign the timestamp \"%s\" to a cohort period",
+						TIMESTAMP_IS_NOBEGIN(ts) ? "-infinity" : "infinity")));
+	/* Lines of an invoice share their time: skip the division for them */
+	if (ts >= state->cached_day_start && ts < state->cached_day_start + USECS_PER_DAY)
+		period = state->cached_period;
+	else
+	{
+		day = day_of_timestamp(ts);
+		period = period_of_day(state->granularity, day);
+		state->cached_day_start = day * USECS_PER_DAY;
+		state->cached_period = period;
+	}
+	customer = customer_entry(state, customer_id);
+	sum = customer_period(state, customer, period);
+	if (!amount_isnull)
+		sum_add_datum(sum, amount, state->context);
+}
+
+/* Whether a granularity argument is the text of the one checked last */
+static inline bool
+same_granularity_text(const CohortState *state, text *arg)
+{
+	int			len = VARSIZE_ANY_EXHDR(arg);
+
+	return len == state->granularity_len &&
+		memcmp(VARDATA_ANY(arg), state->granularity_text, len) == 0;
+}
+
+/* Remember a granularity argument that has been checked */
+static void
+remember_granularity_text(CohortState *state, text *arg)
+{
+	int			len = VARSIZE_ANY_EXHDR(arg);
+
+	state->granularity_len = -1;
+	if (len <= (int) sizeof(state->granularity_text))
+	{
+		memcpy(state->granularity_text, VARDATA_ANY(arg), len);
+		state->granularity_len = len;
+	}
+}
+
+/* Transition of cohort_matrix and cohort_state: one order line */
+PG_FUNCTION_INFO_V1(ra_cohort_trans);
+Datum
+ra_cohort_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	CohortState *state;
+	bool		has_granularity = PG_NARGS() > 4;
+	bool		has_unbounded = PG_NARGS() > 5;
+	bool		unbounded = false;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ra_cohort_trans called in non-aggregate context");
+
+	if (has_granularity && PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cohort granularity must not be null")));
+	if (has_unbounded)
+	{
+		if (PG_ARGISNULL(5))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("cohort unbounded flag must not be null")));
+		unbounded = PG_GETARG_BOOL(5);
+	}
+
+	if (PG_ARGISNULL(0))
+	{
+		CohortGranularity granularity = COHORT_MONTH;
+
+		if (has_granularity)
+			granularity = parse_granularity(PG_GETARG_TEXT_PP(4));
+		state = cohort_state_create(aggcontext, granularity, unbounded);
+		if (has_granularity)
+			remember_granularity_text(state, PG_GETARG_TEXT_PP(4));
+	}
+	else
+	{
+		state = (CohortState *) PG_GETARG_POINTER(0);
+		if (has_granularity && !same_granularity_text(state, PG_GETARG_TEXT_PP(4)))
+		{
+			check_same_parameters(state, parse_granularity(PG_GETARG_TEXT_PP(4)),
+								  unbounded, has_unbounded);
+			remember_granularity_text(state, PG_GETARG_TEXT_PP(4));
+		}
+		else if (has_unbounded && unbounded != state->unbounded)
+			check_same_parameters(state, state->granularity, unbounded, true);
+	}
+
+	/* Lines without a customer or a time belong to no cohort */
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+		cohort_add_line(state, PG_GETARG_INT64(1), PG_GETARG_TIMESTAMP(2),
+						PG_ARGISNULL(3), PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3));
+
+	PG_RETURN_POINTER(state);
+}
+
+/* Combine two partial cohort states (parallel workers) */
+PG_FUNCTION_INFO_V1(ra_cohort_combine);
+Datum
+ra_cohort_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	CohortState *target;
+	CohortState *source;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ra_cohort_combine called in non-aggregate context");
+
+	target = PG_ARGISNULL(0) ? NULL : (CohortState *) PG_GETARG_POINTER(0);
+	source = PG_ARGISNULL(1) ? NULL : (CohortState *) PG_GETARG_POINTER(1);
+	if (source == NULL)
+	{
+		if (target == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(target);
+	}
+	if (target == NULL)
+		target = cohort_state_create(aggcontext, source->granularity, source->unbounded);
+	else
+		check_same_parameters(target, source->granularity, source->unbounded, true);
+	cohort_state_merge(target, source);
+	PG_RETURN_POINTER(target);
+}
+
+/*
+ * Serialized state: int32 version, int32 granularity, byte unbounded, int64
+ * number of customers; per customer int64 id, int32 number of periods, and
+ * per period (ascending) int32 period, int16 dscale, then either the scaled
+ * sum as int64 high and low halves (dscale >= 0) or, for dscale -1, int32
+ * length and the numeric in its binary send format.
+ */
+#define SERIAL_CUSTOMER_BYTES (8 + 4)
+#define SERIAL_PERIOD_MIN_BYTES (4 + 2 + Min(8 + 8, 4 + 8))
+
+static void
+serialize_state(StringInfo buf, const CohortState *state)
+{
+	customers_iterator it;
+	CustomerEntry *customer;
+
+	pq_sendint32(buf, COHORT_STATE_VERSION);
+	pq_sendint32(buf, (int32) state->granularity);
+	pq_sendbyte(buf, state->unbounded ? 1 : 0);
+	pq_sendint64(buf, (int64) state->customers->members);
+	customers_start_iterate(state->customers, &it);
+	while ((customer = customers_iterate(state->customers, &it)) != NULL)
+	{
+		int			i;
+
+		pq_sendint64(buf, customer->customer_id);
+		pq_sendint32(buf, customer->nperiods);
+		for (i = 0; i < customer->nperiods; i++)
+		{
+			const PeriodSum *sum = &customer->periods[i];
+
+			pq_sendint32(buf, sum->period);
+			pq_sendint16(buf, sum->dscale);
+			if (sum->dscale == SUM_NUMERIC)
+			{
+				Datum		sent = DirectFunctionCall1(numeric_send,
+													   NumericGetDatum(sum->value.num));
+				bytea	   *bytes = DatumGetByteaPP(sent);
+
+				pq_sendint32(buf, VARSIZE_ANY_EXHDR(bytes));
+				pq_sendbytes(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
+				pfree(bytes);
+			}
+			else
+			{
+				pq_sendint64(buf, (int64) (sum->value.scaled >> 64));
+				pq_sendint64(buf, (int64) (uint64) sum->value.scaled);
+			}
+		}
+	}
+}
+
+static void pg_attribute_noreturn()
+bad_state(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid serialized cohort state"),
+			 errdetail("%s", detail)));
+}
+
+/* Fail unless n more bytes can be read */
+static inline void
+need_bytes(StringInfo buf, int64 n)
+{
+	if (n < 0 || buf->len - buf->cursor < n)
+		bad_state("The state is truncated.");
+}
+
+/* A numeric in send format, checked before numeric_recv reads it */
+static Numeric
+deserialize_numeric(StringInfo buf)
+{
+	int32		len;
+	uint16		ndigits;
+	StringInfoData part;
+	Numeric		result;
+
+	need_bytes(buf, 4);
+	len = pq_getmsgint(buf, 4);
+	need_bytes(buf, len);
+	if (len < 8)
+		bad_state("A numeric sum is truncated.");
+	memcpy(&ndigits, buf->data + buf->cursor, sizeof(uint16));
+	ndigits = pg_ntoh16(ndigits);
+	if (len != 8 + 2 * (int32) ndigits)
+		bad_state("A numeric sum has the wrong length.");
+	part.data = buf->data + buf->cursor;
+	part.len = len;
+	part.maxlen = len;
+	part.cursor = 0;
+	result = DatumGetNumeric(DirectFunctionCall3(numeric_recv, PointerGetDatum(&part),
+												 ObjectIdGetDatum(InvalidOid),
+												 Int32GetDatum(-1)));
+	buf->cursor += len;
+	return result;
+}
+
+/* Read a serialized state into a new state in the current memory context */
+static CohortState *
+deserialize_state(StringInfo buf)
+{
+	CohortState *state;
+	int32		version;
+	int32		granularity;
+	int			unbounded;
+	int64		ncustomers;
+	int64		c;
+	int32		min_period;
+	int32		max_period;
+
+	need_bytes(buf, 4 + 4 + 1 + 8);
+	version = pq_getmsgint(buf, 4);
+	if (version != COHORT_STATE_VERSION)
+		bad_state(psprintf("Format version %d is not %d.", version, COHORT_STATE_VERSION));
+	granularity = pq_getmsgint(buf, 4);
+	if (granularity < 0 || granularity > COHORT_GRANULARITY_MAX)
+		bad_state(psprintf("Granularity code %d is unknown.", granularity));
+	unbounded = pq_getmsgbyte(buf);
+	if (unbounded != 0 && unbounded != 1)
+		bad_state("The unbounded flag is not 0 or 1.");
+	ncustomers = pq_getmsgint64(buf);
+	if (ncustomers < 0 ||
+		ncustomers > (buf->len - buf->cursor) /
+		(SERIAL_CUSTOMER_BYTES + SERIAL_PERIOD_MIN_BYTES))
+		bad_state(psprintf("Customer count " INT64_FORMAT " does not fit the state.",
+						   ncustomers));
+
+	state = cohort_state_create(CurrentMemoryContext, (CohortGranularity) granularity,
+								unbounded == 1);
+	period_range(state->granularity, &min_period, &max_period);
+	for (c = 0; c < ncustomers; c++)
+	{
+		int64		customer_id;
+		int32		nperiods;
+		CustomerEntry *customer;
+		bool		found;
+		int			i;
+
+		need_bytes(buf, SERIAL_CUSTOMER_BYTES);
+		customer_id = pq_getmsgint64(buf);
+		nperiods = pq_getmsgint(buf, 4);
+		if (nperiods < 1 ||
+			nperiods > (buf->len - buf->cursor) / SERIAL_PERIOD_MIN_BYTES)
+			bad_state(psprintf("Customer " INT64_FORMAT " has a bad period count %d.",
+							   customer_id, nperiods));
+		customer = customers_insert(state->customers, customer_id, &found);
+		if (found)
+			bad_state(psprintf("Customer " INT64_FORMAT " appears twice.", customer_id));
+		customer->periods = palloc(nperiods * sizeof(PeriodSum));
+		customer->nperiods = customer->capacity = nperiods;
+		customer->hint = 0;
+		for (i = 0; i < nperiods; i++)
+		{
+			PeriodSum  *sum = &customer->periods[i];
+
+			need_bytes(buf, 4 + 2);
+			sum->period = pq_getmsgint(buf, 4);
+			sum->dscale = (int16) pq_getmsgint(buf, 2);
+			if (sum->period < min_period || sum->period > max_period)
+				bad_state(psprintf("Period %d is out of range.", sum->period));
+			if (i > 0 && sum->period <= customer->periods[i - 1].period)
+				bad_state(psprintf("The periods of customer " INT64_FORMAT
+								   " are not ascending.", customer_id));
+			if (sum->dscale == SUM_NUMERIC)
+				sum->value.num = deserialize_numeric(buf);
+			else if (sum->dscale >= 0 && sum->dscale <= SUM_MAX_DSCALE)
+			{
+				uint64		high;
+				uint64		low;
+
+				need_bytes(buf, 16);
+				high = (uint64) pq_getmsgint64(buf);
+				low = (uint64) pq_getmsgint64(buf);
+				sum->value.scaled = (int128) (((uint128) high << 64) | low);
+			}
+			else
+				bad_state(psprintf("Display scale %d is out of range.", sum->dscale));
+		}
+	}
+	if (buf->cursor != buf->len)
+		bad_state("Bytes follow the last customer.");
+	pq_getmsgend(buf);
+	return state;
+}
+
+/* Serialize a cohort state (also the final function of cohort_state) */
+PG_FUNCTION_INFO_V1(ra_cohort_serial);
+Datum
+ra_cohort_serial(PG_FUNCTION_ARGS)
+{
+	CohortState *state = (CohortState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "ra_cohort_serial called in non-aggregate context");
+	pq_begintypsend(&buf);
+	serialize_state(&buf, state);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* Deserialize a cohort state, validating every field */
+PG_FUNCTION_INFO_V1(ra_cohort_deserial);
+Datum
+ra_cohort_deserial(PG_FUNCTION_ARGS)
+{
+	bytea	   *serialized = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "ra_cohort_deserial called in non-aggregate context");
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(serialized), VARSIZE_ANY_EXHDR(serialized));
+	PG_RETURN_POINTER(deserialize_state(&buf));
+}
+
+/* Transition of cohort_merge: one serialized state, e.g. from a shard */
+PG_FUNCTION_INFO_V1(ra_cohort_merge_trans);
+Datum
+ra_cohort_merge_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	CohortState *state = PG_ARGISNULL(0) ? NULL : (CohortState *) PG_GETARG_POINTER(0);
+	bool		unbounded = false;
+	bytea	   *serialized;
+	StringInfoData buf;
+	CohortState *part;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ra_cohort_merge_trans called in non-aggregate context");
+	if (PG_NARGS() > 2)
+	{
+		if (PG_ARGISNULL(2))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("cohort unbounded flag must not be null")));
+		unbounded = PG_GETARG_BOOL(2);
+	}
+	if (state != NULL && state->unbounded != unbounded)
+		check_same_parameters(state, state->granularity, unbounded, true);
+	if (PG_ARGISNULL(1))
+	{
+		if (state == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(state);
+	}
+
+	serialized = PG_GETARG_BYTEA_PP(1);
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(serialized), VARSIZE_ANY_EXHDR(serialized));
+	part = deserialize_state(&buf);
+	/* The flag stored in a partial state is not a choice of the merge */
+	if (state == NULL)
+		state = cohort_state_create(aggcontext, part->granularity, unbounded);
+	else
+		check_same_parameters(state, part->granularity, unbounded, false);
+	cohort_state_merge(state, part);
+	PG_RETURN_POINTER(state);
+}
+
+static int
+cmp_int32(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Index of value in the ascending array, which holds it */
+static int
+find_int32(const int32 *values, int n, int32 value)
+{
+	int			lo = 0;
+	int			hi = n - 1;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (values[mid] < value)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	Assert(values[lo] == value);
+	return lo;
+}
+
+/*
+ * The dense matrix as an array of cohort_cell: every cohort (first period of
+ * a customer), every period from 0 to the last period present in the state.
+ * Reads the state without changing it.
+ */
+static ArrayType *
+cohort_matrix_array(const CohortState *state, Oid element_type)
+{
+	MemoryContext work;
+	MemoryContext old;
+	customers_iterator it;
+	CustomerEntry *customer;
+	int32	   *cohorts;
+	int			ncohorts = 0;
+	int32		last = PG_INT32_MIN;
+	int64	   *offsets;
+	int64		ncells = 0;
+	int64	   *active;
+	int64	   *sizes;
+	PeriodSum  *revenue;
+	Datum	   *elements;
+	TupleDesc	tupdesc;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	ArrayType  *result;
+	int			k;
+	int			i;
+	int64		cell;
+
+	if (state == NULL || state->customers->members == 0)
+		return construct_empty_array(element_type);
+
+	work = AllocSetContextCreate(CurrentMemoryContext, "cohort matrix",
+								 ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(work);
+
+	/* Cohorts: the distinct first periods; and the last period overall */
+	cohorts = palloc_extended(state->customers->members * sizeof(int32), MCXT_ALLOC_HUGE);
+	customers_start_iterate(state->customers, &it);
+	while ((customer = customers_iterate(state->customers, &it)) != NULL)
+	{
+		cohorts[ncohorts++] = customer->periods[0].period;
+		last = Max(last, customer->periods[customer->nperiods - 1].period);
+	}
+	qsort(cohorts, ncohorts, sizeof(int32), cmp_int32);
+	k = 0;
+	for (i = 0; i < ncohorts; i++)
+		if (i == 0 || cohorts[i] != cohorts[k - 1])
+			cohorts[k++] = cohorts[i];
+	ncohorts = k;
+
+	/* Cohort k's cells start at offsets[k], one per period 0 .. last - cohort */
+	offsets = palloc((ncohorts + 1) * sizeof(int64));
+	for (k = 0; k < ncohorts; k++)
+	{
+		offsets[k] = ncells;
+		ncells += (int64) last - cohorts[k] + 1;
+	}
+	offsets[ncohorts] = ncells;
+	if (ncells > COHORT_MAX_CELLS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cohort matrix would have " INT64_FORMAT
+						" cells, more than the limit of %d", ncells, COHORT_MAX_CELLS),
+				 errhint("Use a coarser granularity or a shorter time range.")));
+
+	active = palloc0(ncells * sizeof(int64));
+	revenue = palloc(ncells * sizeof(PeriodSum));
+	sizes = palloc0(ncohorts * sizeof(int64));
+	for (cell = 0; cell < ncells; cell++)
+		sum_init(&revenue[cell], 0);
+
+	customers_start_iterate(state->customers, &it);
+	while ((customer = customers_iterate(state->customers, &it)) != NULL)
+	{
+		int32		first = customer->periods[0].period;
+		int64		base;
+
+		k = find_int32(cohorts, ncohorts, first);
+		base = offsets[k];
+		sizes[k]++;
+		for (i = 0; i < customer->nperiods; i++)
+		{
+			const PeriodSum *sum = &customer->periods[i];
+
+			if (!state->unbounded)
+				active[base + (sum->period - first)]++;
+			sum_add_sum(&revenue[base + (sum->period - first)], sum, work);
+		}
+		if (state->unbounded)
+			active[base + (customer->periods[customer->nperiods - 1].period - first)]++;
+	}
+	/* Unbounded: active in p or later = customers whose last period is >= p */
+	if (state->unbounded)
+		for (k = 0; k < ncohorts; k++)
+			for (cell = offsets[k + 1] - 2; cell >= offsets[k]; cell--)
+				active[cell] += active[cell + 1];
+
+	tupdesc = lookup_rowtype_tupdesc_copy(element_type, -1);
+	if (tupdesc->natts != 6)
+		elog(ERROR, "unexpected shape of type %s", format_type_be(element_type));
+	elements = palloc_extended(ncells * sizeof(Datum), MCXT_ALLOC_HUGE);
+	for (k = 0; k < ncohorts; k++)
+	{
+		Datum		size = Int64GetDatum(sizes[k]);
+		Numeric		size_numeric = int64_to_numeric(sizes[k]);
+		Datum		cohort = DateADTGetDatum(period_start(state->granularity, cohorts[k]));
+
+		for (cell = offsets[k]; cell < offsets[k + 1]; cell++)
+		{
+			Datum		values[6];
+			bool		nulls[6] = {false, false, false, false, false, false};
+			HeapTuple	tuple;
+
+			values[0] = cohort;
+			values[1] = Int32GetDatum((int32) (cell - offsets[k]));
+			values[2] = size;
+			values[3] = Int64GetDatum(active[cell]);
+			values[4] = NumericGetDatum(numeric_div_opt_error(int64_to_numeric(active[cell]),
+															  size_numeric, NULL));
+			values[5] = NumericGetDatum(sum_result(&revenue[cell]));
+			tuple = heap_form_tuple(tupdesc, values, nulls);
+			elements[cell] = HeapTupleGetDatum(tuple);
+		}
+	}
+
+	MemoryContextSwitchTo(old);
+	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
+	result = construct_array(elements, (int) ncells, element_type, typlen, typbyval, typalign);
+	MemoryContextDelete(work);
+	return result;
+}
+
+/* The element type of the function's declared array result */
+static Oid
+result_element_type(FunctionCallInfo fcinfo)
+{
+	Oid			array_type = get_fn_expr_rettype(fcinfo->flinfo);
+	Oid			element_type = InvalidOid;
+
+	if (OidIsValid(array_type))
+		element_type = get_element_type(array_type);
+	if (!OidIsValid(element_type) || !type_is_rowtype(element_type))
+		elog(ERROR, "could not determine the cohort cell type");
+	return element_type;
+}
+
+/* Final function: the dense retention matrix as retail.cohort_cell[] */
+PG_FUNCTION_INFO_V1(ra_cohort_final);
+Datum
+ra_cohort_final(PG_FUNCTION_ARGS)
+{
+	CohortState *state = PG_ARGISNULL(0) ? NULL : (CohortState *) PG_GETARG_POINTER(0);
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "ra_cohort_final called in non-aggregate context");
+	PG_RETURN_ARRAYTYPE_P(cohort_matrix_array(state, result_element_type(fcinfo)));
+}
+
+/* The retention matrix of a relation with customer_id, invoice_ts, line_total */
+PG_FUNCTION_INFO_V1(ra_cohort_retention);
+Datum
+ra_cohort_retention(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid;
+	char	   *relname;
+	char	   *nspname;
+	AclResult	aclresult;
+	CohortGranularity granularity;
+	Oid			argtypes[2] = {TEXTOID, BOOLOID};
+	Datum		args[2];
+	char	   *query;
+	int			ret;
+	uint64		row;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cohort relation must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cohort granularity must not be null")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cohort unbounded flag must not be null")));
+	relid = PG_GETARG_OID(0);
+	granularity = parse_granularity(PG_GETARG_TEXT_PP(1));
+
+	relname = get_rel_name(relid);
+	if (relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, get_relkind_objtype(get_rel_relkind(relid)), relname);
+	nspname = get_namespace_name(get_rel_namespace(relid));
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	query = psprintf("SELECT c.* FROM (SELECT retail.cohort_matrix(customer_id, invoice_ts,"
+					 " line_total, $1, $2) AS cells FROM %s) m, pg_catalog.unnest(m.cells) c",
+					 quote_qualified_identifier(nspname, relname));
+	args[0] = CStringGetTextDatum(granularity_names[granularity]);
+	args[1] = PG_GETARG_DATUM(2);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(query, 2, argtypes, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "cohort query failed: %s", SPI_result_code_string(ret));
+	for (row = 0; row < SPI_processed; row++)
+		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[row]);
+	SPI_finish();
+
+	return (Datum) 0;
+}
