@@ -17,3 +17,5 @@ SELECT abc_class, count(*) FILTER (WHERE xyz_class = 'X') AS x, count(*) FILTER 
 FROM gold.mart_products_abc GROUP BY abc_class ORDER BY abc_class;
 \echo '== Orders flagged by the audit'
 SELECT reason, count(*) AS orders, round(min(abs(z))::numeric, 2) AS min_abs_z FROM gold.audit_order_anomalies GROUP BY reason ORDER BY reason;
+\echo '== Cohort retention (%): the first cohorts, periods 0 to 6'
+SELECT cohort_month, cohort_size, p0, p1, p2, p3, p4, p5, p6 FROM gold.cohort_triangle ORDER BY cohort_month LIMIT 6;
