@@ -1,7 +1,9 @@
 -- Shared by the bench/*.sql scripts: time a statement side by side with others.
 -- pg_temp.bench(label, query, repeats) runs query repeats times in this
--- session and returns the median wall-clock seconds.
-CREATE FUNCTION pg_temp.bench(bench_label text, query text, repeats int DEFAULT 3)
+-- session and returns the median wall-clock seconds.  repeats defaults to
+-- the setting bench.repeats (bench/run --repeats N), else 3.
+CREATE FUNCTION pg_temp.bench(bench_label text, query text,
+							  repeats int DEFAULT coalesce(nullif(current_setting('bench.repeats', true), '')::int, 3))
 RETURNS TABLE (label text, seconds numeric)
 LANGUAGE plpgsql AS $$
 DECLARE
