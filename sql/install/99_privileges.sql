@@ -1,4 +1,7 @@
 
+-- The functions of schema retail are for every analyst; its tables are not.
+GRANT USAGE ON SCHEMA retail TO PUBLIC;
+
 -- A read-only role for BI tools: gold only.  Grant it to login roles.
 DO $$
 BEGIN

@@ -1,0 +1,217 @@
+
+-- RFM segmentation (src/rfm.c).  Three blocks that compose in plain SQL:
+-- retail.rfm_customer reduces order lines per customer, retail.rfm_model
+-- fits the cutpoints over all customers, retail.rfm_score applies them;
+-- retail.rfm_segment names a score cell with a preset of retail.segment_rules.
+INSERT INTO retail.setting_defaults VALUES
+	('rfm_bins', '5', 'Score bins of gold.mart_customer_segments (2 to 10)'),
+	('rfm_as_of', NULL, 'As-of date of gold.mart_customer_segments; NULL: the day after the last silver line');
+
+CREATE TYPE retail.customer_summary AS (
+	first_purchase timestamp,
+	last_purchase timestamp,
+	frequency bigint,
+	monetary numeric
+);
+COMMENT ON TYPE retail.customer_summary IS
+	'What retail.rfm_customer gives for one customer: first and last purchase, distinct invoices, sum of amounts';
+
+CREATE FUNCTION retail.rfm_customer_trans(internal, text, timestamp, numeric) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_rfm_customer_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customer_trans(internal, text, timestamp, numeric) IS
+	'Transition of retail.rfm_customer: adds one order line';
+CREATE FUNCTION retail.rfm_customer_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_rfm_customer_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customer_combine(internal, internal) IS
+	'Combine function of retail.rfm_customer: unites the invoice sets, adds the sums';
+CREATE FUNCTION retail.rfm_customer_serial(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ra_rfm_customer_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customer_serial(internal) IS 'Serialize a retail.rfm_customer state';
+CREATE FUNCTION retail.rfm_customer_deserial(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_rfm_customer_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customer_deserial(bytea, internal) IS
+	'Deserialize and validate a retail.rfm_customer state';
+CREATE FUNCTION retail.rfm_customer_final(internal) RETURNS retail.customer_summary
+	AS 'MODULE_PATHNAME', 'ra_rfm_customer_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customer_final(internal) IS 'Final function of retail.rfm_customer';
+
+CREATE AGGREGATE retail.rfm_customer(invoice_no text, ts timestamp, amount numeric) (
+	SFUNC = retail.rfm_customer_trans, STYPE = internal, SSPACE = 512,
+	FINALFUNC = retail.rfm_customer_final, COMBINEFUNC = retail.rfm_customer_combine,
+	SERIALFUNC = retail.rfm_customer_serial, DESERIALFUNC = retail.rfm_customer_deserial,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retail.rfm_customer(text, timestamp, numeric) IS
+	'Per customer (GROUP BY customer): first and last purchase, number of distinct invoices, exact sum of amounts; NULLs are skipped field by field';
+
+CREATE TYPE retail.rfm_cutpoints AS (
+	bins integer,
+	customers bigint,
+	recency_cuts integer[],
+	frequency_cuts bigint[],
+	monetary_cuts numeric[]
+);
+COMMENT ON TYPE retail.rfm_cutpoints IS
+	'An RFM model: c_k = percentile_disc(k/bins), k = 1 .. bins-1, of recency_days, frequency and monetary over the customers';
+
+CREATE FUNCTION retail.rfm_model_trans(internal, integer, bigint, numeric, integer) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_rfm_model_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_model_trans(internal, integer, bigint, numeric, integer) IS
+	'Transition of retail.rfm_model: adds one customer''s measures';
+CREATE FUNCTION retail.rfm_model_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_rfm_model_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_model_combine(internal, internal) IS 'Combine function of retail.rfm_model';
+CREATE FUNCTION retail.rfm_model_serial(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ra_rfm_model_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_model_serial(internal) IS 'Serialize a retail.rfm_model state';
+CREATE FUNCTION retail.rfm_model_deserial(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_rfm_model_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_model_deserial(bytea, internal) IS
+	'Deserialize and validate a retail.rfm_model state';
+CREATE FUNCTION retail.rfm_model_final(internal) RETURNS retail.rfm_cutpoints
+	AS 'MODULE_PATHNAME', 'ra_rfm_model_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_model_final(internal) IS
+	'Final function of retail.rfm_model: sorts a copy of each measure and reads the cutpoints';
+
+CREATE AGGREGATE retail.rfm_model(recency_days integer, frequency bigint, monetary numeric, bins integer) (
+	SFUNC = retail.rfm_model_trans, STYPE = internal, SSPACE = 65536,
+	FINALFUNC = retail.rfm_model_final, COMBINEFUNC = retail.rfm_model_combine,
+	SERIALFUNC = retail.rfm_model_serial, DESERIALFUNC = retail.rfm_model_deserial,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retail.rfm_model(integer, bigint, numeric, integer) IS
+	'Fits an RFM model over customers (one row each): exact percentile_disc cutpoints of each measure; bins 2 to 10';
+
+CREATE TYPE retail.rfm_scores AS (r integer, f integer, m integer);
+COMMENT ON TYPE retail.rfm_scores IS 'RFM scores, 1 .. bins each';
+
+CREATE FUNCTION retail.rfm_score(model retail.rfm_cutpoints, recency_days integer, frequency bigint,
+								 monetary numeric) RETURNS retail.rfm_scores
+	AS 'MODULE_PATHNAME', 'ra_rfm_score' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_score(retail.rfm_cutpoints, integer, bigint, numeric) IS
+	'Scores under a model: r = 1 + #{k : recency_days < c_k}, f = 1 + #{k : frequency > c_k}, m likewise; equal inputs, equal scores';
+
+CREATE FUNCTION retail.rfm_recency_days(last_purchase timestamp, as_of date) RETURNS integer
+	AS 'MODULE_PATHNAME', 'ra_rfm_recency_days' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_recency_days(timestamp, date) IS
+	'Whole days from the date of the last purchase to as_of; an as_of before that date is an error';
+
+-- Segment presets: the first rule (by priority) whose bounds hold names the
+-- segment; a NULL bound is no condition.
+CREATE TABLE retail.segment_rules (
+	preset text NOT NULL,
+	priority integer NOT NULL,
+	segment text NOT NULL,
+	r_min integer, r_max integer,
+	f_min integer, f_max integer,
+	m_min integer, m_max integer,
+	recency_days_min integer, recency_days_max integer,
+	PRIMARY KEY (preset, priority),
+	CHECK (r_min <= r_max AND f_min <= f_max AND m_min <= m_max
+		   AND recency_days_min <= recency_days_max)
+);
+COMMENT ON TABLE retail.segment_rules IS
+	'Segment presets as data: per preset, rules tried in priority order; add your own preset with INSERTs';
+INSERT INTO retail.segment_rules (preset, priority, segment, r_min, r_max, f_min, f_max,
+								  m_min, m_max, recency_days_min, recency_days_max) VALUES
+	('standard', 1, 'Hibernating', NULL, 2, NULL, 2, NULL, NULL, NULL, NULL),
+	('standard', 2, 'At Risk', NULL, 2, NULL, 4, NULL, NULL, NULL, NULL),
+	('standard', 3, 'Can''t Lose Them', NULL, 2, NULL, NULL, NULL, NULL, NULL, NULL),
+	('standard', 4, 'About to Sleep', 3, 3, NULL, 2, NULL, NULL, NULL, NULL),
+	('standard', 5, 'Need Attention', 3, 3, 3, 3, NULL, NULL, NULL, NULL),
+	('standard', 6, 'Loyal Customers', 3, 4, 4, NULL, NULL, NULL, NULL, NULL),
+	('standard', 7, 'Promising', 4, 4, 1, 1, NULL, NULL, NULL, NULL),
+	('standard', 8, 'New Customers', 5, 5, 1, 1, NULL, NULL, NULL, NULL),
+	('standard', 9, 'Potential Loyalists', NULL, NULL, 2, 3, NULL, NULL, NULL, NULL),
+	('standard', 10, 'Champions', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+	('seed', 1, 'At Risk', NULL, NULL, NULL, NULL, NULL, NULL, 91, NULL),
+	('seed', 2, 'Champions', 4, NULL, 4, NULL, 4, NULL, NULL, NULL),
+	('seed', 3, 'Lowspender', NULL, NULL, NULL, NULL, NULL, 2, NULL, NULL),
+	('seed', 4, 'Regular', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+-- the presets above come with the extension; pg_dump keeps the user's own
+SELECT pg_catalog.pg_extension_config_dump('retail.segment_rules', 'WHERE preset NOT IN (''standard'', ''seed'')');
+
+CREATE FUNCTION retail.rfm_segment(preset text, r integer, f integer, m integer, recency_days integer)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'ra_rfm_segment' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION retail.rfm_segment(text, integer, integer, integer, integer) IS
+	'Segment of a score cell under a preset of retail.segment_rules (first matching rule); a cell no rule covers is an error';
+
+CREATE FUNCTION retail.check_segment_preset(preset text, bins integer DEFAULT 5)
+	RETURNS TABLE (r integer, f integer, m integer, recency_days_from integer, recency_days_to integer)
+	AS 'MODULE_PATHNAME', 'ra_check_segment_preset' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION retail.check_segment_preset(text, integer) IS
+	'Score cells (and recency_days ranges; NULL to = no end) that a preset leaves without a rule: none for a complete preset';
+
+-- One call: the finished segments of any relation of order lines with the
+-- silver column names (customer_id, invoice_no, invoice_ts, line_total).
+CREATE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL, bins integer DEFAULT 5,
+									preset text DEFAULT 'standard', seed_preset text DEFAULT 'seed')
+	RETURNS TABLE (customer_id bigint, recency_days integer, frequency bigint, monetary numeric,
+				   r integer, f integer, m integer, rfm_cell text, segment text, seed_segment text,
+				   first_purchase timestamp, last_purchase timestamp, as_of date)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT has_table_privilege(lines, 'SELECT') THEN
+		RAISE EXCEPTION 'permission denied for table %', lines
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	RETURN QUERY EXECUTE format($query$
+		WITH customers AS MATERIALIZED (
+			SELECT c.customer_id, (c.s).first_purchase, (c.s).last_purchase, (c.s).frequency,
+				   (c.s).monetary
+			FROM (SELECT l.customer_id::bigint AS customer_id,
+						 retail.rfm_customer(l.invoice_no::text, l.invoice_ts::timestamp,
+											 l.line_total::numeric) AS s
+				  FROM %s l
+				  WHERE l.customer_id IS NOT NULL
+				  GROUP BY 1) c
+		),
+		measured AS MATERIALIZED (
+			SELECT c.*, retail.rfm_recency_days(c.last_purchase, d.as_of) AS recency_days, d.as_of
+			FROM customers c,
+				 (SELECT coalesce($1, max(last_purchase)::date + 1) AS as_of FROM customers) d
+		),
+		scored AS MATERIALIZED (
+			SELECT m.*, retail.rfm_score(model.cuts, m.recency_days, m.frequency, m.monetary) AS s
+			FROM measured m,
+				 (SELECT retail.rfm_model(recency_days, frequency, monetary, $2) AS cuts
+				  FROM measured) model
+		)
+		SELECT customer_id, recency_days, frequency, monetary, (s).r, (s).f, (s).m,
+			   (s).r::text || (s).f::text || (s).m::text,
+			   retail.rfm_segment($3, (s).r, (s).f, (s).m, recency_days),
+			   retail.rfm_segment($4, (s).r, (s).f, (s).m, recency_days),
+			   first_purchase, last_purchase, as_of
+		FROM scored
+		ORDER BY customer_id
+	$query$, lines) USING as_of_date, bins, preset, seed_preset;
+END
+$$;
+COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text) IS
+	'RFM segments of the order lines in a relation (customer_id, invoice_no, invoice_ts, line_total): one row per customer';
+
+CREATE MATERIALIZED VIEW gold.mart_customer_segments AS
+SELECT customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment,
+	   first_purchase, last_purchase, as_of
+FROM retail.rfm_segments('silver.cleaned_transactions', retail.setting('rfm_as_of')::date,
+						 retail.setting('rfm_bins')::integer)
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold.mart_customer_segments IS
+	'One row per customer of silver: recency, frequency, monetary, RFM scores and cell, standard and seed segments';
+CREATE UNIQUE INDEX ON gold.mart_customer_segments (customer_id);
+CREATE INDEX ON gold.mart_customer_segments (segment);
+
+CREATE VIEW gold.segment_summary AS
+SELECT segment, count(*) AS customers,
+	   round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS pct_customers,
+	   sum(monetary) AS revenue,
+	   round(100 * sum(monetary) / sum(sum(monetary)) OVER (), 2) AS pct_revenue,
+	   round(avg(recency_days), 1) AS avg_recency_days,
+	   round(avg(frequency), 2) AS avg_frequency,
+	   round(avg(monetary), 2) AS avg_monetary
+FROM gold.mart_customer_segments
+GROUP BY segment;
+COMMENT ON VIEW gold.segment_summary IS 'Segments of the standard preset: size and share of customers and of revenue';
+
+INSERT INTO retail.refresh_steps VALUES (100, 'gold', 'gold', 'mart_customer_segments');

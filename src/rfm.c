@@ -1,0 +1,1580 @@
+/*
+ * rfm.c
+ *		RFM segmentation: per-customer reduction, population scoring and
+ *		segment lookup (spec/metrics.md, "Gold: gold.mart_customer_segments").
+ *
+ * The blocks compose in plain SQL (doc/rfm.md shows how):
+ *
+ * - retail.rfm_customer(invoice_no, ts, amount), an aggregate over order
+ *   lines used with GROUP BY customer: first and last purchase, number of
+ *   distinct invoices, exact sum of the amounts.  Its state keeps the set of
+ *   invoice numbers, so an invoice whose lines reach different parallel
+ *   workers still counts once.
+ * - retail.rfm_model(recency_days, frequency, monetary, bins), an aggregate
+ *   over customers giving the cutpoints c_k = percentile_disc(k/bins) of
+ *   each measure as a plain composite value, and retail.rfm_score(model, ...)
+ *   which applies them with the spec's tie-consistent rule.
+ * - retail.rfm_segment(preset, r, f, m, recency_days): the first rule of a
+ *   preset of retail.segment_rules that matches, and
+ *   retail.check_segment_preset() listing the cells a preset leaves unmatched.
+ */
+#include "retail_analytics.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+/* First word of every serialized state */
+#define STATE_FORMAT_VERSION 1
+
+#define MIN_BINS 2
+#define MAX_BINS 10
+
+
+/*
+ * Exact sums of numeric values without an allocation per value.
+ *
+ * A value of ordinary size (weight at most 6 base-10000 digits, i.e. below
+ * 10^28, and no significant digit past the 8th decimal) is read straight from
+ * its stored form and added to an int128 counting units of 10^-8.  Anything
+ * else (NaN, infinities, more digits, or a sum that would overflow) goes
+ * through numeric_add into a numeric "rest".  The result is the sum of both,
+ * with the largest display scale of the inputs, as sum(numeric) gives it.
+ */
+#if defined(HAVE_INT128) && defined(HAVE__BUILTIN_OP_OVERFLOW)
+#define FAST_SUM 1
+#endif
+
+#define UNIT_GROUPS 2			/* base-10000 digit groups kept after the point */
+#define UNIT_DIGITS (4 * UNIT_GROUPS)
+#define MAX_FAST_WEIGHT 6		/* values below 10000^7 take the fast path */
+
+typedef struct ExactSum
+{
+	bool		has_value;		/* a non-NULL value was added */
+	int			dscale;			/* largest display scale of the fast values */
+#ifdef FAST_SUM
+	int128		units;			/* sum of the fast values, in 10^-8 */
+#endif
+	Numeric		rest;			/* sum of the other values, or NULL */
+} ExactSum;
+
+#ifdef FAST_SUM
+/*
+ * Read a numeric datum as a count of 10^-8 units, when it has the ordinary
+ * size described above.  The stored format, kept stable by pg_upgrade: after
+ * the varlena header a uint16 word whose two top bits are 10 for the short
+ * form (sign bit 0x2000, display scale in bits 0x1F80, 7-bit signed weight in
+ * 0x007F), 11 for NaN and the infinities, 00 or 01 (sign) for the long form
+ * (14-bit display scale, then an int16 weight); base-10000 int16 digits
+ * follow.  A packed varlena has a 1-byte header and no alignment, so every
+ * field is read with memcpy.
+ */
+static bool
+numeric_to_units(Datum value, int128 *units, int *dscale)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(value);
+	const char *p;
+	int			len;
+	uint16		word;
+	bool		negative;
+	int			weight;
+	int			ndigits;
+	int			exponent;
+	int128		acc = 0;
+
+	if (VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v))
+		return false;
+	p = VARDATA_ANY(v);
+	len = VARSIZE_ANY_EXHDR(v);
+	if (len < (int) sizeof(uint16))
+		return false;
+	memcpy(&word, p, sizeof(uint16));
+	if ((word & 0xC000) == 0x8000)
+	{
+		negative = (word & 0x2000) != 0;
+		*dscale = (word & 0x1F80) >> 7;
+		weight = (word & 0x003F) - ((word & 0x0040) ? 64 : 0);
+		p += sizeof(uint16);
+		len -= sizeof(uint16);
+	}
+	else if ((word & 0xC000) != 0xC000)
+	{
+		int16		w;
+
+		if (len < (int) (2 * sizeof(uint16)))
+			return false;
+		negative = (word & 0x4000) != 0;
+		*dscale = word & 0x3FFF;
+		memcpy(&w, p + sizeof(uint16), sizeof(int16));
+		weight = w;
+		p += 2 * sizeof(uint16);
+		len -= 2 * sizeof(uint16);
+	}
+	else
+		return false;			/* NaN or an infinity */
+
+	ndigits = len / (int) sizeof(int16);
+	if (ndigits == 0)
+	{
+		*units = 0;
+		return true;
+	}
+	if (weight > MAX_FAST_WEIGHT || weight - ndigits + 1 < -UNIT_GROUPS)
+		return false;
+	for (int i = 0; i < ndigits; i++)
+	{
+		int16		digit;
+
+		memcpy(&digit, p + i * sizeof(int16), sizeof(int16));
+		acc = acc * 10000 + digit;
+	}
+	for (exponent = weight - ndigits + 1 + UNIT_GROUPS; exponent > 0; exponent--)
+		acc *= 10000;
+	*units = negative ? -acc : acc;
+	return true;
+}
+
+/* The numeric units * 10^-8, shown with at least dscale decimals */
+static Numeric
+units_to_numeric(int128 units, int dscale)
+{
+	static const int64 pow10[UNIT_DIGITS + 1] = {
+		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
+	};
+	uint128		magnitude;
+	char		digits[UNIT_DIGITS + 48];
+	int			ndigits = 0;
+	char	   *text;
+	char	   *out;
+
+	/* a display scale never hides a significant digit */
+	while (dscale < UNIT_DIGITS && units % pow10[UNIT_DIGITS - dscale] != 0)
+		dscale++;
+	if (dscale <= UNIT_DIGITS)
+	{
+		int128		scaled = units / pow10[UNIT_DIGITS - dscale];
+
+		if (scaled >= PG_INT64_MIN && scaled <= PG_INT64_MAX)
+			return int64_div_fast_to_numeric((int64) scaled, dscale);
+	}
+
+	/* the general case: write the digits out and parse them */
+	magnitude = units < 0 ? -(uint128) units : (uint128) units;
+	do
+	{
+		digits[ndigits++] = '0' + (int) (magnitude % 10);
+		magnitude /= 10;
+	} while (magnitude > 0);
+	while (ndigits <= UNIT_DIGITS)
+		digits[ndigits++] = '0';
+	text = out = palloc(ndigits + dscale + 3);
+	if (units < 0)
+		*out++ = '-';
+	for (int i = ndigits - 1; i >= UNIT_DIGITS; i--)
+		*out++ = digits[i];
+	if (dscale > 0)
+	{
+		*out++ = '.';
+		for (int i = 0; i < dscale; i++)
+			*out++ = i < UNIT_DIGITS ? digits[UNIT_DIGITS - 1 - i] : '0';
+	}
+	*out = '\0';
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+											   ObjectIdGetDatum(InvalidOid),
+											   Int32GetDatum(-1)));
+}
+#endif							/* FAST_SUM */
+
+/* Add a numeric to the slow part of a sum, in mcxt */
+static void
+exact_sum_add_numeric(ExactSum *sum, Numeric value, MemoryContext mcxt)
+{
+	MemoryContext oldcontext = MemoryContextSwitchTo(mcxt);
+	Numeric		previous = sum->rest;
+
+	if (previous == NULL)
+	{
+		sum->rest = palloc(VARSIZE(value));
+		memcpy(sum->rest, value, VARSIZE(value));
+	}
+	else
+	{
+		sum->rest = numeric_add_opt_error(previous, value, NULL);
+		pfree(previous);
+	}
+	MemoryContextSwitchTo(oldcontext);
+	sum->has_value = true;
+}
+
+/* Add a numeric datum (possibly packed) to a sum */
+static inline void
+exact_sum_add(ExactSum *sum, Datum value, MemoryContext mcxt)
+{
+#ifdef FAST_SUM
+	int128		units;
+	int128		total;
+	int			dscale;
+
+	if (numeric_to_units(value, &units, &dscale) &&
+		!__builtin_add_overflow(sum->units, units, &total))
+	{
+		sum->units = total;
+		sum->has_value = true;
+		if (dscale > sum->dscale)
+			sum->dscale = dscale;
+		return;
+	}
+#endif
+	exact_sum_add_numeric(sum, DatumGetNumeric(value), mcxt);
+}
+
+/* Add one sum to another, in mcxt */
+static void
+exact_sum_merge(ExactSum *into, const ExactSum *from, MemoryContext mcxt)
+{
+	if (!from->has_value)
+		return;
+#ifdef FAST_SUM
+	{
+		int128		total;
+
+		if (!__builtin_add_overflow(into->units, from->units, &total))
+		{
+			into->units = total;
+			into->dscale = Max(into->dscale, from->dscale);
+		}
+		else
+			exact_sum_add_numeric(into, units_to_numeric(from->units, from->dscale),
+								  mcxt);
+	}
+#endif
+	if (from->rest != NULL)
+		exact_sum_add_numeric(into, from->rest, mcxt);
+	into->has_value = true;
+}
+
+/* The value of a sum with at least one value, in the current context */
+static Numeric
+exact_sum_result(const ExactSum *sum)
+{
+	Numeric		result;
+
+	Assert(sum->has_value);
+#ifdef FAST_SUM
+	result = units_to_numeric(sum->units, sum->dscale);
+	if (sum->rest != NULL)
+		result = numeric_add_opt_error(result, sum->rest, NULL);
+#else
+	result = palloc(VARSIZE(sum->rest));
+	memcpy(result, sum->rest, VARSIZE(sum->rest));
+#endif
+	return result;
+}
+
+
+/*
+ * Helpers for serialized states: the same checks for every read, and an
+ * error code that says the bytes are bad.
+ */
+static void
+check_readable(StringInfo buf, int64 bytes, const char *state_name)
+{
+	if (bytes < 0 || bytes > (int64) (buf->len - buf->cursor))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid %s state: truncated or bad length", state_name)));
+}
+
+static void
+corrupt_state(const char *state_name, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid %s state: %s", state_name, detail)));
+}
+
+static int32
+read_int32(StringInfo buf, const char *state_name)
+{
+	check_readable(buf, sizeof(int32), state_name);
+	return (int32) pq_getmsgint(buf, sizeof(int32));
+}
+
+static int64
+read_int64(StringInfo buf, const char *state_name)
+{
+	check_readable(buf, sizeof(int64), state_name);
+	return pq_getmsgint64(buf);
+}
+
+/* Open a serialized state: its bytes in buf, version checked */
+static void
+begin_read(StringInfo buf, bytea *serialized, const char *state_name)
+{
+	initStringInfo(buf);
+	appendBinaryStringInfo(buf, VARDATA_ANY(serialized), VARSIZE_ANY_EXHDR(serialized));
+	if (read_int32(buf, state_name) != STATE_FORMAT_VERSION)
+		corrupt_state(state_name, "unknown format version");
+}
+
+/* Close a serialized state: nothing may be left over */
+static void
+end_read(StringInfo buf, const char *state_name)
+{
+	if (buf->cursor != buf->len)
+		corrupt_state(state_name, "trailing bytes");
+	pq_getmsgend(buf);
+}
+
+/* A numeric in its binary send format, preceded by its length */
+static void
+write_numeric(StringInfo buf, Numeric value)
+{
+	bytea	   *bytes = DatumGetByteaPP(DirectFunctionCall1(numeric_send,
+															NumericGetDatum(value)));
+
+	pq_sendint32(buf, VARSIZE_ANY_EXHDR(bytes));
+	pq_sendbytes(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
+}
+
+/* Read what write_numeric wrote; numeric_recv validates the digits */
+static Numeric
+read_numeric(StringInfo buf, const char *state_name)
+{
+	int32		len = read_int32(buf, state_name);
+	StringInfoData part;
+	Numeric		value;
+
+	check_readable(buf, len, state_name);
+	/* ndigits, weight, sign, dscale, then the digits */
+	if (len < 4 * (int32) sizeof(int16))
+		corrupt_state(state_name, "bad numeric");
+	part.data = buf->data + buf->cursor;
+	part.len = len;
+	part.maxlen = len;
+	part.cursor = 0;
+	if (len != 4 * (int32) sizeof(int16) + (int16) pq_getmsgint(&part, sizeof(int16)) * (int32) sizeof(int16))
+		corrupt_state(state_name, "bad numeric");
+	part.cursor = 0;
+	value = DatumGetNumeric(DirectFunctionCall3(numeric_recv, PointerGetDatum(&part),
+												ObjectIdGetDatum(InvalidOid),
+												Int32GetDatum(-1)));
+	buf->cursor += len;
+	return value;
+}
+
+/* The result row type of the calling function, looked up once per call site */
+static TupleDesc
+result_desc(FunctionCallInfo fcinfo, TupleDesc *cache)
+{
+	if (*cache == NULL)
+	{
+		MemoryContext oldcontext = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	desc;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("function returning record called in context that cannot accept type record")));
+		*cache = BlessTupleDesc(desc);
+		MemoryContextSwitchTo(oldcontext);
+	}
+	return *cache;
+}
+
+static void
+check_bins(int32 bins)
+{
+	if (bins < MIN_BINS || bins > MAX_BINS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bins must be between %d and %d, not %d", MIN_BINS, MAX_BINS, bins)));
+}
+
+
+/*
+ * A set of invoice numbers: open addressing with linear probing over slots
+ * that point into one byte buffer.  Consecutive lines of one invoice (the
+ * usual order) are recognised without hashing.
+ */
+#define EMPTY_SLOT PG_UINT32_MAX
+#define FIRST_SLOTS 8
+#define FIRST_CHARS 64
+
+typedef struct InvoiceSlot
+{
+	uint32		hash;
+	uint32		len;			/* EMPTY_SLOT where unused */
+	uint32		offset;			/* of the bytes in chars */
+} InvoiceSlot;
+
+typedef struct InvoiceSet
+{
+	uint32		count;
+	uint32		nslots;			/* a power of 2; 0 before the first invoice */
+	InvoiceSlot *slots;
+	char	   *chars;
+	Size		chars_used;
+	Size		chars_size;
+	uint32		last_len;		/* the invoice seen last, or EMPTY_SLOT */
+	uint32		last_offset;
+} InvoiceSet;
+
+static void
+invoice_set_grow(InvoiceSet *set, MemoryContext mcxt)
+{
+	uint32		nslots = set->nslots == 0 ? FIRST_SLOTS : set->nslots * 2;
+	InvoiceSlot *slots;
+
+	if ((Size) nslots * sizeof(InvoiceSlot) > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many distinct invoices for one customer: %u", set->count)));
+	slots = MemoryContextAlloc(mcxt, nslots * sizeof(InvoiceSlot));
+	memset(slots, 0xFF, nslots * sizeof(InvoiceSlot));
+	for (uint32 i = 0; i < set->nslots; i++)
+	{
+		uint32		j;
+
+		if (set->slots[i].len == EMPTY_SLOT)
+			continue;
+		for (j = set->slots[i].hash & (nslots - 1); slots[j].len != EMPTY_SLOT;
+			 j = (j + 1) & (nslots - 1))
+			;
+		slots[j] = set->slots[i];
+	}
+	if (set->slots != NULL)
+		pfree(set->slots);
+	else
+	{
+		set->chars = MemoryContextAlloc(mcxt, FIRST_CHARS);
+		set->chars_size = FIRST_CHARS;
+	}
+	set->slots = slots;
+	set->nslots = nslots;
+}
+
+/* Add an invoice number whose hash is known; true if it was not there yet */
+static bool
+invoice_set_insert(InvoiceSet *set, const char *key, uint32 len, uint32 hash,
+				   MemoryContext mcxt)
+{
+	InvoiceSlot *slot;
+	uint32		i;
+
+	if (set->count >= set->nslots / 2)
+		invoice_set_grow(set, mcxt);
+	for (i = hash & (set->nslots - 1);; i = (i + 1) & (set->nslots - 1))
+	{
+		slot = &set->slots[i];
+		if (slot->len == EMPTY_SLOT)
+			break;
+		if (slot->hash == hash && slot->len == len &&
+			memcmp(set->chars + slot->offset, key, len) == 0)
+		{
+			set->last_len = len;
+			set->last_offset = slot->offset;
+			return false;
+		}
+	}
+	if (set->chars_used + len > set->chars_size)
+	{
+		Size		size = Max(set->chars_size * 2, set->chars_used + len);
+
+		if (size > MaxAllocSize)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("invoice numbers of one customer exceed %zu bytes",
+							(Size) MaxAllocSize)));
+		set->chars = repalloc(set->chars, size);
+		set->chars_size = size;
+	}
+	memcpy(set->chars + set->chars_used, key, len);
+	slot->hash = hash;
+	slot->len = len;
+	slot->offset = (uint32) set->chars_used;
+	set->chars_used += len;
+	set->count++;
+	set->last_len = len;
+	set->last_offset = slot->offset;
+	return true;
+}
+
+static inline bool
+invoice_set_add(InvoiceSet *set, const char *key, uint32 len, MemoryContext mcxt)
+{
+	if (set->last_len == len && memcmp(set->chars + set->last_offset, key, len) == 0)
+		return false;
+	return invoice_set_insert(set, key, len, hash_bytes((const unsigned char *) key, len),
+							  mcxt);
+}
+
+static void
+invoice_set_init(InvoiceSet *set)
+{
+	memset(set, 0, sizeof(InvoiceSet));
+	set->last_len = EMPTY_SLOT;
+}
+
+
+/*
+ * retail.rfm_customer: the per-customer state and its support functions.
+ */
+#define CUSTOMER_STATE "rfm_customer"
+#define CUSTOMER_HAS_TS 0x1
+#define CUSTOMER_HAS_AMOUNT 0x2
+
+typedef struct CustomerState
+{
+	MemoryContext mcxt;			/* where the state and its buffers live */
+	bool		has_ts;
+	Timestamp	first;
+	Timestamp	last;
+	ExactSum	sum;
+	InvoiceSet	invoices;
+} CustomerState;
+
+static CustomerState *
+customer_state_create(MemoryContext mcxt)
+{
+	CustomerState *state = MemoryContextAllocZero(mcxt, sizeof(CustomerState));
+
+	state->mcxt = mcxt;
+	invoice_set_init(&state->invoices);
+	return state;
+}
+
+static void
+customer_add_ts(CustomerState *state, Timestamp ts)
+{
+	if (!state->has_ts)
+	{
+		state->first = state->last = ts;
+		state->has_ts = true;
+	}
+	else if (ts < state->first)
+		state->first = ts;
+	else if (ts > state->last)
+		state->last = ts;
+}
+
+/* Fold the state from into the state into */
+static void
+customer_state_merge(CustomerState *into, const CustomerState *from)
+{
+	if (from->has_ts)
+	{
+		customer_add_ts(into, from->first);
+		customer_add_ts(into, from->last);
+	}
+	exact_sum_merge(&into->sum, &from->sum, into->mcxt);
+	for (uint32 i = 0; i < from->invoices.nslots; i++)
+	{
+		const InvoiceSlot *slot = &from->invoices.slots[i];
+
+		if (slot->len != EMPTY_SLOT)
+			invoice_set_insert(&into->invoices, from->invoices.chars + slot->offset,
+							   slot->len, slot->hash, into->mcxt);
+	}
+}
+
+/* Fold an order line into the state of its customer */
+PG_FUNCTION_INFO_V1(ra_rfm_customer_trans);
+Datum
+ra_rfm_customer_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	CustomerState *state;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ra_rfm_customer_trans called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		state = customer_state_create(aggcontext);
+	else
+		state = (CustomerState *) PG_GETARG_POINTER(0);
+
+	if (!PG_ARGISNULL(1))
+	{
+		text	   *invoice = PG_GETARG_TEXT_PP(1);
+
+		invoice_set_add(&state->invoices, VARDATA_ANY(invoice),
+						VARSIZE_ANY_EXHDR(invoice), state->mcxt);
+	}
+	if (!PG_ARGISNULL(2))
+		customer_add_ts(state, PG_GETARG_TIMESTAMP(2));
+	if (!PG_ARGISNULL(3))
+		exact_sum_add(&state->sum, PG_GETARG_DATUM(3), state->mcxt);
+	PG_RETURN_POINTER(state);
+}
+
+/* Merge two partial per-customer states */
+PG_FUNCTION_INFO_V1(ra_rfm_customer_combine);
+Datum
+ra_rfm_customer_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	CustomerState *into = PG_ARGISNULL(0) ? NULL : (CustomerState *) PG_GETARG_POINTER(0);
+	CustomerState *from = PG_ARGISNULL(1) ? NULL : (CustomerState *) PG_GETARG_POINTER(1);
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ra_rfm_customer_combine called in non-aggregate context");
+	if (from == NULL)
+	{
+		if (into == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(into);
+	}
+	if (into == NULL)
+		into = customer_state_create(aggcontext);
+	customer_state_merge(into, from);
+	PG_RETURN_POINTER(into);
+}
+
+/* Serialize a per-customer state */
+PG_FUNCTION_INFO_V1(ra_rfm_customer_serial);
+Datum
+ra_rfm_customer_serial(PG_FUNCTION_ARGS)
+{
+	CustomerState *state = (CustomerState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, STATE_FORMAT_VERSION);
+	pq_sendint32(&buf, (state->has_ts ? CUSTOMER_HAS_TS : 0) |
+				 (state->sum.has_value ? CUSTOMER_HAS_AMOUNT : 0));
+	if (state->has_ts)
+	{
+		pq_sendint64(&buf, state->first);
+		pq_sendint64(&buf, state->last);
+	}
+	if (state->sum.has_value)
+		write_numeric(&buf, exact_sum_result(&state->sum));
+	pq_sendint32(&buf, state->invoices.count);
+	for (uint32 i = 0; i < state->invoices.nslots; i++)
+	{
+		const InvoiceSlot *slot = &state->invoices.slots[i];
+
+		if (slot->len == EMPTY_SLOT)
+			continue;
+		pq_sendint32(&buf, slot->len);
+		pq_sendbytes(&buf, state->invoices.chars + slot->offset, slot->len);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+static bool
+valid_timestamp(Timestamp ts)
+{
+	return TIMESTAMP_NOT_FINITE(ts) || IS_VALID_TIMESTAMP(ts);
+}
+
+/* Rebuild a per-customer state from its serialized form, checking every field */
+PG_FUNCTION_INFO_V1(ra_rfm_customer_deserial);
+Datum
+ra_rfm_customer_deserial(PG_FUNCTION_ARGS)
+{
+	bytea	   *serialized = PG_GETARG_BYTEA_PP(0);
+	CustomerState *state = customer_state_create(CurrentMemoryContext);
+	StringInfoData buf;
+	int32		flags;
+	int32		count;
+
+	begin_read(&buf, serialized, CUSTOMER_STATE);
+	flags = read_int32(&buf, CUSTOMER_STATE);
+	if ((flags & ~(CUSTOMER_HAS_TS | CUSTOMER_HAS_AMOUNT)) != 0)
+		corrupt_state(CUSTOMER_STATE, "unknown flags");
+	if (flags & CUSTOMER_HAS_TS)
+	{
+		state->has_ts = true;
+		state->first = read_int64(&buf, CUSTOMER_STATE);
+		state->last = read_int64(&buf, CUSTOMER_STATE);
+		if (!valid_timestamp(state->first) || !valid_timestamp(state->last) ||
+			state->first > state->last)
+			corrupt_state(CUSTOMER_STATE, "bad purchase times");
+	}
+	if (flags & CUSTOMER_HAS_AMOUNT)
+	{
+		Numeric		total = read_numeric(&buf, CUSTOMER_STATE);
+
+		exact_sum_add(&state->sum, NumericGetDatum(total), state->mcxt);
+	}
+	count = read_int32(&buf, CUSTOMER_STATE);
+	/* each invoice takes at least its 4-byte length */
+	if (count < 0 || count > (buf.len - buf.cursor) / (int) sizeof(int32))
+		corrupt_state(CUSTOMER_STATE, "bad invoice count");
+	for (int32 i = 0; i < count; i++)
+	{
+		int32		len = read_int32(&buf, CUSTOMER_STATE);
+
+		check_readable(&buf, len, CUSTOMER_STATE);
+		if (!invoice_set_add(&state->invoices, buf.data + buf.cursor, len, state->mcxt))
+			corrupt_state(CUSTOMER_STATE, "duplicate invoice");
+		buf.cursor += len;
+	}
+	end_read(&buf, CUSTOMER_STATE);
+	PG_RETURN_POINTER(state);
+}
+
+/* The customer's summary; the state is left untouched */
+PG_FUNCTION_INFO_V1(ra_rfm_customer_final);
+Datum
+ra_rfm_customer_final(PG_FUNCTION_ARGS)
+{
+	CustomerState *state;
+	TupleDesc	desc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "ra_rfm_customer_final called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = (CustomerState *) PG_GETARG_POINTER(0);
+	desc = result_desc(fcinfo, (TupleDesc *) &fcinfo->flinfo->fn_extra);
+
+	values[0] = TimestampGetDatum(state->first);
+	values[1] = TimestampGetDatum(state->last);
+	nulls[0] = nulls[1] = !state->has_ts;
+	values[2] = Int64GetDatum((int64) state->invoices.count);
+	if (state->sum.has_value)
+		values[3] = NumericGetDatum(exact_sum_result(&state->sum));
+	else
+		nulls[3] = true;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+
+/*
+ * retail.rfm_model: the values of each measure over all customers, and the
+ * cutpoints computed from them.  Monetary values are copied into blocks
+ * rather than allocated one by one.
+ */
+#define MODEL_STATE "rfm_model"
+#define VALUE_BLOCK_SIZE 8192
+
+typedef struct ModelState
+{
+	MemoryContext mcxt;
+	int32		bins;
+	int64		rows;
+	int64		nrecency;
+	int64		recency_size;
+	int32	   *recency;
+	int64		nfrequency;
+	int64		frequency_size;
+	int64	   *frequency;
+	int64		nmonetary;
+	int64		monetary_size;
+	Numeric    *monetary;
+	char	   *block;			/* space for monetary copies */
+	Size		block_used;
+	Size		block_size;
+} ModelState;
+
+/* Room for one more element in a growing array */
+static void *
+make_room(void *array, int64 count, int64 *size, Size element, MemoryContext mcxt)
+{
+	int64		new_size;
+
+	if (count < *size)
+		return array;
+	new_size = Max(*size * 2, 64);
+	if ((Size) new_size * element > MaxAllocHugeSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many customers for rfm_model: " INT64_FORMAT, count)));
+	*size = new_size;
+	if (array == NULL)
+		return MemoryContextAllocHuge(mcxt, new_size * element);
+	return repalloc_huge(array, new_size * element);
+}
+
+static ModelState *
+model_state_create(int32 bins, MemoryContext mcxt)
+{
+	ModelState *state = MemoryContextAllocZero(mcxt, sizeof(ModelState));
+
+	check_bins(bins);
+	state->mcxt = mcxt;
+	state->bins = bins;
+	return state;
+}
+
+static void
+model_add_recency(ModelState *state, int32 recency_days)
+{
+	if (recency_days < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("recency_days must not be negative: %d", recency_days)));
+	state->recency = make_room(state->recency, state->nrecency, &state->recency_size,
+							   sizeof(int32), state->mcxt);
+	state->recency[state->nrecency++] = recency_days;
+}
+
+static void
+model_add_frequency(ModelState *state, int64 frequency)
+{
+	if (frequency < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("frequency must not be negative: " INT64_FORMAT, frequency)));
+	state->frequency = make_room(state->frequency, state->nfrequency,
+								 &state->frequency_size, sizeof(int64), state->mcxt);
+	state->frequency[state->nfrequency++] = frequency;
+}
+
+static void
+model_add_monetary(ModelState *state, Numeric monetary)
+{
+	Size		size = VARSIZE(monetary);
+	Numeric		copy;
+
+	if (state->block == NULL || state->block_used + size > state->block_size)
+	{
+		state->block_size = Max(VALUE_BLOCK_SIZE, size);
+		state->block = MemoryContextAlloc(state->mcxt, state->block_size);
+		state->block_used = 0;
+	}
+	copy = (Numeric) (state->block + state->block_used);
+	memcpy(copy, monetary, size);
+	state->block_used += MAXALIGN(size);
+	state->monetary = make_room(state->monetary, state->nmonetary, &state->monetary_size,
+								sizeof(Numeric), state->mcxt);
+	state->monetary[state->nmonetary++] = copy;
+}
+
+static void
+check_same_bins(int32 bins, int32 other)
+{
+	if (bins != other)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bins must be the same for every row of rfm_model, not %d and %d",
+						bins, other)));
+}
+
+/* Collect one customer's measures */
+PG_FUNCTION_INFO_V1(ra_rfm_model_trans);
+Datum
+ra_rfm_model_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	ModelState *state;
+	int32		bins;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ra_rfm_model_trans called in non-aggregate context");
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("bins must not be NULL")));
+	bins = PG_GETARG_INT32(4);
+	if (PG_ARGISNULL(0))
+		state = model_state_create(bins, aggcontext);
+	else
+	{
+		state = (ModelState *) PG_GETARG_POINTER(0);
+		check_same_bins(state->bins, bins);
+	}
+
+	state->rows++;
+	if (!PG_ARGISNULL(1))
+		model_add_recency(state, PG_GETARG_INT32(1));
+	if (!PG_ARGISNULL(2))
+		model_add_frequency(state, PG_GETARG_INT64(2));
+	if (!PG_ARGISNULL(3))
+		model_add_monetary(state, PG_GETARG_NUMERIC(3));
+	PG_RETURN_POINTER(state);
+}
+
+/* Merge two partial model states */
+PG_FUNCTION_INFO_V1(ra_rfm_model_combine);
+Datum
+ra_rfm_model_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	ModelState *into = PG_ARGISNULL(0) ? NULL : (ModelState *) PG_GETARG_POINTER(0);
+	ModelState *from = PG_ARGISNULL(1) ? NULL : (ModelState *) PG_GETARG_POINTER(1);
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ra_rfm_model_combine called in non-aggregate context");
+	if (from == NULL)
+	{
+		if (into == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(into);
+	}
+	if (into == NULL)
+		into = model_state_create(from->bins, aggcontext);
+	else
+		check_same_bins(into->bins, from->bins);
+
+	into->rows += from->rows;
+	for (int64 i = 0; i < from->nrecency; i++)
+		model_add_recency(into, from->recency[i]);
+	for (int64 i = 0; i < from->nfrequency; i++)
+		model_add_frequency(into, from->frequency[i]);
+	for (int64 i = 0; i < from->nmonetary; i++)
+		model_add_monetary(into, from->monetary[i]);
+	PG_RETURN_POINTER(into);
+}
+
+/* Serialize a model state */
+PG_FUNCTION_INFO_V1(ra_rfm_model_serial);
+Datum
+ra_rfm_model_serial(PG_FUNCTION_ARGS)
+{
+	ModelState *state = (ModelState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, STATE_FORMAT_VERSION);
+	pq_sendint32(&buf, state->bins);
+	pq_sendint64(&buf, state->rows);
+	pq_sendint64(&buf, state->nrecency);
+	for (int64 i = 0; i < state->nrecency; i++)
+		pq_sendint32(&buf, state->recency[i]);
+	pq_sendint64(&buf, state->nfrequency);
+	for (int64 i = 0; i < state->nfrequency; i++)
+		pq_sendint64(&buf, state->frequency[i]);
+	pq_sendint64(&buf, state->nmonetary);
+	for (int64 i = 0; i < state->nmonetary; i++)
+		write_numeric(&buf, state->monetary[i]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* A value count that the remaining bytes can hold and the row count allows */
+static int64
+read_count(StringInfo buf, int64 rows, int element_size)
+{
+	int64		count = read_int64(buf, MODEL_STATE);
+
+	if (count < 0 || count > rows || count > (buf->len - buf->cursor) / element_size)
+		corrupt_state(MODEL_STATE, "bad value count");
+	return count;
+}
+
+/* Rebuild a model state from its serialized form, checking every field */
+PG_FUNCTION_INFO_V1(ra_rfm_model_deserial);
+Datum
+ra_rfm_model_deserial(PG_FUNCTION_ARGS)
+{
+	bytea	   *serialized = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	ModelState *state;
+	int32		bins;
+	int64		count;
+
+	begin_read(&buf, serialized, MODEL_STATE);
+	bins = read_int32(&buf, MODEL_STATE);
+	if (bins < MIN_BINS || bins > MAX_BINS)
+		corrupt_state(MODEL_STATE, "bad bins");
+	state = model_state_create(bins, CurrentMemoryContext);
+	state->rows = read_int64(&buf, MODEL_STATE);
+	if (state->rows < 0)
+		corrupt_state(MODEL_STATE, "bad row count");
+	count = read_count(&buf, state->rows, sizeof(int32));
+	for (int64 i = 0; i < count; i++)
+	{
+		int32		recency_days = read_int32(&buf, MODEL_STATE);
+
+		if (recency_days < 0)
+			corrupt_state(MODEL_STATE, "negative recency_days");
+		model_add_recency(state, recency_days);
+	}
+	count = read_count(&buf, state->rows, sizeof(int64));
+	for (int64 i = 0; i < count; i++)
+	{
+		int64		frequency = read_int64(&buf, MODEL_STATE);
+
+		if (frequency < 0)
+			corrupt_state(MODEL_STATE, "negative frequency");
+		model_add_frequency(state, frequency);
+	}
+	count = read_count(&buf, state->rows, sizeof(int32));
+	for (int64 i = 0; i < count; i++)
+		model_add_monetary(state, read_numeric(&buf, MODEL_STATE));
+	end_read(&buf, MODEL_STATE);
+	PG_RETURN_POINTER(state);
+}
+
+static int
+compare_int32(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+compare_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+compare_numeric(Numeric a, Numeric b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a),
+											 NumericGetDatum(b)));
+}
+
+static int
+compare_numeric_ptr(const void *a, const void *b)
+{
+	return compare_numeric(*(Numeric const *) a, *(Numeric const *) b);
+}
+
+/*
+ * Sort a copy of values and return the array of cutpoints c_1..c_{bins-1}:
+ * c_k is the value at position ceil(k * n / bins) (from 1) in ascending
+ * order, which is percentile_disc(k / bins), in exact integer arithmetic.
+ */
+static Datum
+cutpoints(const void *values, int64 n, int bins, Size element,
+		  int (*compare) (const void *, const void *), Oid element_type)
+{
+	char	   *sorted = palloc_extended(n * element, MCXT_ALLOC_HUGE);
+	Datum		cuts[MAX_BINS - 1];
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	memcpy(sorted, values, n * element);
+	qsort(sorted, n, element, compare);
+	for (int k = 1; k < bins; k++)
+	{
+		const char *cut = sorted + ((k * n + bins - 1) / bins - 1) * element;
+
+		if (element_type == INT4OID)
+			cuts[k - 1] = Int32GetDatum(*(const int32 *) cut);
+		else if (element_type == INT8OID)
+			cuts[k - 1] = Int64GetDatum(*(const int64 *) cut);
+		else
+			cuts[k - 1] = NumericGetDatum(*(Numeric const *) cut);
+	}
+	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(cuts, bins - 1, element_type, typlen,
+										   typbyval, typalign));
+}
+
+/* The model: bins, customers and the cutpoints of each measure */
+PG_FUNCTION_INFO_V1(ra_rfm_model_final);
+Datum
+ra_rfm_model_final(PG_FUNCTION_ARGS)
+{
+	ModelState *state;
+	TupleDesc	desc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "ra_rfm_model_final called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = (ModelState *) PG_GETARG_POINTER(0);
+	desc = result_desc(fcinfo, (TupleDesc *) &fcinfo->flinfo->fn_extra);
+
+	values[0] = Int32GetDatum(state->bins);
+	values[1] = Int64GetDatum(state->rows);
+	if (state->nrecency > 0)
+		values[2] = cutpoints(state->recency, state->nrecency, state->bins,
+							  sizeof(int32), compare_int32, INT4OID);
+	else
+		nulls[2] = true;
+	if (state->nfrequency > 0)
+		values[3] = cutpoints(state->frequency, state->nfrequency, state->bins,
+							  sizeof(int64), compare_int64, INT8OID);
+	else
+		nulls[3] = true;
+	if (state->nmonetary > 0)
+		values[4] = cutpoints(state->monetary, state->nmonetary, state->bins,
+							  sizeof(Numeric), compare_numeric_ptr, NUMERICOID);
+	else
+		nulls[4] = true;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+
+/*
+ * retail.rfm_score: a model's cutpoints, checked and unpacked once per model
+ * value and kept for the following calls.
+ */
+typedef struct ScoreCache
+{
+	TupleDesc	result;			/* retail.rfm_scores */
+	MemoryContext model_mcxt;	/* holds what follows; reset per model */
+	char	   *model;			/* the model value the cutpoints come from */
+	uint32		model_len;
+	int			ncuts;
+	bool		has_recency;
+	bool		has_frequency;
+	bool		has_monetary;
+	int32		recency[MAX_BINS - 1];
+	int64		frequency[MAX_BINS - 1];
+	Numeric		monetary[MAX_BINS - 1];
+} ScoreCache;
+
+/* The elements of one cutpoint array of a model, checked */
+static Datum *
+model_cuts(Datum array, Oid element_type, int ncuts, const char *name)
+{
+	ArrayType  *cuts = DatumGetArrayTypeP(array);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elements;
+	bool	   *elemnulls;
+	int			n;
+
+	if (ARR_ELEMTYPE(cuts) != element_type)
+		elog(ERROR, "unexpected element type of %s", name);
+	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
+	deconstruct_array(cuts, element_type, typlen, typbyval, typalign,
+					  &elements, &elemnulls, &n);
+	if (ARR_NDIM(cuts) > 1 || n != ncuts)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of an rfm_model must have %d elements, not %d", name, ncuts, n)));
+	for (int i = 0; i < n; i++)
+		if (elemnulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s of an rfm_model must not contain NULL", name)));
+	return elements;
+}
+
+static void
+check_ascending(bool ascending, const char *name)
+{
+	if (!ascending)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of an rfm_model must be in ascending order", name)));
+}
+
+/* Unpack and check a model value into the cache */
+static void
+score_cache_load(ScoreCache *cache, HeapTupleHeader model)
+{
+	uint32		len = HeapTupleHeaderGetDatumLength(model);
+	TupleDesc	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(model),
+											  HeapTupleHeaderGetTypMod(model));
+	HeapTupleData tuple;
+	Datum		values[5];
+	bool		nulls[5];
+	MemoryContext oldcontext;
+
+	if (desc->natts != 5)
+		elog(ERROR, "unexpected rfm_model row type");
+	tuple.t_len = len;
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = model;
+	heap_deform_tuple(&tuple, desc, values, nulls);
+	ReleaseTupleDesc(desc);
+
+	MemoryContextReset(cache->model_mcxt);
+	cache->model = NULL;
+	if (nulls[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("bins of an rfm_model must not be NULL")));
+	check_bins(DatumGetInt32(values[0]));
+	cache->ncuts = DatumGetInt32(values[0]) - 1;
+
+	cache->has_recency = !nulls[2];
+	if (cache->has_recency)
+	{
+		Datum	   *cuts = model_cuts(values[2], INT4OID, cache->ncuts, "recency_cuts");
+
+		for (int i = 0; i < cache->ncuts; i++)
+		{
+			cache->recency[i] = DatumGetInt32(cuts[i]);
+			check_ascending(i == 0 || cache->recency[i - 1] <= cache->recency[i],
+							"recency_cuts");
+		}
+	}
+	cache->has_frequency = !nulls[3];
+	if (cache->has_frequency)
+	{
+		Datum	   *cuts = model_cuts(values[3], INT8OID, cache->ncuts, "frequency_cuts");
+
+		for (int i = 0; i < cache->ncuts; i++)
+		{
+			cache->frequency[i] = DatumGetInt64(cuts[i]);
+			check_ascending(i == 0 || cache->frequency[i - 1] <= cache->frequency[i],
+							"frequency_cuts");
+		}
+	}
+	cache->has_monetary = !nulls[4];
+	oldcontext = MemoryContextSwitchTo(cache->model_mcxt);
+	if (cache->has_monetary)
+	{
+		Datum	   *cuts = model_cuts(values[4], NUMERICOID, cache->ncuts, "monetary_cuts");
+
+		for (int i = 0; i < cache->ncuts; i++)
+		{
+			cache->monetary[i] = DatumGetNumericCopy(cuts[i]);
+			check_ascending(i == 0 ||
+							compare_numeric(cache->monetary[i - 1], cache->monetary[i]) <= 0,
+							"monetary_cuts");
+		}
+	}
+	cache->model = palloc(len);
+	memcpy(cache->model, model, len);
+	cache->model_len = len;
+	MemoryContextSwitchTo(oldcontext);
+}
+
+/* Scores (r, f, m) of one customer under a model */
+PG_FUNCTION_INFO_V1(ra_rfm_score);
+Datum
+ra_rfm_score(PG_FUNCTION_ARGS)
+{
+	ScoreCache *cache = (ScoreCache *) fcinfo->flinfo->fn_extra;
+	HeapTupleHeader model;
+	uint32		len;
+	Datum		values[3];
+	bool		nulls[3] = {true, true, true};
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreCache));
+		cache->model_mcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+												  "rfm_score model",
+												  ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	model = PG_GETARG_HEAPTUPLEHEADER(0);
+	len = HeapTupleHeaderGetDatumLength(model);
+	if (cache->model == NULL || cache->model_len != len ||
+		memcmp(cache->model, model, len) != 0)
+		score_cache_load(cache, model);
+
+	if (!PG_ARGISNULL(1) && cache->has_recency)
+	{
+		int32		recency_days = PG_GETARG_INT32(1);
+		int32		r = 1;
+
+		for (int k = 0; k < cache->ncuts; k++)
+			r += recency_days < cache->recency[k];
+		values[0] = Int32GetDatum(r);
+		nulls[0] = false;
+	}
+	if (!PG_ARGISNULL(2) && cache->has_frequency)
+	{
+		int64		frequency = PG_GETARG_INT64(2);
+		int32		f = 1;
+
+		for (int k = 0; k < cache->ncuts; k++)
+			f += frequency > cache->frequency[k];
+		values[1] = Int32GetDatum(f);
+		nulls[1] = false;
+	}
+	if (!PG_ARGISNULL(3) && cache->has_monetary)
+	{
+		Numeric		monetary = PG_GETARG_NUMERIC(3);
+		int32		m = 1;
+
+		for (int k = 0; k < cache->ncuts; k++)
+			m += compare_numeric(monetary, cache->monetary[k]) > 0;
+		values[2] = Int32GetDatum(m);
+		nulls[2] = false;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(result_desc(fcinfo, &cache->result),
+													  values, nulls)));
+}
+
+/* Whole days from the date of the last purchase to as_of */
+PG_FUNCTION_INFO_V1(ra_rfm_recency_days);
+Datum
+ra_rfm_recency_days(PG_FUNCTION_ARGS)
+{
+	Timestamp	last_purchase = PG_GETARG_TIMESTAMP(0);
+	DateADT		as_of = PG_GETARG_DATEADT(1);
+	DateADT		last_date;
+
+	if (TIMESTAMP_NOT_FINITE(last_purchase))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("last purchase must be finite, not %s",
+						DatumGetCString(DirectFunctionCall1(timestamp_out,
+															TimestampGetDatum(last_purchase))))));
+	if (DATE_NOT_FINITE(as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be finite, not %s",
+						DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(as_of))))));
+	last_date = DatumGetDateADT(DirectFunctionCall1(timestamp_date,
+													TimestampGetDatum(last_purchase)));
+	if (as_of < last_date)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of %s is before a last purchase on %s",
+						DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(as_of))),
+						DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(last_date)))),
+				 errhint("Choose an as_of on or after the date of the latest purchase.")));
+	PG_RETURN_INT32(as_of - last_date);
+}
+
+
+/*
+ * Segment presets: the rules of one preset of retail.segment_rules, in
+ * priority order.  A rule bounds r, f, m and recency_days (in that order
+ * below) from below and above; a missing bound is no condition, and a NULL
+ * input fails any bound on it.
+ */
+#define RULE_MEASURES 4
+
+typedef struct SegmentRule
+{
+	char	   *segment;
+	bool		has_min[RULE_MEASURES];
+	bool		has_max[RULE_MEASURES];
+	int32		min[RULE_MEASURES];
+	int32		max[RULE_MEASURES];
+} SegmentRule;
+
+typedef struct SegmentPreset
+{
+	char	   *name;
+	int			nrules;
+	SegmentRule *rules;
+} SegmentPreset;
+
+/* Read a preset's rules into mcxt; an unknown preset is an error */
+static SegmentPreset *
+load_preset(text *name, MemoryContext mcxt)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {PointerGetDatum(name)};
+	SegmentPreset *preset;
+	MemoryContext oldcontext;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT segment, r_min, r_max, f_min, f_max, m_min, m_max, "
+								"recency_days_min, recency_days_max "
+								"FROM retail.segment_rules "
+								"WHERE preset OPERATOR(pg_catalog.=) $1 ORDER BY priority",
+								1, argtypes, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading retail.segment_rules failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("segment preset \"%s\" does not exist", text_to_cstring(name)),
+				 errhint("Presets are the values of retail.segment_rules.preset.")));
+
+	oldcontext = MemoryContextSwitchTo(mcxt);
+	preset = palloc(sizeof(SegmentPreset));
+	preset->name = text_to_cstring(name);
+	preset->nrules = (int) SPI_processed;
+	preset->rules = palloc(preset->nrules * sizeof(SegmentRule));
+	for (int i = 0; i < preset->nrules; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		SegmentRule *rule = &preset->rules[i];
+		bool		isnull;
+
+		rule->segment = TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull));
+		for (int j = 0; j < RULE_MEASURES; j++)
+		{
+			Datum		min = SPI_getbinval(row, desc, 2 + 2 * j, &isnull);
+
+			rule->has_min[j] = !isnull;
+			rule->min[j] = isnull ? 0 : DatumGetInt32(min);
+			rule->max[j] = DatumGetInt32(SPI_getbinval(row, desc, 3 + 2 * j, &isnull));
+			rule->has_max[j] = !isnull;
+		}
+	}
+	MemoryContextSwitchTo(oldcontext);
+	SPI_finish();
+	return preset;
+}
+
+/* The first rule of the preset that the values match, or NULL */
+static const SegmentRule *
+find_rule(const SegmentPreset *preset, const int32 *values, const bool *isnull)
+{
+	for (int i = 0; i < preset->nrules; i++)
+	{
+		const SegmentRule *rule = &preset->rules[i];
+		bool		match = true;
+
+		for (int j = 0; j < RULE_MEASURES && match; j++)
+		{
+			if (!rule->has_min[j] && !rule->has_max[j])
+				continue;
+			match = !isnull[j] &&
+				(!rule->has_min[j] || values[j] >= rule->min[j]) &&
+				(!rule->has_max[j] || values[j] <= rule->max[j]);
+		}
+		if (match)
+			return rule;
+	}
+	return NULL;
+}
+
+typedef struct SegmentCache
+{
+	MemoryContext mcxt;			/* holds the preset; reset when it changes */
+	SegmentPreset *preset;
+} SegmentCache;
+
+/* The segment of a score cell under a preset: its first matching rule */
+PG_FUNCTION_INFO_V1(ra_rfm_segment);
+Datum
+ra_rfm_segment(PG_FUNCTION_ARGS)
+{
+	SegmentCache *cache = (SegmentCache *) fcinfo->flinfo->fn_extra;
+	text	   *name;
+	int32		values[RULE_MEASURES];
+	bool		isnull[RULE_MEASURES];
+	const SegmentRule *rule;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	name = PG_GETARG_TEXT_PP(0);
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SegmentCache));
+		cache->mcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "rfm_segment preset",
+											ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (cache->preset == NULL ||
+		strlen(cache->preset->name) != VARSIZE_ANY_EXHDR(name) ||
+		memcmp(cache->preset->name, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name)) != 0)
+	{
+		MemoryContextReset(cache->mcxt);
+		cache->preset = NULL;
+		cache->preset = load_preset(name, cache->mcxt);
+	}
+
+	for (int j = 0; j < RULE_MEASURES; j++)
+	{
+		isnull[j] = PG_ARGISNULL(j + 1);
+		values[j] = isnull[j] ? 0 : PG_GETARG_INT32(j + 1);
+	}
+	rule = find_rule(cache->preset, values, isnull);
+	if (rule != NULL)
+		PG_RETURN_TEXT_P(cstring_to_text(rule->segment));
+	/* no rule because of a NULL input is a NULL segment, not a gap */
+	for (int j = 0; j < RULE_MEASURES; j++)
+		if (isnull[j])
+			PG_RETURN_NULL();
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("segment preset \"%s\" has no rule for r=%d f=%d m=%d recency_days=%d",
+					cache->preset->name, values[0], values[1], values[2], values[3]),
+			 errhint("retail.check_segment_preset('%s', bins) lists every unmatched cell.",
+					 cache->preset->name)));
+	PG_RETURN_NULL();			/* keep the compiler quiet */
+}
+
+/*
+ * The (r, f, m) cells of 1..bins and the recency_days ranges a preset leaves
+ * without a rule.  Matching changes only where recency_days crosses a bound
+ * of some rule, so testing the start of every range between bounds suffices.
+ */
+PG_FUNCTION_INFO_V1(ra_check_segment_preset);
+Datum
+ra_check_segment_preset(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	SegmentPreset *preset;
+	int32		bins;
+	int64	   *starts;
+	int			nstarts = 0;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("preset and bins must not be NULL")));
+	bins = PG_GETARG_INT32(1);
+	check_bins(bins);
+	preset = load_preset(PG_GETARG_TEXT_PP(0), CurrentMemoryContext);
+	InitMaterializedSRF(fcinfo, 0);
+
+	/* where recency ranges start: 0 and every bound of every rule */
+	starts = palloc((2 * preset->nrules + 1) * sizeof(int64));
+	starts[nstarts++] = 0;
+	for (int i = 0; i < preset->nrules; i++)
+	{
+		const SegmentRule *rule = &preset->rules[i];
+
+		if (rule->has_min[3])
+			starts[nstarts++] = rule->min[3];
+		if (rule->has_max[3])
+			starts[nstarts++] = (int64) rule->max[3] + 1;
+	}
+	qsort(starts, nstarts, sizeof(int64), compare_int64);
+
+	for (int32 r = 1; r <= bins; r++)
+		for (int32 f = 1; f <= bins; f++)
+			for (int32 m = 1; m <= bins; m++)
+			{
+				int64		gap_from = -1;
+
+				for (int i = 0; i <= nstarts; i++)
+				{
+					int32		values[RULE_MEASURES] = {r, f, m, 0};
+					bool		isnull[RULE_MEASURES] = {false, false, false, false};
+					bool		matched;
+
+					if (i < nstarts && ((i > 0 && starts[i] == starts[i - 1]) ||
+										starts[i] > PG_INT32_MAX))
+						continue;
+					if (i < nstarts)
+					{
+						values[3] = (int32) starts[i];
+						matched = find_rule(preset, values, isnull) != NULL;
+						if (!matched && gap_from < 0)
+							gap_from = starts[i];
+					}
+					else
+						matched = true; /* past the end: close any open gap */
+					if (matched && gap_from >= 0)
+					{
+						Datum		out[5];
+						bool		outnulls[5] = {false, false, false, false, false};
+
+						out[0] = Int32GetDatum(r);
+						out[1] = Int32GetDatum(f);
+						out[2] = Int32GetDatum(m);
+						out[3] = Int32GetDatum((int32) gap_from);
+						if (i < nstarts)
+							out[4] = Int32GetDatum((int32) (starts[i] - 1));
+						else
+							outnulls[4] = true;
+						tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
+						gap_from = -1;
+					}
+				}
+			}
+	return (Datum) 0;
+}
