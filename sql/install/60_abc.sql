@@ -204,9 +204,15 @@ END;
 COMMENT ON FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) IS
 	'ABC by revenue and XYZ by monthly demand variability of products (stock_code) with thresholds a, b, x, y: the query of gold.mart_products_abc';
 
+INSERT INTO retail.setting_defaults VALUES
+	('abc_a', '0.80', 'ABC marts: class A while the share ranked before is below this'),
+	('abc_b', '0.95', 'ABC marts: class B while the share ranked before is below this'),
+	('xyz_x', '0.5', 'gold.mart_products_abc: class X below this coefficient of variation'),
+	('xyz_y', '1.0', 'gold.mart_products_abc: class Y below this coefficient of variation');
+
 CREATE MATERIALIZED VIEW gold.mart_countries_abc AS
 SELECT rank, country, revenue, share, cum_share_before, abc_class
-FROM retail.countries_abc()
+FROM retail.countries_abc(retail.setting('abc_a')::numeric, retail.setting('abc_b')::numeric)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_countries_abc IS
 	'Countries ranked by revenue with share, share of the countries before, and ABC class (A < 80 %, B < 95 %, else C)';
@@ -215,7 +221,8 @@ CREATE UNIQUE INDEX ON gold.mart_countries_abc (country);
 CREATE MATERIALIZED VIEW gold.mart_products_abc AS
 SELECT rank, stock_code, description, revenue, share, cum_share_before, abc_class,
 	   cv, xyz_class, abc_xyz
-FROM retail.products_abc()
+FROM retail.products_abc(retail.setting('abc_a')::numeric, retail.setting('abc_b')::numeric,
+						 retail.setting('xyz_x')::numeric, retail.setting('xyz_y')::numeric)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_products_abc IS
 	'Products (stock_code) ranked by revenue with ABC class, coefficient of variation of monthly units, XYZ class (X < 0.5, Y < 1.0, else Z) and the ABC-XYZ cell';

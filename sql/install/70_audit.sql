@@ -103,9 +103,12 @@ END;
 COMMENT ON FUNCTION retail.order_anomalies(double precision) IS
 	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders) and unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines); the query of gold.audit_order_anomalies';
 
+INSERT INTO retail.setting_defaults VALUES
+	('audit_threshold', '3.5', 'gold.audit_order_anomalies: flag a modified z-score above this');
+
 CREATE MATERIALIZED VIEW gold.audit_order_anomalies AS
 SELECT invoice_no, customer_id, country, invoice_ts, total, z, reason
-FROM retail.order_anomalies()
+FROM retail.order_anomalies(retail.setting('audit_threshold')::double precision)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.audit_order_anomalies IS
 	'Orders flagged by a modified z-score above 3.5, one row per (order, reason): wholesale_total, unit_price_outlier';
