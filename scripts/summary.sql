@@ -8,6 +8,8 @@ SELECT coalesce(reason, '(clean)') AS landed_as, count(*) AS lines,
 FROM silver.transactions
 GROUP BY reason
 ORDER BY count(*) DESC;
+\echo '== Customer segments (RFM, preset standard)'
+SELECT segment, customers, pct_customers, revenue, pct_revenue FROM gold.segment_summary ORDER BY revenue DESC;
 \echo '== Countries by revenue (ABC): the first ten'
 SELECT rank, country, revenue, round(share * 100, 2) AS pct, abc_class
 FROM gold.mart_countries_abc ORDER BY rank LIMIT 10;
