@@ -41,7 +41,7 @@ RESET max_parallel_workers_per_gather;
 DROP MATERIALIZED VIEW public.bench_countries_plain, public.bench_countries_floor,
 	public.bench_products_plain, public.bench_products_floor;
 
-\echo '== ABC marts: refresh vs plain SQL vs floor (median of 3 runs, seconds)'
+\echo '== ABC marts: refresh vs plain SQL vs floor (median seconds)'
 SELECT mart, workers,
 	   max(seconds) FILTER (WHERE kind = 'ours') AS ours,
 	   max(seconds) FILTER (WHERE kind = 'plain') AS plain_sql,

@@ -34,7 +34,7 @@ SELECT 2, v.kind, b.seconds FROM audit_views v, pg_temp.bench(v.kind, 'REFRESH M
 RESET max_parallel_workers_per_gather;
 DROP MATERIALIZED VIEW public.bench_audit_plain, public.bench_audit_floor;
 
-\echo '== gold.audit_order_anomalies: refresh vs plain SQL vs floor (median of 3 runs, seconds)'
+\echo '== gold.audit_order_anomalies: refresh vs plain SQL vs floor (median seconds)'
 SELECT workers,
 	   max(seconds) FILTER (WHERE kind = 'ours') AS ours,
 	   max(seconds) FILTER (WHERE kind = 'plain') AS plain_sql,

@@ -34,7 +34,7 @@ INSERT INTO silver_bench SELECT 2, * FROM pg_temp.bench('silver.orders', 'REFRES
 RESET max_parallel_workers_per_gather;
 DROP TABLE public.bench_floor, public.bench_bronze;
 
-\echo '== silver refresh vs the floor (median of 3)'
+\echo '== silver refresh vs the floor (median seconds)'
 SELECT b.workers, b.label, b.seconds,
 	   round(b.seconds / f.seconds, 2) AS x_floor
 FROM silver_bench b

@@ -509,84 +509,14 @@ ra_abc_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state1);
 }
 
-/* Write a numeric as its length and its binary send form */
-static void
-send_numeric(StringInfo buf, Numeric value)
-{
-	bytea	   *bytes = DatumGetByteaPP(DirectFunctionCall1(numeric_send,
-															NumericGetDatum(value)));
-
-	pq_sendint32(buf, VARSIZE_ANY_EXHDR(bytes));
-	pq_sendbytes(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
-	pfree(bytes);
-}
-
-/* Fail unless at least needed bytes are left to read */
-static void
-check_remaining(StringInfo buf, int64 needed, const char *what)
-{
-	if (needed < 0 || needed > buf->len - buf->cursor)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state: truncated", what)));
-}
-
-static int32
-recv_int32(StringInfo buf, const char *what)
-{
-	check_remaining(buf, 4, what);
-	return (int32) pq_getmsgint(buf, 4);
-}
-
-static int64
-recv_int64(StringInfo buf, const char *what)
-{
-	check_remaining(buf, 8, what);
-	return pq_getmsgint64(buf);
-}
-
-/* Read a numeric written by send_numeric, checking its length first */
-static Numeric
-recv_numeric(StringInfo buf, const char *what)
-{
-	int32		len = recv_int32(buf, what);
-	uint16		ndigits;
-	StringInfoData value;
-	Numeric		result;
-
-	check_remaining(buf, len, what);
-	if (len < 8)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state: bad numeric length %d", what, len)));
-	memcpy(&ndigits, buf->data + buf->cursor, sizeof(ndigits));
-	ndigits = pg_ntoh16(ndigits);
-	if (len != 8 + 2 * (int32) ndigits)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state: bad numeric length %d", what, len)));
-
-	/* numeric_recv validates sign, digits and scale */
-	value.data = buf->data + buf->cursor;
-	value.len = len;
-	value.maxlen = len;
-	value.cursor = 0;
-	result = DatumGetNumeric(DirectFunctionCall3(numeric_recv,
-												 PointerGetDatum(&value),
-												 ObjectIdGetDatum(InvalidOid),
-												 Int32GetDatum(-1)));
-	buf->cursor += len;
-	return result;
-}
-
 /* Read a key: its length, then bytes valid in the database encoding */
 static const char *
 recv_key(StringInfo buf, int *len, const char *what)
 {
 	const char *key;
 
-	*len = recv_int32(buf, what);
-	check_remaining(buf, *len, what);
+	*len = state_recv_int32(buf, what);
+	state_need_bytes(buf, *len, what);
 	key = pq_getmsgbytes(buf, *len);
 	if (!pg_verifymbstr(key, *len, true) || memchr(key, '\0', *len) != NULL)
 		ereport(ERROR,
@@ -598,7 +528,7 @@ recv_key(StringInfo buf, int *len, const char *what)
 static Oid
 recv_collation(StringInfo buf, const char *what)
 {
-	Oid			collation = (Oid) recv_int32(buf, what);
+	Oid			collation = (Oid) state_recv_int32(buf, what);
 
 	if (!OidIsValid(collation) || get_collation_name(collation) == NULL)
 		ereport(ERROR,
@@ -607,49 +537,18 @@ recv_collation(StringInfo buf, const char *what)
 	return collation;
 }
 
-/* Fail unless every byte has been read */
-static void
-recv_end(StringInfo buf, const char *what)
-{
-	if (buf->cursor != buf->len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state: %d trailing bytes", what, buf->len - buf->cursor)));
-	pq_getmsgend(buf);
-}
-
-static void
-recv_version(StringInfo buf, int32 expected, const char *what)
-{
-	int32		version = recv_int32(buf, what);
-
-	if (version != expected)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state: unsupported format version %d", what, version)));
-}
-
 /* Entry count that the bytes left can hold, each entry taking min_size */
 static int
 recv_count(StringInfo buf, int min_size, const char *what)
 {
-	int32		count = recv_int32(buf, what);
+	int32		count = state_recv_int32(buf, what);
 
 	if (count < 0 || count > KEYMAP_MAX_ENTRIES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid %s state: bad entry count %d", what, count)));
-	check_remaining(buf, (int64) count * min_size, what);
+	state_need_bytes(buf, (int64) count * min_size, what);
 	return count;
-}
-
-/* Start reading a serialized state: a copy of its bytes, version checked */
-static void
-recv_begin(StringInfo buf, bytea *bytes, int32 version, const char *what)
-{
-	initStringInfo(buf);
-	appendBinaryStringInfo(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
-	recv_version(buf, version, what);
 }
 
 /* Write a map's entries: their count, then each key with its sum or count */
@@ -664,7 +563,7 @@ keymap_send(StringInfo buf, KeyMap *map, bool with_values)
 		pq_sendint32(buf, entry->len);
 		pq_sendbytes(buf, entry->key, entry->len);
 		if (with_values)
-			send_numeric(buf, entry->value);
+			state_send_numeric(buf, entry->value);
 		else
 			pq_sendint64(buf, entry->count);
 	}
@@ -690,7 +589,7 @@ keymap_recv(StringInfo buf, KeyMap *map, bool with_values, const char *what)
 					 errmsg("invalid %s state: duplicate key", what)));
 		if (with_values)
 		{
-			entry->value = recv_numeric(buf, what);
+			entry->value = state_recv_numeric(buf, what);
 			if (numeric_is_nan(entry->value) || numeric_is_inf(entry->value)
 				|| numeric_is_negative(entry->value))
 				ereport(ERROR,
@@ -699,7 +598,7 @@ keymap_recv(StringInfo buf, KeyMap *map, bool with_values, const char *what)
 		}
 		else
 		{
-			entry->count = recv_int64(buf, what);
+			entry->count = state_recv_int64(buf, what);
 			if (entry->count <= 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -720,8 +619,8 @@ ra_abc_serial(PG_FUNCTION_ARGS)
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, ABC_STATE_VERSION);
 	pq_sendint32(&buf, state->collation);
-	send_numeric(&buf, state->a);
-	send_numeric(&buf, state->b);
+	state_send_numeric(&buf, state->a);
+	state_send_numeric(&buf, state->b);
 	keymap_send(&buf, &state->map, true);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -738,17 +637,17 @@ ra_abc_deserial(PG_FUNCTION_ARGS)
 	Numeric		b;
 	AbcState   *state;
 
-	recv_begin(&buf, PG_GETARG_BYTEA_PP(0), ABC_STATE_VERSION, what);
+	state_recv_begin(&buf, PG_GETARG_BYTEA_PP(0), ABC_STATE_VERSION, what);
 	collation = recv_collation(&buf, what);
-	a = recv_numeric(&buf, what);
-	b = recv_numeric(&buf, what);
+	a = state_recv_numeric(&buf, what);
+	b = state_recv_numeric(&buf, what);
 	if (!abc_thresholds_valid(a, b))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid %s state: bad thresholds", what)));
 	state = abc_state_create(CurrentMemoryContext, a, b, collation);
 	keymap_recv(&buf, &state->map, true, what);
-	recv_end(&buf, what);
+	state_recv_end(&buf, what);
 	pfree(buf.data);
 	PG_RETURN_POINTER(state);
 }
@@ -974,10 +873,10 @@ ra_most_frequent_deserial(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	MostFrequentState *state;
 
-	recv_begin(&buf, PG_GETARG_BYTEA_PP(0), MOST_FREQUENT_STATE_VERSION, what);
+	state_recv_begin(&buf, PG_GETARG_BYTEA_PP(0), MOST_FREQUENT_STATE_VERSION, what);
 	state = most_frequent_state_create(CurrentMemoryContext, recv_collation(&buf, what));
 	keymap_recv(&buf, &state->map, false, what);
-	recv_end(&buf, what);
+	state_recv_end(&buf, what);
 	pfree(buf.data);
 	PG_RETURN_POINTER(state);
 }
@@ -1202,8 +1101,8 @@ ra_xyz_deserial(PG_FUNCTION_ARGS)
 	XyzState   *state;
 	int32		count;
 
-	recv_begin(&buf, PG_GETARG_BYTEA_PP(0), XYZ_STATE_VERSION, what);
-	count = recv_int32(&buf, what);
+	state_recv_begin(&buf, PG_GETARG_BYTEA_PP(0), XYZ_STATE_VERSION, what);
+	count = state_recv_int32(&buf, what);
 	if (count < 0 || (int64) count * 12 != buf.len - buf.cursor)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -1211,8 +1110,8 @@ ra_xyz_deserial(PG_FUNCTION_ARGS)
 	state = xyz_state_create(CurrentMemoryContext, count);
 	for (int i = 0; i < count; i++)
 	{
-		int32		month = recv_int32(&buf, what);
-		int64		units = recv_int64(&buf, what);
+		int32		month = state_recv_int32(&buf, what);
+		int64		units = state_recv_int64(&buf, what);
 
 		/* months strictly ascending, within the timestamp range */
 		if ((i > 0 && month <= state->months[i - 1].month)
@@ -1225,7 +1124,7 @@ ra_xyz_deserial(PG_FUNCTION_ARGS)
 		state->months[i].units = units;
 		state->nmonths++;
 	}
-	recv_end(&buf, what);
+	state_recv_end(&buf, what);
 	pfree(buf.data);
 	PG_RETURN_POINTER(state);
 }

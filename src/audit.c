@@ -257,22 +257,10 @@ ra_median_mad_deserial(PG_FUNCTION_ARGS)
 	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	MedianMadState *state;
-	int32		version;
 	int64		n;
 
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
-
-	if (buf.len < MEDIAN_MAD_HEADER_SIZE)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid median_mad state: truncated")));
-	version = (int32) pq_getmsgint(&buf, 4);
-	if (version != MEDIAN_MAD_STATE_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid median_mad state: unsupported format version %d", version)));
-	n = pq_getmsgint64(&buf);
+	state_recv_begin(&buf, bytes, MEDIAN_MAD_STATE_VERSION, "median_mad");
+	n = state_recv_int64(&buf, "median_mad");
 	if (n < 0 || n > MEDIAN_MAD_MAX_SERIAL_VALUES
 		|| n * (int64) sizeof(float8) != buf.len - buf.cursor)
 		ereport(ERROR,
@@ -293,7 +281,7 @@ ra_median_mad_deserial(PG_FUNCTION_ARGS)
 		state->values[i] = value;
 	}
 	state->n = n;
-	pq_getmsgend(&buf);
+	state_recv_end(&buf, "median_mad");
 	pfree(buf.data);
 	PG_RETURN_POINTER(state);
 }

@@ -50,6 +50,7 @@
 
 /* Format version word at the start of a serialized state */
 #define COHORT_STATE_VERSION 1
+#define COHORT_STATE "cohort"		/* its name in errors */
 
 /* Largest dense matrix the final function builds */
 #define COHORT_MAX_CELLS 5000000
@@ -876,13 +877,7 @@ serialize_state(StringInfo buf, const CohortState *state)
 			pq_sendint16(buf, sum->dscale);
 			if (sum->dscale == SUM_NUMERIC)
 			{
-				Datum		sent = DirectFunctionCall1(numeric_send,
-													   NumericGetDatum(sum->value.num));
-				bytea	   *bytes = DatumGetByteaPP(sent);
-
-				pq_sendint32(buf, VARSIZE_ANY_EXHDR(bytes));
-				pq_sendbytes(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
-				pfree(bytes);
+				state_send_numeric(buf, sum->value.num);
 			}
 			else
 			{
@@ -893,58 +888,11 @@ serialize_state(StringInfo buf, const CohortState *state)
 	}
 }
 
-static void pg_attribute_noreturn()
-bad_state(const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid serialized cohort state"),
-			 errdetail("%s", detail)));
-}
-
-/* Fail unless n more bytes can be read */
-static inline void
-need_bytes(StringInfo buf, int64 n)
-{
-	if (n < 0 || buf->len - buf->cursor < n)
-		bad_state("The state is truncated.");
-}
-
-/* A numeric in send format, checked before numeric_recv reads it */
-static Numeric
-deserialize_numeric(StringInfo buf)
-{
-	int32		len;
-	uint16		ndigits;
-	StringInfoData part;
-	Numeric		result;
-
-	need_bytes(buf, 4);
-	len = pq_getmsgint(buf, 4);
-	need_bytes(buf, len);
-	if (len < 8)
-		bad_state("A numeric sum is truncated.");
-	memcpy(&ndigits, buf->data + buf->cursor, sizeof(uint16));
-	ndigits = pg_ntoh16(ndigits);
-	if (len != 8 + 2 * (int32) ndigits)
-		bad_state("A numeric sum has the wrong length.");
-	part.data = buf->data + buf->cursor;
-	part.len = len;
-	part.maxlen = len;
-	part.cursor = 0;
-	result = DatumGetNumeric(DirectFunctionCall3(numeric_recv, PointerGetDatum(&part),
-												 ObjectIdGetDatum(InvalidOid),
-												 Int32GetDatum(-1)));
-	buf->cursor += len;
-	return result;
-}
-
-/* Read a serialized state into a new state in the current memory context */
+/* Read a serialized state, past its version, into a new state in the current context */
 static CohortState *
 deserialize_state(StringInfo buf)
 {
 	CohortState *state;
-	int32		version;
 	int32		granularity;
 	int			unbounded;
 	int64		ncustomers;
@@ -952,21 +900,18 @@ deserialize_state(StringInfo buf)
 	int32		min_period;
 	int32		max_period;
 
-	need_bytes(buf, 4 + 4 + 1 + 8);
-	version = pq_getmsgint(buf, 4);
-	if (version != COHORT_STATE_VERSION)
-		bad_state(psprintf("Format version %d is not %d.", version, COHORT_STATE_VERSION));
+	state_need_bytes(buf, 4 + 1 + 8, COHORT_STATE);
 	granularity = pq_getmsgint(buf, 4);
 	if (granularity < 0 || granularity > COHORT_GRANULARITY_MAX)
-		bad_state(psprintf("Granularity code %d is unknown.", granularity));
+		state_corrupt(COHORT_STATE, psprintf("unknown granularity code %d", granularity));
 	unbounded = pq_getmsgbyte(buf);
 	if (unbounded != 0 && unbounded != 1)
-		bad_state("The unbounded flag is not 0 or 1.");
+		state_corrupt(COHORT_STATE, "bad unbounded flag");
 	ncustomers = pq_getmsgint64(buf);
 	if (ncustomers < 0 ||
 		ncustomers > (buf->len - buf->cursor) /
 		(SERIAL_CUSTOMER_BYTES + SERIAL_PERIOD_MIN_BYTES))
-		bad_state(psprintf("Customer count " INT64_FORMAT " does not fit the state.",
+		state_corrupt(COHORT_STATE, psprintf("customer count " INT64_FORMAT " does not fit the state",
 						   ncustomers));
 
 	state = cohort_state_create(CurrentMemoryContext, (CohortGranularity) granularity,
@@ -980,16 +925,16 @@ deserialize_state(StringInfo buf)
 		bool		found;
 		int			i;
 
-		need_bytes(buf, SERIAL_CUSTOMER_BYTES);
+		state_need_bytes(buf, SERIAL_CUSTOMER_BYTES, COHORT_STATE);
 		customer_id = pq_getmsgint64(buf);
 		nperiods = pq_getmsgint(buf, 4);
 		if (nperiods < 1 ||
 			nperiods > (buf->len - buf->cursor) / SERIAL_PERIOD_MIN_BYTES)
-			bad_state(psprintf("Customer " INT64_FORMAT " has a bad period count %d.",
+			state_corrupt(COHORT_STATE, psprintf("customer " INT64_FORMAT " has a bad period count %d",
 							   customer_id, nperiods));
 		customer = customers_insert(state->customers, customer_id, &found);
 		if (found)
-			bad_state(psprintf("Customer " INT64_FORMAT " appears twice.", customer_id));
+			state_corrupt(COHORT_STATE, psprintf("customer " INT64_FORMAT " appears twice", customer_id));
 		customer->periods = palloc(nperiods * sizeof(PeriodSum));
 		customer->nperiods = customer->capacity = nperiods;
 		customer->hint = 0;
@@ -997,33 +942,31 @@ deserialize_state(StringInfo buf)
 		{
 			PeriodSum  *sum = &customer->periods[i];
 
-			need_bytes(buf, 4 + 2);
+			state_need_bytes(buf, 4 + 2, COHORT_STATE);
 			sum->period = pq_getmsgint(buf, 4);
 			sum->dscale = (int16) pq_getmsgint(buf, 2);
 			if (sum->period < min_period || sum->period > max_period)
-				bad_state(psprintf("Period %d is out of range.", sum->period));
+				state_corrupt(COHORT_STATE, psprintf("period %d is out of range", sum->period));
 			if (i > 0 && sum->period <= customer->periods[i - 1].period)
-				bad_state(psprintf("The periods of customer " INT64_FORMAT
-								   " are not ascending.", customer_id));
+				state_corrupt(COHORT_STATE, psprintf("the periods of customer " INT64_FORMAT
+								   " are not ascending", customer_id));
 			if (sum->dscale == SUM_NUMERIC)
-				sum->value.num = deserialize_numeric(buf);
+				sum->value.num = state_recv_numeric(buf, COHORT_STATE);
 			else if (sum->dscale >= 0 && sum->dscale <= SUM_MAX_DSCALE)
 			{
 				uint64		high;
 				uint64		low;
 
-				need_bytes(buf, 16);
+				state_need_bytes(buf, 16, COHORT_STATE);
 				high = (uint64) pq_getmsgint64(buf);
 				low = (uint64) pq_getmsgint64(buf);
 				sum->value.scaled = (int128) (((uint128) high << 64) | low);
 			}
 			else
-				bad_state(psprintf("Display scale %d is out of range.", sum->dscale));
+				state_corrupt(COHORT_STATE, psprintf("display scale %d is out of range", sum->dscale));
 		}
 	}
-	if (buf->cursor != buf->len)
-		bad_state("Bytes follow the last customer.");
-	pq_getmsgend(buf);
+	state_recv_end(buf, COHORT_STATE);
 	return state;
 }
 
@@ -1052,8 +995,7 @@ ra_cohort_deserial(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "ra_cohort_deserial called in non-aggregate context");
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, VARDATA_ANY(serialized), VARSIZE_ANY_EXHDR(serialized));
+	state_recv_begin(&buf, serialized, COHORT_STATE_VERSION, COHORT_STATE);
 	PG_RETURN_POINTER(deserialize_state(&buf));
 }
 
@@ -1089,8 +1031,7 @@ ra_cohort_merge_trans(PG_FUNCTION_ARGS)
 	}
 
 	serialized = PG_GETARG_BYTEA_PP(1);
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, VARDATA_ANY(serialized), VARSIZE_ANY_EXHDR(serialized));
+	state_recv_begin(&buf, serialized, COHORT_STATE_VERSION, COHORT_STATE);
 	part = deserialize_state(&buf);
 	/* The flag stored in a partial state is not a choice of the merge */
 	if (state == NULL)

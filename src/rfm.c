@@ -284,97 +284,6 @@ exact_sum_result(const ExactSum *sum)
 }
 
 
-/*
- * Helpers for serialized states: the same checks for every read, and an
- * error code that says the bytes are bad.
- */
-static void
-check_readable(StringInfo buf, int64 bytes, const char *state_name)
-{
-	if (bytes < 0 || bytes > (int64) (buf->len - buf->cursor))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state: truncated or bad length", state_name)));
-}
-
-static void
-corrupt_state(const char *state_name, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid %s state: %s", state_name, detail)));
-}
-
-static int32
-read_int32(StringInfo buf, const char *state_name)
-{
-	check_readable(buf, sizeof(int32), state_name);
-	return (int32) pq_getmsgint(buf, sizeof(int32));
-}
-
-static int64
-read_int64(StringInfo buf, const char *state_name)
-{
-	check_readable(buf, sizeof(int64), state_name);
-	return pq_getmsgint64(buf);
-}
-
-/* Open a serialized state: its bytes in buf, version checked */
-static void
-begin_read(StringInfo buf, bytea *serialized, const char *state_name)
-{
-	initStringInfo(buf);
-	appendBinaryStringInfo(buf, VARDATA_ANY(serialized), VARSIZE_ANY_EXHDR(serialized));
-	if (read_int32(buf, state_name) != STATE_FORMAT_VERSION)
-		corrupt_state(state_name, "unknown format version");
-}
-
-/* Close a serialized state: nothing may be left over */
-static void
-end_read(StringInfo buf, const char *state_name)
-{
-	if (buf->cursor != buf->len)
-		corrupt_state(state_name, "trailing bytes");
-	pq_getmsgend(buf);
-}
-
-/* A numeric in its binary send format, preceded by its length */
-static void
-write_numeric(StringInfo buf, Numeric value)
-{
-	bytea	   *bytes = DatumGetByteaPP(DirectFunctionCall1(numeric_send,
-															NumericGetDatum(value)));
-
-	pq_sendint32(buf, VARSIZE_ANY_EXHDR(bytes));
-	pq_sendbytes(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
-}
-
-/* Read what write_numeric wrote; numeric_recv validates the digits */
-static Numeric
-read_numeric(StringInfo buf, const char *state_name)
-{
-	int32		len = read_int32(buf, state_name);
-	StringInfoData part;
-	Numeric		value;
-
-	check_readable(buf, len, state_name);
-	/* ndigits, weight, sign, dscale, then the digits */
-	if (len < 4 * (int32) sizeof(int16))
-		corrupt_state(state_name, "bad numeric");
-	part.data = buf->data + buf->cursor;
-	part.len = len;
-	part.maxlen = len;
-	part.cursor = 0;
-	if (len != 4 * (int32) sizeof(int16) + (int16) pq_getmsgint(&part, sizeof(int16)) * (int32) sizeof(int16))
-		corrupt_state(state_name, "bad numeric");
-	part.cursor = 0;
-	value = DatumGetNumeric(DirectFunctionCall3(numeric_recv, PointerGetDatum(&part),
-												ObjectIdGetDatum(InvalidOid),
-												Int32GetDatum(-1)));
-	buf->cursor += len;
-	return value;
-}
-
 /* The result row type of the calling function, looked up once per call site */
 static TupleDesc
 result_desc(FunctionCallInfo fcinfo, TupleDesc *cache)
@@ -660,7 +569,7 @@ ra_rfm_customer_serial(PG_FUNCTION_ARGS)
 		pq_sendint64(&buf, state->last);
 	}
 	if (state->sum.has_value)
-		write_numeric(&buf, exact_sum_result(&state->sum));
+		state_send_numeric(&buf, exact_sum_result(&state->sum));
 	pq_sendint32(&buf, state->invoices.count);
 	for (uint32 i = 0; i < state->invoices.nslots; i++)
 	{
@@ -691,39 +600,39 @@ ra_rfm_customer_deserial(PG_FUNCTION_ARGS)
 	int32		flags;
 	int32		count;
 
-	begin_read(&buf, serialized, CUSTOMER_STATE);
-	flags = read_int32(&buf, CUSTOMER_STATE);
+	state_recv_begin(&buf, serialized, STATE_FORMAT_VERSION, CUSTOMER_STATE);
+	flags = state_recv_int32(&buf, CUSTOMER_STATE);
 	if ((flags & ~(CUSTOMER_HAS_TS | CUSTOMER_HAS_AMOUNT)) != 0)
-		corrupt_state(CUSTOMER_STATE, "unknown flags");
+		state_corrupt(CUSTOMER_STATE, "unknown flags");
 	if (flags & CUSTOMER_HAS_TS)
 	{
 		state->has_ts = true;
-		state->first = read_int64(&buf, CUSTOMER_STATE);
-		state->last = read_int64(&buf, CUSTOMER_STATE);
+		state->first = state_recv_int64(&buf, CUSTOMER_STATE);
+		state->last = state_recv_int64(&buf, CUSTOMER_STATE);
 		if (!valid_timestamp(state->first) || !valid_timestamp(state->last) ||
 			state->first > state->last)
-			corrupt_state(CUSTOMER_STATE, "bad purchase times");
+			state_corrupt(CUSTOMER_STATE, "bad purchase times");
 	}
 	if (flags & CUSTOMER_HAS_AMOUNT)
 	{
-		Numeric		total = read_numeric(&buf, CUSTOMER_STATE);
+		Numeric		total = state_recv_numeric(&buf, CUSTOMER_STATE);
 
 		exact_sum_add(&state->sum, NumericGetDatum(total), state->mcxt);
 	}
-	count = read_int32(&buf, CUSTOMER_STATE);
+	count = state_recv_int32(&buf, CUSTOMER_STATE);
 	/* each invoice takes at least its 4-byte length */
 	if (count < 0 || count > (buf.len - buf.cursor) / (int) sizeof(int32))
-		corrupt_state(CUSTOMER_STATE, "bad invoice count");
+		state_corrupt(CUSTOMER_STATE, "bad invoice count");
 	for (int32 i = 0; i < count; i++)
 	{
-		int32		len = read_int32(&buf, CUSTOMER_STATE);
+		int32		len = state_recv_int32(&buf, CUSTOMER_STATE);
 
-		check_readable(&buf, len, CUSTOMER_STATE);
+		state_need_bytes(&buf, len, CUSTOMER_STATE);
 		if (!invoice_set_add(&state->invoices, buf.data + buf.cursor, len, state->mcxt))
-			corrupt_state(CUSTOMER_STATE, "duplicate invoice");
+			state_corrupt(CUSTOMER_STATE, "duplicate invoice");
 		buf.cursor += len;
 	}
-	end_read(&buf, CUSTOMER_STATE);
+	state_recv_end(&buf, CUSTOMER_STATE);
 	PG_RETURN_POINTER(state);
 }
 
@@ -953,7 +862,7 @@ ra_rfm_model_serial(PG_FUNCTION_ARGS)
 		pq_sendint64(&buf, state->frequency[i]);
 	pq_sendint64(&buf, state->nmonetary);
 	for (int64 i = 0; i < state->nmonetary; i++)
-		write_numeric(&buf, state->monetary[i]);
+		state_send_numeric(&buf, state->monetary[i]);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -961,10 +870,10 @@ ra_rfm_model_serial(PG_FUNCTION_ARGS)
 static int64
 read_count(StringInfo buf, int64 rows, int element_size)
 {
-	int64		count = read_int64(buf, MODEL_STATE);
+	int64		count = state_recv_int64(buf, MODEL_STATE);
 
 	if (count < 0 || count > rows || count > (buf->len - buf->cursor) / element_size)
-		corrupt_state(MODEL_STATE, "bad value count");
+		state_corrupt(MODEL_STATE, "bad value count");
 	return count;
 }
 
@@ -979,36 +888,36 @@ ra_rfm_model_deserial(PG_FUNCTION_ARGS)
 	int32		bins;
 	int64		count;
 
-	begin_read(&buf, serialized, MODEL_STATE);
-	bins = read_int32(&buf, MODEL_STATE);
+	state_recv_begin(&buf, serialized, STATE_FORMAT_VERSION, MODEL_STATE);
+	bins = state_recv_int32(&buf, MODEL_STATE);
 	if (bins < MIN_BINS || bins > MAX_BINS)
-		corrupt_state(MODEL_STATE, "bad bins");
+		state_corrupt(MODEL_STATE, "bad bins");
 	state = model_state_create(bins, CurrentMemoryContext);
-	state->rows = read_int64(&buf, MODEL_STATE);
+	state->rows = state_recv_int64(&buf, MODEL_STATE);
 	if (state->rows < 0)
-		corrupt_state(MODEL_STATE, "bad row count");
+		state_corrupt(MODEL_STATE, "bad row count");
 	count = read_count(&buf, state->rows, sizeof(int32));
 	for (int64 i = 0; i < count; i++)
 	{
-		int32		recency_days = read_int32(&buf, MODEL_STATE);
+		int32		recency_days = state_recv_int32(&buf, MODEL_STATE);
 
 		if (recency_days < 0)
-			corrupt_state(MODEL_STATE, "negative recency_days");
+			state_corrupt(MODEL_STATE, "negative recency_days");
 		model_add_recency(state, recency_days);
 	}
 	count = read_count(&buf, state->rows, sizeof(int64));
 	for (int64 i = 0; i < count; i++)
 	{
-		int64		frequency = read_int64(&buf, MODEL_STATE);
+		int64		frequency = state_recv_int64(&buf, MODEL_STATE);
 
 		if (frequency < 0)
-			corrupt_state(MODEL_STATE, "negative frequency");
+			state_corrupt(MODEL_STATE, "negative frequency");
 		model_add_frequency(state, frequency);
 	}
 	count = read_count(&buf, state->rows, sizeof(int32));
 	for (int64 i = 0; i < count; i++)
-		model_add_monetary(state, read_numeric(&buf, MODEL_STATE));
-	end_read(&buf, MODEL_STATE);
+		model_add_monetary(state, state_recv_numeric(&buf, MODEL_STATE));
+	state_recv_end(&buf, MODEL_STATE);
 	PG_RETURN_POINTER(state);
 }
 

@@ -150,6 +150,8 @@ CREATE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL
 				   first_purchase timestamp, last_purchase timestamp, as_of date)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
+-- room for the per-customer states: a hash aggregate that spills re-reads lines
+SET work_mem = '256MB'
 AS $$
 BEGIN
 	IF NOT has_table_privilege(lines, 'SELECT') THEN

@@ -1,0 +1,108 @@
+/*
+ * aggstate.c
+ *		The serialized form of the aggregates' states, shared by every
+ *		aggregate with internal state.
+ *
+ * A state travels between parallel workers (and shards) as bytea: a format
+ * version, then fields written with pq_send*.  Reading never trusts the
+ * bytes: every read checks that they are there, and a bad state is an
+ * ERRCODE_INVALID_BINARY_REPRESENTATION error naming the state.
+ */
+#include "retail_analytics.h"
+
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+/* Raise the error of a bad serialized state */
+void
+state_corrupt(const char *state_name, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid %s state: %s", state_name, detail)));
+}
+
+/* Fail unless at least bytes more can be read */
+void
+state_need_bytes(StringInfo buf, int64 bytes, const char *state_name)
+{
+	if (bytes < 0 || bytes > (int64) (buf->len - buf->cursor))
+		state_corrupt(state_name, "truncated or bad length");
+}
+
+int32
+state_recv_int32(StringInfo buf, const char *state_name)
+{
+	state_need_bytes(buf, sizeof(int32), state_name);
+	return (int32) pq_getmsgint(buf, sizeof(int32));
+}
+
+int64
+state_recv_int64(StringInfo buf, const char *state_name)
+{
+	state_need_bytes(buf, sizeof(int64), state_name);
+	return pq_getmsgint64(buf);
+}
+
+/* Open a serialized state: a copy of its bytes in buf, version checked */
+void
+state_recv_begin(StringInfo buf, bytea *bytes, int32 version, const char *state_name)
+{
+	initStringInfo(buf);
+	appendBinaryStringInfo(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
+	if (state_recv_int32(buf, state_name) != version)
+		state_corrupt(state_name, "unknown format version");
+}
+
+/* Close a serialized state: nothing may be left over */
+void
+state_recv_end(StringInfo buf, const char *state_name)
+{
+	if (buf->cursor != buf->len)
+		state_corrupt(state_name, "trailing bytes");
+	pq_getmsgend(buf);
+}
+
+/* A numeric in its binary send format, preceded by its length */
+void
+state_send_numeric(StringInfo buf, Numeric value)
+{
+	bytea	   *bytes = DatumGetByteaPP(DirectFunctionCall1(numeric_send,
+															NumericGetDatum(value)));
+
+	pq_sendint32(buf, VARSIZE_ANY_EXHDR(bytes));
+	pq_sendbytes(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
+	pfree(bytes);
+}
+
+/*
+ * Read what state_send_numeric wrote.  The length must match the digit count
+ * (numeric_recv would read past it otherwise); numeric_recv then validates
+ * sign, digits and scale.
+ */
+Numeric
+state_recv_numeric(StringInfo buf, const char *state_name)
+{
+	int32		len = state_recv_int32(buf, state_name);
+	uint16		ndigits;
+	StringInfoData part;
+	Numeric		value;
+
+	state_need_bytes(buf, len, state_name);
+	/* ndigits, weight, sign, dscale, then the digits */
+	if (len < 4 * (int32) sizeof(int16))
+		state_corrupt(state_name, "bad numeric");
+	memcpy(&ndigits, buf->data + buf->cursor, sizeof(ndigits));
+	if (len != 4 * (int32) sizeof(int16) + (int32) pg_ntoh16(ndigits) * (int32) sizeof(int16))
+		state_corrupt(state_name, "bad numeric");
+	part.data = buf->data + buf->cursor;
+	part.len = len;
+	part.maxlen = len;
+	part.cursor = 0;
+	value = DatumGetNumeric(DirectFunctionCall3(numeric_recv, PointerGetDatum(&part),
+												ObjectIdGetDatum(InvalidOid),
+												Int32GetDatum(-1)));
+	buf->cursor += len;
+	return value;
+}
