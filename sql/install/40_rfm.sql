@@ -196,8 +196,8 @@ COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text) IS
 CREATE MATERIALIZED VIEW gold.mart_customer_segments AS
 SELECT customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment,
 	   first_purchase, last_purchase, as_of
-FROM retail.rfm_segments('silver.cleaned_transactions', retail.setting('rfm_as_of')::date,
-						 retail.setting('rfm_bins')::integer)
+FROM retail.rfm_segments('silver.cleaned_transactions', (SELECT retail.setting('rfm_as_of'))::date,
+						 (SELECT retail.setting('rfm_bins'))::integer)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_customer_segments IS
 	'One row per customer of silver: recency, frequency, monetary, RFM scores and cell, standard and seed segments';

@@ -210,9 +210,10 @@ INSERT INTO retail.setting_defaults VALUES
 	('xyz_x', '0.5', 'gold.mart_products_abc: class X below this coefficient of variation'),
 	('xyz_y', '1.0', 'gold.mart_products_abc: class Y below this coefficient of variation');
 
+-- Settings as sub-selects: computed once per refresh, not once per line.
 CREATE MATERIALIZED VIEW gold.mart_countries_abc AS
 SELECT rank, country, revenue, share, cum_share_before, abc_class
-FROM retail.countries_abc(retail.setting('abc_a')::numeric, retail.setting('abc_b')::numeric)
+FROM retail.countries_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_countries_abc IS
 	'Countries ranked by revenue with share, share of the countries before, and ABC class (A < 80 %, B < 95 %, else C)';
@@ -221,8 +222,8 @@ CREATE UNIQUE INDEX ON gold.mart_countries_abc (country);
 CREATE MATERIALIZED VIEW gold.mart_products_abc AS
 SELECT rank, stock_code, description, revenue, share, cum_share_before, abc_class,
 	   cv, xyz_class, abc_xyz
-FROM retail.products_abc(retail.setting('abc_a')::numeric, retail.setting('abc_b')::numeric,
-						 retail.setting('xyz_x')::numeric, retail.setting('xyz_y')::numeric)
+FROM retail.products_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric,
+						 (SELECT retail.setting('xyz_x'))::numeric, (SELECT retail.setting('xyz_y'))::numeric)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_products_abc IS
 	'Products (stock_code) ranked by revenue with ABC class, coefficient of variation of monthly units, XYZ class (X < 0.5, Y < 1.0, else Z) and the ABC-XYZ cell';

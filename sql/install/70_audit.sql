@@ -108,7 +108,7 @@ INSERT INTO retail.setting_defaults VALUES
 
 CREATE MATERIALIZED VIEW gold.audit_order_anomalies AS
 SELECT invoice_no, customer_id, country, invoice_ts, total, z, reason
-FROM retail.order_anomalies(retail.setting('audit_threshold')::double precision)
+FROM retail.order_anomalies((SELECT retail.setting('audit_threshold'))::double precision)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.audit_order_anomalies IS
 	'Orders flagged by a modified z-score above 3.5, one row per (order, reason): wholesale_total, unit_price_outlier';
