@@ -157,11 +157,7 @@ CREATE TEMP TABLE serial_groups AS
 SELECT k, retail.most_frequent(d) AS d, retail.xyz_cv(m, u) AS cv
 FROM abc_test.lines GROUP BY k;
 
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET force_parallel_mode = regress;
+\i test/force_parallel.sql
 
 EXPLAIN (COSTS OFF)
 SELECT retail.abc_classify(k, v) FROM abc_test.lines;
@@ -191,11 +187,7 @@ EXPLAIN (COSTS OFF)
 SELECT retail.abc_classify(k, v), retail.most_frequent(d), retail.xyz_cv(m, u) FROM abc_test.lines WHERE length(k) < 0;
 SELECT retail.abc_classify(k, v), retail.most_frequent(d), retail.xyz_cv(m, u) FROM abc_test.lines WHERE length(k) < 0;
 
-RESET force_parallel_mode;
-RESET max_parallel_workers_per_gather;
-RESET min_parallel_table_scan_size;
-RESET parallel_tuple_cost;
-RESET parallel_setup_cost;
+\i test/reset_parallel.sql
 
 -- Malformed serialized states, fed to the deserialization functions through
 -- test-only aliases: the real ones take an internal argument that SQL cannot

@@ -70,11 +70,7 @@ ANALYZE audit_test.lines;
 CREATE TEMP TABLE serial_all AS SELECT (retail.median_mad(x)).* FROM audit_test.lines;
 CREATE TEMP TABLE serial_groups AS SELECT k, (retail.median_mad(x)).* FROM audit_test.lines GROUP BY k;
 
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET force_parallel_mode = regress;
+\i test/force_parallel.sql
 EXPLAIN (COSTS OFF) SELECT retail.median_mad(x) FROM audit_test.lines;
 SELECT count(*) AS differences
 FROM ((SELECT (retail.median_mad(x)).* FROM audit_test.lines EXCEPT TABLE serial_all)
@@ -90,11 +86,7 @@ FROM ((SELECT k, (retail.median_mad(x)).* FROM audit_test.lines GROUP BY k EXCEP
 -- no rows in parallel
 EXPLAIN (COSTS OFF) SELECT retail.median_mad(x) FROM audit_test.lines WHERE k * 2 < 0;
 SELECT retail.median_mad(x) IS NULL AS is_null FROM audit_test.lines WHERE k * 2 < 0;
-RESET force_parallel_mode;
-RESET max_parallel_workers_per_gather;
-RESET min_parallel_table_scan_size;
-RESET parallel_tuple_cost;
-RESET parallel_setup_cost;
+\i test/reset_parallel.sql
 
 -- Malformed serialized states through a test-only alias of the
 -- deserialization function (see abc.sql): version 1, int8 count, float8s.

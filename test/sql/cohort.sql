@@ -265,11 +265,7 @@ SELECT cardinality(m) AS month_cells, cardinality(w) AS week_cells FROM cohort_t
 SELECT pg_temp.cohort_mismatches(m, 'cohort_test.lines') AS month_mismatches,
 	   pg_temp.cohort_mismatches(w, 'cohort_test.lines', 'week', true) AS week_mismatches
 FROM cohort_test.serial;
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET force_parallel_mode = regress;
+\i test/force_parallel.sql
 EXPLAIN (COSTS OFF)
 SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total) AS m,
 	   retail.cohort_matrix(customer_id, invoice_ts, line_total, 'week', true) AS w
@@ -280,11 +276,7 @@ FROM (SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total) AS m,
 	  FROM cohort_test.lines) p, cohort_test.serial s;
 -- no rows, in parallel
 SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total) FROM cohort_test.lines WHERE line_total < 0;
-RESET force_parallel_mode;
-RESET max_parallel_workers_per_gather;
-RESET min_parallel_table_scan_size;
-RESET parallel_tuple_cost;
-RESET parallel_setup_cost;
+\i test/reset_parallel.sql
 
 -- The mart and its views, through bronze, silver and retail.refresh(), in a
 -- transaction rolled back at the end.  The four customers of the month case

@@ -43,18 +43,10 @@ SELECT (SELECT md5(string_agg(g::text, E'\n')) FROM (SELECT retail.generate_tran
 
 -- The same rows in a parallel worker (the function is PARALLEL SAFE).
 CREATE TEMP TABLE serial_digest AS SELECT pg_temp.digest(5000) AS digest;
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET force_parallel_mode = regress;
+\i test/force_parallel.sql
 SELECT md5(string_agg(g::text, E'\n' ORDER BY g.n)) = (SELECT digest FROM serial_digest) AS parallel_same_rows
 FROM retail.generate_transactions(5000) WITH ORDINALITY AS g(a, b, c, d, e, f, h, i, n);
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET max_parallel_workers_per_gather;
-RESET force_parallel_mode;
+\i test/reset_parallel.sql
 
 -- Bad arguments: an error naming the value, with its SQLSTATE.
 CREATE FUNCTION pg_temp.error_of(query text) RETURNS text LANGUAGE plpgsql AS $$

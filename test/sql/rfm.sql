@@ -128,11 +128,7 @@ FROM generate_series(1, 50000) i;
 ANALYZE rfm_test.big;
 CREATE TABLE rfm_test.serial_result AS
 SELECT * FROM retail.rfm_segments('rfm_test.big', '2011-12-31');
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET force_parallel_mode = regress;
+\i test/force_parallel.sql
 EXPLAIN (COSTS OFF)
 SELECT customer_id, retail.rfm_customer(invoice_no, invoice_ts, line_total) FROM rfm_test.big GROUP BY customer_id;
 EXPLAIN (COSTS OFF)
@@ -149,11 +145,7 @@ FROM rfm_test.big;
 -- no rows in parallel
 SELECT retail.rfm_customer(invoice_no, invoice_ts, line_total) IS NULL AS no_rows
 FROM rfm_test.big WHERE customer_id < 0;
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET max_parallel_workers_per_gather;
-RESET force_parallel_mode;
+\i test/reset_parallel.sql
 
 -- Malformed serialized states, through a test-only alias of the
 -- deserialization function (the real one takes an internal argument SQL

@@ -1,0 +1,7 @@
+-- Included by the tests that compare serial and parallel plans: makes the
+-- planner choose 2 workers even on small tables, and runs plans in workers.
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET force_parallel_mode = regress;
