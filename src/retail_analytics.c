@@ -2,9 +2,14 @@
  * retail_analytics.c
  *		Module entry point of the retail_analytics extension.
  *
- * The SQL-callable functions live in one file per feature area: clean.c
- * (lenient text parsers and row fingerprints for the silver layer) and generate.c (the synthetic
- * order-line generator), and the marts' aggregates beside them.
+ * The SQL-callable functions live in one file per feature area:
+ *	clean.c		lenient parsers and row fingerprints for the silver layer
+ *	generate.c	the synthetic order-line generator
+ *	rfm.c		RFM: per-customer reduction, model, scores, segment presets
+ *	cohort.c	cohort retention matrices
+ *	abc.c		ABC classification, XYZ variability, most frequent value
+ *	audit.c		exact median and MAD for the anomaly audit
+ *	aggstate.c	the serialized form shared by the aggregates' states
  */
 #include "retail_analytics.h"
 
