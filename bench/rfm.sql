@@ -26,3 +26,19 @@ JOIN rfm_variants v ON v.variant = b.variant
 JOIN rfm_bench f ON f.workers = b.workers AND f.variant LIKE 'floor%'
 JOIN rfm_bench p ON p.workers = b.workers AND p.variant LIKE 'plain%'
 ORDER BY b.workers, v.ord;
+
+-- Peak memory: how much the resident size of a fresh backend grows at most
+-- while it refreshes the mart (serially), after a scan of silver has
+-- already mapped the shared buffers it reads.
+\c
+SET max_parallel_workers_per_gather = 0;
+SELECT sum(line_total) IS NOT NULL AS warmed FROM silver.cleaned_transactions \gset
+SELECT substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s*(\d+)')::bigint AS before_kb \gset
+REFRESH MATERIALIZED VIEW gold.mart_customer_segments;
+SELECT substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s*(\d+)')::bigint AS after_kb \gset
+\echo '== gold.mart_customer_segments: peak memory of the refresh (serial)'
+SELECT count(*) AS customers,
+	   (SELECT count(*) FROM silver.cleaned_transactions) AS lines,
+	   round((:after_kb - :before_kb) / 1024.0, 1) AS peak_growth_mb,
+	   round((:after_kb - :before_kb) * 1024.0 / count(*)) AS bytes_per_customer
+FROM gold.mart_customer_segments;
