@@ -55,36 +55,6 @@
 /* Largest dense matrix the final function builds */
 #define COHORT_MAX_CELLS 5000000
 
-/* Display scales up to this are summed as scaled 128-bit integers */
-#define SUM_MAX_DSCALE 38
-
-/* dscale of a sum held as a numeric */
-#define SUM_NUMERIC (-1)
-
-#define I128_MAX ((int128) (((uint128) 1 << 127) - 1))
-#define I128_MIN (-I128_MAX - 1)
-
-/*
- * On-disk numeric header (numeric.c): the two high bits of the first 16-bit
- * word say long positive (00), long negative (01), short (10) or special
- * (11, NaN and infinities).  A short header packs sign, display scale and
- * weight in that word; a long one keeps the scale there and the weight in a
- * second word.  Base-10000 digits follow.  The layout is part of the on-disk
- * format, which pg_upgrade keeps stable.
- */
-#define NUMHDR_FLAG_MASK	0xC000
-#define NUMHDR_LONG_NEG		0x4000
-#define NUMHDR_SHORT		0x8000
-#define NUMHDR_SPECIAL		0xC000
-#define NUMHDR_SHORT_NEG	0x2000
-#define NUMHDR_SHORT_DSCALE_MASK 0x1F80
-#define NUMHDR_SHORT_DSCALE_SHIFT 7
-#define NUMHDR_SHORT_WEIGHT_SIGN 0x0040
-#define NUMHDR_SHORT_WEIGHT_MASK 0x003F
-#define NUMHDR_DSCALE_MASK	0x3FFF
-#define NUM_NBASE			10000
-#define NUM_DEC_DIGITS		4
-
 typedef enum CohortGranularity
 {
 	COHORT_MONTH = 0,
@@ -96,21 +66,20 @@ typedef enum CohortGranularity
 
 static const char *const granularity_names[] = {"month", "week", "day"};
 
-/*
- * An exact sum and the period it belongs to.  With dscale >= 0 the value is
- * value.scaled / 10^dscale; with dscale = SUM_NUMERIC it is value.num,
- * allocated in the owning state's memory context.
- */
+/* The exact revenue of one period of a customer */
 typedef struct PeriodSum
 {
-	union
-	{
-		int128		scaled;
-		Numeric		num;
-	}			value;
+	ExactSum	sum;
 	int32		period;
-	int16		dscale;
 } PeriodSum;
+
+/* A copy of source whose numeric, if any, lives in context */
+static inline void
+period_sum_copy(PeriodSum *target, const PeriodSum *source, MemoryContext context)
+{
+	target->period = source->period;
+	exact_sum_copy(&target->sum, &source->sum, context);
+}
 
 /* One customer: the periods with a line, ascending, each with its revenue */
 typedef struct CustomerEntry
@@ -160,284 +129,6 @@ typedef struct CohortState
 	Timestamp	cached_day_start;	/* start of the day of the last line ... */
 	int32		cached_period;	/* ... and the period of that day */
 } CohortState;
-
-/* Powers of ten and the largest magnitude each can multiply safely */
-static int128 pow10_i128[SUM_MAX_DSCALE + 1];
-static int128 pow10_limit[SUM_MAX_DSCALE + 1];
-static bool pow10_ready = false;
-
-static void
-init_pow10(void)
-{
-	int			i;
-
-	pow10_i128[0] = 1;
-	for (i = 1; i <= SUM_MAX_DSCALE; i++)
-		pow10_i128[i] = pow10_i128[i - 1] * 10;
-	for (i = 0; i <= SUM_MAX_DSCALE; i++)
-		pow10_limit[i] = I128_MAX / pow10_i128[i];
-	pow10_ready = true;
-}
-
-/* value * 10^k, false on overflow */
-static inline bool
-mul_pow10(int128 *value, int k)
-{
-	if (k == 0)
-		return true;
-	if (k > SUM_MAX_DSCALE ||
-		*value > pow10_limit[k] || *value < -pow10_limit[k])
-		return false;
-	*value *= pow10_i128[k];
-	return true;
-}
-
-/* a + b, false on overflow */
-static inline bool
-add_i128(int128 *a, int128 b)
-{
-	if ((b > 0 && *a > I128_MAX - b) || (b < 0 && *a < I128_MIN - b))
-		return false;
-	*a += b;
-	return true;
-}
-
-/*
- * Decode a numeric datum into value * 10^dscale without allocating.  Returns
- * false for NaN, infinities and values beyond 128 bits or SUM_MAX_DSCALE.
- */
-static bool
-numeric_to_scaled(Datum datum, int128 *result, int *result_dscale)
-{
-	struct varlena *packed = PG_DETOAST_DATUM_PACKED(datum);
-	const char *p = VARDATA_ANY(packed);
-	int			len = VARSIZE_ANY_EXHDR(packed);
-	uint16		header;
-	int16		weight;
-	int			dscale;
-	bool		negative;
-	int			ndigits;
-	int			exponent;
-	int128		acc = 0;
-	int			i;
-
-	if (len < (int) sizeof(uint16))
-		return false;
-	memcpy(&header, p, sizeof(uint16));
-	switch (header & NUMHDR_FLAG_MASK)
-	{
-		case NUMHDR_SPECIAL:
-			return false;
-		case NUMHDR_SHORT:
-			negative = (header & NUMHDR_SHORT_NEG) != 0;
-			dscale = (header & NUMHDR_SHORT_DSCALE_MASK) >> NUMHDR_SHORT_DSCALE_SHIFT;
-			weight = (int16) ((header & NUMHDR_SHORT_WEIGHT_SIGN ?
-							   ~NUMHDR_SHORT_WEIGHT_MASK : 0) |
-							  (header & NUMHDR_SHORT_WEIGHT_MASK));
-			p += sizeof(uint16);
-			len -= sizeof(uint16);
-			break;
-		default:
-			if (len < (int) (sizeof(uint16) + sizeof(int16)))
-				return false;
-			negative = (header & NUMHDR_FLAG_MASK) == NUMHDR_LONG_NEG;
-			dscale = header & NUMHDR_DSCALE_MASK;
-			memcpy(&weight, p + sizeof(uint16), sizeof(int16));
-			p += sizeof(uint16) + sizeof(int16);
-			len -= sizeof(uint16) + sizeof(int16);
-			break;
-	}
-	ndigits = len / (int) sizeof(int16);
-	if (dscale > SUM_MAX_DSCALE || ndigits > 9)
-		return false;
-	if (ndigits == 0)
-	{
-		*result = 0;
-		*result_dscale = dscale;
-		return true;
-	}
-
-	/*
-	 * The digits read as one integer acc stand for value * 10^-e with e = 4 *
-	 * (ndigits - 1 - weight), so value * 10^dscale = acc * 10^(dscale - e).
-	 * A negative exponent only drops the zeros that pad the last digit beyond
-	 * dscale (at most 3); take them off that digit before it enters acc.
-	 */
-	exponent = dscale - NUM_DEC_DIGITS * (ndigits - 1 - weight);
-	for (i = 0; i < ndigits; i++)
-	{
-		int16		digit;
-
-		memcpy(&digit, p + i * sizeof(int16), sizeof(int16));
-		if (digit < 0 || digit >= NUM_NBASE)
-			return false;
-		if (i < ndigits - 1 || exponent >= 0)
-			acc = acc * NUM_NBASE + digit;
-		else
-		{
-			int			drop = -exponent;
-			int			divisor;
-
-			if (drop > NUM_DEC_DIGITS - 1)
-				return false;
-			divisor = drop == 1 ? 10 : drop == 2 ? 100 : 1000;
-			if (digit % divisor != 0)
-				return false;
-			acc = acc * (NUM_NBASE / divisor) + digit / divisor;
-		}
-	}
-	if (exponent > 0 && !mul_pow10(&acc, exponent))
-		return false;
-	*result = negative ? -acc : acc;
-	*result_dscale = dscale;
-	return true;
-}
-
-/* The numeric equal to value / 10^dscale, in the current memory context */
-static Numeric
-scaled_to_numeric(int128 value, int dscale)
-{
-	char		digits[48];
-	char		text[64];
-	char	   *out = text;
-	uint128		magnitude = value < 0 ? -(uint128) value : (uint128) value;
-	int			n = 0;
-
-	do
-	{
-		digits[n++] = '0' + (int) (magnitude % 10);
-		magnitude /= 10;
-	} while (magnitude > 0);
-	while (n <= dscale)
-		digits[n++] = '0';
-	if (value < 0)
-		*out++ = '-';
-	while (n-- > 0)
-	{
-		*out++ = digits[n];
-		if (n == dscale && dscale > 0)
-			*out++ = '.';
-	}
-	*out = '\0';
-	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
-											   ObjectIdGetDatum(InvalidOid),
-											   Int32GetDatum(-1)));
-}
-
-static inline void
-sum_init(PeriodSum *sum, int32 period)
-{
-	sum->value.scaled = 0;
-	sum->period = period;
-	sum->dscale = 0;
-}
-
-/* Turn a scaled sum into a numeric one, allocated in context */
-static void
-sum_make_numeric(PeriodSum *sum, MemoryContext context)
-{
-	MemoryContext old;
-
-	if (sum->dscale == SUM_NUMERIC)
-		return;
-	old = MemoryContextSwitchTo(context);
-	sum->value.num = scaled_to_numeric(sum->value.scaled, sum->dscale);
-	MemoryContextSwitchTo(old);
-	sum->dscale = SUM_NUMERIC;
-}
-
-/* sum += addend with numeric arithmetic; the result lives in context */
-static void
-sum_add_numeric(PeriodSum *sum, Numeric addend, MemoryContext context)
-{
-	MemoryContext old;
-	Numeric		result;
-
-	sum_make_numeric(sum, context);
-	old = MemoryContextSwitchTo(context);
-	result = numeric_add_opt_error(sum->value.num, addend, NULL);
-	MemoryContextSwitchTo(old);
-	pfree(sum->value.num);
-	sum->value.num = result;
-}
-
-/* sum += value / 10^dscale, falling back to numeric on overflow */
-static void
-sum_add_scaled(PeriodSum *sum, int128 value, int dscale, MemoryContext context)
-{
-	if (sum->dscale != SUM_NUMERIC)
-	{
-		int128		total = sum->value.scaled;
-		int128		addend = value;
-		int			scale = sum->dscale;
-
-		/* Bring both to the larger scale; value stays as given for the fallback */
-		if (dscale > scale ? mul_pow10(&total, dscale - scale) :
-			mul_pow10(&addend, scale - dscale))
-		{
-			scale = Max(scale, dscale);
-			if (add_i128(&total, addend))
-			{
-				sum->value.scaled = total;
-				sum->dscale = scale;
-				return;
-			}
-		}
-	}
-	{
-		Numeric		addend = scaled_to_numeric(value, dscale);
-
-		sum_add_numeric(sum, addend, context);
-		pfree(addend);
-	}
-}
-
-/* sum += other */
-static void
-sum_add_sum(PeriodSum *sum, const PeriodSum *other, MemoryContext context)
-{
-	if (other->dscale == SUM_NUMERIC)
-		sum_add_numeric(sum, other->value.num, context);
-	else
-		sum_add_scaled(sum, other->value.scaled, other->dscale, context);
-}
-
-/* sum += a numeric argument */
-static inline void
-sum_add_datum(PeriodSum *sum, Datum datum, MemoryContext context)
-{
-	int128		value;
-	int			dscale;
-
-	if (numeric_to_scaled(datum, &value, &dscale))
-		sum_add_scaled(sum, value, dscale, context);
-	else
-		sum_add_numeric(sum, DatumGetNumeric(datum), context);
-}
-
-/* A copy of source whose numeric, if any, lives in context */
-static void
-sum_copy(PeriodSum *target, const PeriodSum *source, MemoryContext context)
-{
-	*target = *source;
-	if (source->dscale == SUM_NUMERIC)
-	{
-		MemoryContext old = MemoryContextSwitchTo(context);
-
-		target->value.num = DatumGetNumeric(datumCopy(NumericGetDatum(source->value.num),
-													  false, -1));
-		MemoryContextSwitchTo(old);
-	}
-}
-
-/* The sum as a numeric, in the current memory context */
-static Numeric
-sum_result(const PeriodSum *sum)
-{
-	if (sum->dscale == SUM_NUMERIC)
-		return sum->value.num;
-	return scaled_to_numeric(sum->value.scaled, sum->dscale);
-}
 
 /* Floor division, for days and weeks before 2000 */
 static inline int64
@@ -562,8 +253,6 @@ cohort_state_create(MemoryContext context, CohortGranularity granularity,
 {
 	CohortState *state = MemoryContextAllocZero(context, sizeof(CohortState));
 
-	if (!pow10_ready)
-		init_pow10();
 	state->granularity = granularity;
 	state->unbounded = unbounded;
 	state->context = context;
@@ -620,7 +309,8 @@ customer_period(CohortState *state, CustomerEntry *customer, int32 period)
 	}
 	memmove(&periods[lo + 1], &periods[lo],
 			(customer->nperiods - lo) * sizeof(PeriodSum));
-	sum_init(&periods[lo], period);
+	exact_sum_init(&periods[lo].sum);
+	periods[lo].period = period;
 	customer->nperiods++;
 	customer->hint = lo;
 	return &periods[lo];
@@ -670,7 +360,7 @@ cohort_state_merge(CohortState *target, const CohortState *source)
 		if (!found)
 		{
 			for (j = 0; j < from->nperiods; j++)
-				sum_copy(&merged[j], &from->periods[j], target->context);
+				period_sum_copy(&merged[j], &from->periods[j], target->context);
 			to->periods = merged;
 			to->nperiods = to->capacity = from->nperiods;
 			to->hint = 0;
@@ -683,11 +373,11 @@ cohort_state_merge(CohortState *target, const CohortState *source)
 				(i < to->nperiods && to->periods[i].period < from->periods[j].period))
 				merged[n++] = to->periods[i++];
 			else if (i >= to->nperiods || from->periods[j].period < to->periods[i].period)
-				sum_copy(&merged[n++], &from->periods[j++], target->context);
+				period_sum_copy(&merged[n++], &from->periods[j++], target->context);
 			else
 			{
 				merged[n] = to->periods[i++];
-				sum_add_sum(&merged[n++], &from->periods[j++], target->context);
+				exact_sum_add_sum(&merged[n++].sum, &from->periods[j++].sum, target->context);
 			}
 		}
 		if (to->periods != NULL)
@@ -729,7 +419,7 @@ cohort_add_line(CohortState *state, int64 customer_id, Timestamp ts,
 	customer = customer_entry(state, customer_id);
 	sum = customer_period(state, customer, period);
 	if (!amount_isnull)
-		sum_add_datum(sum, amount, state->context);
+		exact_sum_add_datum(&sum->sum, amount, state->context);
 }
 
 /* Whether a granularity argument is the text of the one checked last */
@@ -874,16 +564,7 @@ serialize_state(StringInfo buf, const CohortState *state)
 			const PeriodSum *sum = &customer->periods[i];
 
 			pq_sendint32(buf, sum->period);
-			pq_sendint16(buf, sum->dscale);
-			if (sum->dscale == SUM_NUMERIC)
-			{
-				state_send_numeric(buf, sum->value.num);
-			}
-			else
-			{
-				pq_sendint64(buf, (int64) (sum->value.scaled >> 64));
-				pq_sendint64(buf, (int64) (uint64) sum->value.scaled);
-			}
+			exact_sum_send(buf, &sum->sum);
 		}
 	}
 }
@@ -942,28 +623,13 @@ deserialize_state(StringInfo buf)
 		{
 			PeriodSum  *sum = &customer->periods[i];
 
-			state_need_bytes(buf, 4 + 2, COHORT_STATE);
-			sum->period = pq_getmsgint(buf, 4);
-			sum->dscale = (int16) pq_getmsgint(buf, 2);
+			sum->period = state_recv_int32(buf, COHORT_STATE);
 			if (sum->period < min_period || sum->period > max_period)
 				state_corrupt(COHORT_STATE, psprintf("period %d is out of range", sum->period));
 			if (i > 0 && sum->period <= customer->periods[i - 1].period)
 				state_corrupt(COHORT_STATE, psprintf("the periods of customer " INT64_FORMAT
 								   " are not ascending", customer_id));
-			if (sum->dscale == SUM_NUMERIC)
-				sum->value.num = state_recv_numeric(buf, COHORT_STATE);
-			else if (sum->dscale >= 0 && sum->dscale <= SUM_MAX_DSCALE)
-			{
-				uint64		high;
-				uint64		low;
-
-				state_need_bytes(buf, 16, COHORT_STATE);
-				high = (uint64) pq_getmsgint64(buf);
-				low = (uint64) pq_getmsgint64(buf);
-				sum->value.scaled = (int128) (((uint128) high << 64) | low);
-			}
-			else
-				state_corrupt(COHORT_STATE, psprintf("display scale %d is out of range", sum->dscale));
+			exact_sum_recv(buf, &sum->sum, COHORT_STATE);
 		}
 	}
 	state_recv_end(buf, COHORT_STATE);
@@ -1090,7 +756,7 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 	int64		ncells = 0;
 	int64	   *active;
 	int64	   *sizes;
-	PeriodSum  *revenue;
+	ExactSum   *revenue;
 	Datum	   *elements;
 	TupleDesc	tupdesc;
 	int16		typlen;
@@ -1139,10 +805,10 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 				 errhint("Use a coarser granularity or a shorter time range.")));
 
 	active = palloc0(ncells * sizeof(int64));
-	revenue = palloc(ncells * sizeof(PeriodSum));
+	revenue = palloc(ncells * sizeof(ExactSum));
 	sizes = palloc0(ncohorts * sizeof(int64));
 	for (cell = 0; cell < ncells; cell++)
-		sum_init(&revenue[cell], 0);
+		exact_sum_init(&revenue[cell]);
 
 	customers_start_iterate(state->customers, &it);
 	while ((customer = customers_iterate(state->customers, &it)) != NULL)
@@ -1159,7 +825,7 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 
 			if (!state->unbounded)
 				active[base + (sum->period - first)]++;
-			sum_add_sum(&revenue[base + (sum->period - first)], sum, work);
+			exact_sum_add_sum(&revenue[base + (sum->period - first)], &sum->sum, work);
 		}
 		if (state->unbounded)
 			active[base + (customer->periods[customer->nperiods - 1].period - first)]++;
@@ -1192,7 +858,7 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 			values[3] = Int64GetDatum(active[cell]);
 			values[4] = NumericGetDatum(numeric_div_opt_error(int64_to_numeric(active[cell]),
 															  size_numeric, NULL));
-			values[5] = NumericGetDatum(sum_result(&revenue[cell]));
+			values[5] = NumericGetDatum(exact_sum_result(&revenue[cell]));
 			tuple = heap_form_tuple(tupdesc, values, nulls);
 			elements[cell] = HeapTupleGetDatum(tuple);
 		}

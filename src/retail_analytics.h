@@ -32,4 +32,30 @@ extern void state_recv_end(StringInfo buf, const char *state_name);
 extern void state_send_numeric(StringInfo buf, Numeric value);
 extern Numeric state_recv_numeric(StringInfo buf, const char *state_name);
 
+/*
+ * An exact sum of numerics (exactsum.c): value.scaled / 10^dscale while it
+ * fits 128 bits, else value.num (dscale EXACT_SUM_NUMERIC), allocated in the
+ * context given to the functions that change it.  All zeros is 0.
+ */
+#define EXACT_SUM_MAX_DSCALE 38
+#define EXACT_SUM_NUMERIC (-1)
+
+typedef struct ExactSum
+{
+	union
+	{
+		int128		scaled;
+		Numeric		num;
+	}			value;
+	int16		dscale;
+} ExactSum;
+
+extern void exact_sum_init(ExactSum *sum);
+extern void exact_sum_add_datum(ExactSum *sum, Datum numeric, MemoryContext context);
+extern void exact_sum_add_sum(ExactSum *sum, const ExactSum *other, MemoryContext context);
+extern void exact_sum_copy(ExactSum *target, const ExactSum *source, MemoryContext context);
+extern Numeric exact_sum_result(const ExactSum *sum);
+extern void exact_sum_send(StringInfo buf, const ExactSum *sum);
+extern void exact_sum_recv(StringInfo buf, ExactSum *sum, const char *state_name);
+
 #endif							/* RETAIL_ANALYTICS_H */

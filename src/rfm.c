@@ -42,248 +42,6 @@
 #define MAX_BINS 10
 
 
-/*
- * Exact sums of numeric values without an allocation per value.
- *
- * A value of ordinary size (weight at most 6 base-10000 digits, i.e. below
- * 10^28, and no significant digit past the 8th decimal) is read straight from
- * its stored form and added to an int128 counting units of 10^-8.  Anything
- * else (NaN, infinities, more digits, or a sum that would overflow) goes
- * through numeric_add into a numeric "rest".  The result is the sum of both,
- * with the largest display scale of the inputs, as sum(numeric) gives it.
- */
-#if defined(HAVE_INT128) && defined(HAVE__BUILTIN_OP_OVERFLOW)
-#define FAST_SUM 1
-#endif
-
-#define UNIT_GROUPS 2			/* base-10000 digit groups kept after the point */
-#define UNIT_DIGITS (4 * UNIT_GROUPS)
-#define MAX_FAST_WEIGHT 6		/* values below 10000^7 take the fast path */
-
-typedef struct ExactSum
-{
-	bool		has_value;		/* a non-NULL value was added */
-	int			dscale;			/* largest display scale of the fast values */
-#ifdef FAST_SUM
-	int128		units;			/* sum of the fast values, in 10^-8 */
-#endif
-	Numeric		rest;			/* sum of the other values, or NULL */
-} ExactSum;
-
-#ifdef FAST_SUM
-/*
- * Read a numeric datum as a count of 10^-8 units, when it has the ordinary
- * size described above.  The stored format, kept stable by pg_upgrade: after
- * the varlena header a uint16 word whose two top bits are 10 for the short
- * form (sign bit 0x2000, display scale in bits 0x1F80, 7-bit signed weight in
- * 0x007F), 11 for NaN and the infinities, 00 or 01 (sign) for the long form
- * (14-bit display scale, then an int16 weight); base-10000 int16 digits
- * follow.  A packed varlena has a 1-byte header and no alignment, so every
- * field is read with memcpy.
- */
-static bool
-numeric_to_units(Datum value, int128 *units, int *dscale)
-{
-	struct varlena *v = (struct varlena *) DatumGetPointer(value);
-	const char *p;
-	int			len;
-	uint16		word;
-	bool		negative;
-	int			weight;
-	int			ndigits;
-	int			exponent;
-	int128		acc = 0;
-
-	if (VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v))
-		return false;
-	p = VARDATA_ANY(v);
-	len = VARSIZE_ANY_EXHDR(v);
-	if (len < (int) sizeof(uint16))
-		return false;
-	memcpy(&word, p, sizeof(uint16));
-	if ((word & 0xC000) == 0x8000)
-	{
-		negative = (word & 0x2000) != 0;
-		*dscale = (word & 0x1F80) >> 7;
-		weight = (word & 0x003F) - ((word & 0x0040) ? 64 : 0);
-		p += sizeof(uint16);
-		len -= sizeof(uint16);
-	}
-	else if ((word & 0xC000) != 0xC000)
-	{
-		int16		w;
-
-		if (len < (int) (2 * sizeof(uint16)))
-			return false;
-		negative = (word & 0x4000) != 0;
-		*dscale = word & 0x3FFF;
-		memcpy(&w, p + sizeof(uint16), sizeof(int16));
-		weight = w;
-		p += 2 * sizeof(uint16);
-		len -= 2 * sizeof(uint16);
-	}
-	else
-		return false;			/* NaN or an infinity */
-
-	ndigits = len / (int) sizeof(int16);
-	if (ndigits == 0)
-	{
-		*units = 0;
-		return true;
-	}
-	if (weight > MAX_FAST_WEIGHT || weight - ndigits + 1 < -UNIT_GROUPS)
-		return false;
-	for (int i = 0; i < ndigits; i++)
-	{
-		int16		digit;
-
-		memcpy(&digit, p + i * sizeof(int16), sizeof(int16));
-		acc = acc * 10000 + digit;
-	}
-	for (exponent = weight - ndigits + 1 + UNIT_GROUPS; exponent > 0; exponent--)
-		acc *= 10000;
-	*units = negative ? -acc : acc;
-	return true;
-}
-
-/* The numeric units * 10^-8, shown with at least dscale decimals */
-static Numeric
-units_to_numeric(int128 units, int dscale)
-{
-	static const int64 pow10[UNIT_DIGITS + 1] = {
-		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
-	};
-	uint128		magnitude;
-	char		digits[UNIT_DIGITS + 48];
-	int			ndigits = 0;
-	char	   *text;
-	char	   *out;
-
-	/* a display scale never hides a significant digit */
-	while (dscale < UNIT_DIGITS && units % pow10[UNIT_DIGITS - dscale] != 0)
-		dscale++;
-	if (dscale <= UNIT_DIGITS)
-	{
-		int128		scaled = units / pow10[UNIT_DIGITS - dscale];
-
-		if (scaled >= PG_INT64_MIN && scaled <= PG_INT64_MAX)
-			return int64_div_fast_to_numeric((int64) scaled, dscale);
-	}
-
-	/* the general case: write the digits out and parse them */
-	magnitude = units < 0 ? -(uint128) units : (uint128) units;
-	do
-	{
-		digits[ndigits++] = '0' + (int) (magnitude % 10);
-		magnitude /= 10;
-	} while (magnitude > 0);
-	while (ndigits <= UNIT_DIGITS)
-		digits[ndigits++] = '0';
-	text = out = palloc(ndigits + dscale + 3);
-	if (units < 0)
-		*out++ = '-';
-	for (int i = ndigits - 1; i >= UNIT_DIGITS; i--)
-		*out++ = digits[i];
-	if (dscale > 0)
-	{
-		*out++ = '.';
-		for (int i = 0; i < dscale; i++)
-			*out++ = i < UNIT_DIGITS ? digits[UNIT_DIGITS - 1 - i] : '0';
-	}
-	*out = '\0';
-	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
-											   ObjectIdGetDatum(InvalidOid),
-											   Int32GetDatum(-1)));
-}
-#endif							/* FAST_SUM */
-
-/* Add a numeric to the slow part of a sum, in mcxt */
-static void
-exact_sum_add_numeric(ExactSum *sum, Numeric value, MemoryContext mcxt)
-{
-	MemoryContext oldcontext = MemoryContextSwitchTo(mcxt);
-	Numeric		previous = sum->rest;
-
-	if (previous == NULL)
-	{
-		sum->rest = palloc(VARSIZE(value));
-		memcpy(sum->rest, value, VARSIZE(value));
-	}
-	else
-	{
-		sum->rest = numeric_add_opt_error(previous, value, NULL);
-		pfree(previous);
-	}
-	MemoryContextSwitchTo(oldcontext);
-	sum->has_value = true;
-}
-
-/* Add a numeric datum (possibly packed) to a sum */
-static inline void
-exact_sum_add(ExactSum *sum, Datum value, MemoryContext mcxt)
-{
-#ifdef FAST_SUM
-	int128		units;
-	int128		total;
-	int			dscale;
-
-	if (numeric_to_units(value, &units, &dscale) &&
-		!__builtin_add_overflow(sum->units, units, &total))
-	{
-		sum->units = total;
-		sum->has_value = true;
-		if (dscale > sum->dscale)
-			sum->dscale = dscale;
-		return;
-	}
-#endif
-	exact_sum_add_numeric(sum, DatumGetNumeric(value), mcxt);
-}
-
-/* Add one sum to another, in mcxt */
-static void
-exact_sum_merge(ExactSum *into, const ExactSum *from, MemoryContext mcxt)
-{
-	if (!from->has_value)
-		return;
-#ifdef FAST_SUM
-	{
-		int128		total;
-
-		if (!__builtin_add_overflow(into->units, from->units, &total))
-		{
-			into->units = total;
-			into->dscale = Max(into->dscale, from->dscale);
-		}
-		else
-			exact_sum_add_numeric(into, units_to_numeric(from->units, from->dscale),
-								  mcxt);
-	}
-#endif
-	if (from->rest != NULL)
-		exact_sum_add_numeric(into, from->rest, mcxt);
-	into->has_value = true;
-}
-
-/* The value of a sum with at least one value, in the current context */
-static Numeric
-exact_sum_result(const ExactSum *sum)
-{
-	Numeric		result;
-
-	Assert(sum->has_value);
-#ifdef FAST_SUM
-	result = units_to_numeric(sum->units, sum->dscale);
-	if (sum->rest != NULL)
-		result = numeric_add_opt_error(result, sum->rest, NULL);
-#else
-	result = palloc(VARSIZE(sum->rest));
-	memcpy(result, sum->rest, VARSIZE(sum->rest));
-#endif
-	return result;
-}
-
-
 /* The result row type of the calling function, looked up once per call site */
 static TupleDesc
 result_desc(FunctionCallInfo fcinfo, TupleDesc *cache)
@@ -451,6 +209,7 @@ typedef struct CustomerState
 	bool		has_ts;
 	Timestamp	first;
 	Timestamp	last;
+	bool		has_amount;
 	ExactSum	sum;
 	InvoiceSet	invoices;
 } CustomerState;
@@ -488,7 +247,11 @@ customer_state_merge(CustomerState *into, const CustomerState *from)
 		customer_add_ts(into, from->first);
 		customer_add_ts(into, from->last);
 	}
-	exact_sum_merge(&into->sum, &from->sum, into->mcxt);
+	if (from->has_amount)
+	{
+		exact_sum_add_sum(&into->sum, &from->sum, into->mcxt);
+		into->has_amount = true;
+	}
 	for (uint32 i = 0; i < from->invoices.nslots; i++)
 	{
 		const InvoiceSlot *slot = &from->invoices.slots[i];
@@ -524,7 +287,10 @@ ra_rfm_customer_trans(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(2))
 		customer_add_ts(state, PG_GETARG_TIMESTAMP(2));
 	if (!PG_ARGISNULL(3))
-		exact_sum_add(&state->sum, PG_GETARG_DATUM(3), state->mcxt);
+	{
+		exact_sum_add_datum(&state->sum, PG_GETARG_DATUM(3), state->mcxt);
+		state->has_amount = true;
+	}
 	PG_RETURN_POINTER(state);
 }
 
@@ -562,13 +328,13 @@ ra_rfm_customer_serial(PG_FUNCTION_ARGS)
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, STATE_FORMAT_VERSION);
 	pq_sendint32(&buf, (state->has_ts ? CUSTOMER_HAS_TS : 0) |
-				 (state->sum.has_value ? CUSTOMER_HAS_AMOUNT : 0));
+				 (state->has_amount ? CUSTOMER_HAS_AMOUNT : 0));
 	if (state->has_ts)
 	{
 		pq_sendint64(&buf, state->first);
 		pq_sendint64(&buf, state->last);
 	}
-	if (state->sum.has_value)
+	if (state->has_amount)
 		state_send_numeric(&buf, exact_sum_result(&state->sum));
 	pq_sendint32(&buf, state->invoices.count);
 	for (uint32 i = 0; i < state->invoices.nslots; i++)
@@ -617,7 +383,8 @@ ra_rfm_customer_deserial(PG_FUNCTION_ARGS)
 	{
 		Numeric		total = state_recv_numeric(&buf, CUSTOMER_STATE);
 
-		exact_sum_add(&state->sum, NumericGetDatum(total), state->mcxt);
+		exact_sum_add_datum(&state->sum, NumericGetDatum(total), state->mcxt);
+		state->has_amount = true;
 	}
 	count = state_recv_int32(&buf, CUSTOMER_STATE);
 	/* each invoice takes at least its 4-byte length */
@@ -657,7 +424,7 @@ ra_rfm_customer_final(PG_FUNCTION_ARGS)
 	values[1] = TimestampGetDatum(state->last);
 	nulls[0] = nulls[1] = !state->has_ts;
 	values[2] = Int64GetDatum((int64) state->invoices.count);
-	if (state->sum.has_value)
+	if (state->has_amount)
 		values[3] = NumericGetDatum(exact_sum_result(&state->sum));
 	else
 		nulls[3] = true;
