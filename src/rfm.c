@@ -9,7 +9,9 @@
  *   lines used with GROUP BY customer: first and last purchase, number of
  *   distinct invoices, exact sum of the amounts.  Its state keeps the set of
  *   invoice numbers, so an invoice whose lines reach different parallel
- *   workers still counts once.
+ *   workers still counts once.  retail.rfm_customers(customer_id, ...) does
+ *   the same for every customer in one pass without GROUP BY (the mart's
+ *   path: the executor's per-line grouping costs more than the reduction).
  * - retail.rfm_model(recency_days, frequency, monetary, bins), an aggregate
  *   over customers giving the cutpoints c_k = percentile_disc(k/bins) of
  *   each measure as a plain composite value, and retail.rfm_score(model, ...)
@@ -262,6 +264,26 @@ customer_state_merge(CustomerState *into, const CustomerState *from)
 	}
 }
 
+/* Fold the invoice, time and amount arguments of an order line into a state */
+static inline void
+customer_add_line(CustomerState *state, FunctionCallInfo fcinfo, int first_arg)
+{
+	if (!PG_ARGISNULL(first_arg))
+	{
+		text	   *invoice = PG_GETARG_TEXT_PP(first_arg);
+
+		invoice_set_add(&state->invoices, VARDATA_ANY(invoice),
+						VARSIZE_ANY_EXHDR(invoice), state->mcxt);
+	}
+	if (!PG_ARGISNULL(first_arg + 1))
+		customer_add_ts(state, PG_GETARG_TIMESTAMP(first_arg + 1));
+	if (!PG_ARGISNULL(first_arg + 2))
+	{
+		exact_sum_add_datum(&state->sum, PG_GETARG_DATUM(first_arg + 2), state->mcxt);
+		state->has_amount = true;
+	}
+}
+
 /* Fold an order line into the state of its customer */
 PG_FUNCTION_INFO_V1(ra_rfm_customer_trans);
 Datum
@@ -276,21 +298,7 @@ ra_rfm_customer_trans(PG_FUNCTION_ARGS)
 		state = customer_state_create(aggcontext);
 	else
 		state = (CustomerState *) PG_GETARG_POINTER(0);
-
-	if (!PG_ARGISNULL(1))
-	{
-		text	   *invoice = PG_GETARG_TEXT_PP(1);
-
-		invoice_set_add(&state->invoices, VARDATA_ANY(invoice),
-						VARSIZE_ANY_EXHDR(invoice), state->mcxt);
-	}
-	if (!PG_ARGISNULL(2))
-		customer_add_ts(state, PG_GETARG_TIMESTAMP(2));
-	if (!PG_ARGISNULL(3))
-	{
-		exact_sum_add_datum(&state->sum, PG_GETARG_DATUM(3), state->mcxt);
-		state->has_amount = true;
-	}
+	customer_add_line(state, fcinfo, 1);
 	PG_RETURN_POINTER(state);
 }
 
@@ -317,35 +325,41 @@ ra_rfm_customer_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(into);
 }
 
-/* Serialize a per-customer state */
-PG_FUNCTION_INFO_V1(ra_rfm_customer_serial);
-Datum
-ra_rfm_customer_serial(PG_FUNCTION_ARGS)
+/* Write a per-customer state (after the format version) */
+static void
+customer_state_send(StringInfo buf, const CustomerState *state)
 {
-	CustomerState *state = (CustomerState *) PG_GETARG_POINTER(0);
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	pq_sendint32(&buf, STATE_FORMAT_VERSION);
-	pq_sendint32(&buf, (state->has_ts ? CUSTOMER_HAS_TS : 0) |
+	pq_sendint32(buf, (state->has_ts ? CUSTOMER_HAS_TS : 0) |
 				 (state->has_amount ? CUSTOMER_HAS_AMOUNT : 0));
 	if (state->has_ts)
 	{
-		pq_sendint64(&buf, state->first);
-		pq_sendint64(&buf, state->last);
+		pq_sendint64(buf, state->first);
+		pq_sendint64(buf, state->last);
 	}
 	if (state->has_amount)
-		state_send_numeric(&buf, exact_sum_result(&state->sum));
-	pq_sendint32(&buf, state->invoices.count);
+		state_send_numeric(buf, exact_sum_result(&state->sum));
+	pq_sendint32(buf, state->invoices.count);
 	for (uint32 i = 0; i < state->invoices.nslots; i++)
 	{
 		const InvoiceSlot *slot = &state->invoices.slots[i];
 
 		if (slot->len == EMPTY_SLOT)
 			continue;
-		pq_sendint32(&buf, slot->len);
-		pq_sendbytes(&buf, state->invoices.chars + slot->offset, slot->len);
+		pq_sendint32(buf, slot->len);
+		pq_sendbytes(buf, state->invoices.chars + slot->offset, slot->len);
 	}
+}
+
+/* Serialize a per-customer state */
+PG_FUNCTION_INFO_V1(ra_rfm_customer_serial);
+Datum
+ra_rfm_customer_serial(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, STATE_FORMAT_VERSION);
+	customer_state_send(&buf, (CustomerState *) PG_GETARG_POINTER(0));
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -355,52 +369,75 @@ valid_timestamp(Timestamp ts)
 	return TIMESTAMP_NOT_FINITE(ts) || IS_VALID_TIMESTAMP(ts);
 }
 
-/* Rebuild a per-customer state from its serialized form, checking every field */
-PG_FUNCTION_INFO_V1(ra_rfm_customer_deserial);
-Datum
-ra_rfm_customer_deserial(PG_FUNCTION_ARGS)
+/* Read what customer_state_send wrote into an empty state, checking every field */
+static void
+customer_state_recv(StringInfo buf, CustomerState *state, const char *state_name)
 {
-	bytea	   *serialized = PG_GETARG_BYTEA_PP(0);
-	CustomerState *state = customer_state_create(CurrentMemoryContext);
-	StringInfoData buf;
 	int32		flags;
 	int32		count;
 
-	state_recv_begin(&buf, serialized, STATE_FORMAT_VERSION, CUSTOMER_STATE);
-	flags = state_recv_int32(&buf, CUSTOMER_STATE);
+	flags = state_recv_int32(buf, state_name);
 	if ((flags & ~(CUSTOMER_HAS_TS | CUSTOMER_HAS_AMOUNT)) != 0)
-		state_corrupt(CUSTOMER_STATE, "unknown flags");
+		state_corrupt(state_name, "unknown flags");
 	if (flags & CUSTOMER_HAS_TS)
 	{
 		state->has_ts = true;
-		state->first = state_recv_int64(&buf, CUSTOMER_STATE);
-		state->last = state_recv_int64(&buf, CUSTOMER_STATE);
+		state->first = state_recv_int64(buf, state_name);
+		state->last = state_recv_int64(buf, state_name);
 		if (!valid_timestamp(state->first) || !valid_timestamp(state->last) ||
 			state->first > state->last)
-			state_corrupt(CUSTOMER_STATE, "bad purchase times");
+			state_corrupt(state_name, "bad purchase times");
 	}
 	if (flags & CUSTOMER_HAS_AMOUNT)
 	{
-		Numeric		total = state_recv_numeric(&buf, CUSTOMER_STATE);
+		Numeric		total = state_recv_numeric(buf, state_name);
 
 		exact_sum_add_datum(&state->sum, NumericGetDatum(total), state->mcxt);
 		state->has_amount = true;
 	}
-	count = state_recv_int32(&buf, CUSTOMER_STATE);
+	count = state_recv_int32(buf, state_name);
 	/* each invoice takes at least its 4-byte length */
-	if (count < 0 || count > (buf.len - buf.cursor) / (int) sizeof(int32))
-		state_corrupt(CUSTOMER_STATE, "bad invoice count");
+	if (count < 0 || count > (buf->len - buf->cursor) / (int) sizeof(int32))
+		state_corrupt(state_name, "bad invoice count");
 	for (int32 i = 0; i < count; i++)
 	{
-		int32		len = state_recv_int32(&buf, CUSTOMER_STATE);
+		int32		len = state_recv_int32(buf, state_name);
 
-		state_need_bytes(&buf, len, CUSTOMER_STATE);
-		if (!invoice_set_add(&state->invoices, buf.data + buf.cursor, len, state->mcxt))
-			state_corrupt(CUSTOMER_STATE, "duplicate invoice");
-		buf.cursor += len;
+		state_need_bytes(buf, len, state_name);
+		if (!invoice_set_add(&state->invoices, buf->data + buf->cursor, len, state->mcxt))
+			state_corrupt(state_name, "duplicate invoice");
+		buf->cursor += len;
 	}
+}
+
+/* Rebuild a per-customer state from its serialized form */
+PG_FUNCTION_INFO_V1(ra_rfm_customer_deserial);
+Datum
+ra_rfm_customer_deserial(PG_FUNCTION_ARGS)
+{
+	CustomerState *state = customer_state_create(CurrentMemoryContext);
+	StringInfoData buf;
+
+	state_recv_begin(&buf, PG_GETARG_BYTEA_PP(0), STATE_FORMAT_VERSION, CUSTOMER_STATE);
+	customer_state_recv(&buf, state, CUSTOMER_STATE);
 	state_recv_end(&buf, CUSTOMER_STATE);
 	PG_RETURN_POINTER(state);
+}
+
+/*
+ * first_purchase, last_purchase, frequency and monetary of a state (left
+ * untouched) into values[0..3] and nulls[0..3]
+ */
+static void
+customer_values(const CustomerState *state, Datum *values, bool *nulls)
+{
+	values[0] = TimestampGetDatum(state->first);
+	values[1] = TimestampGetDatum(state->last);
+	nulls[0] = nulls[1] = !state->has_ts;
+	values[2] = Int64GetDatum((int64) state->invoices.count);
+	nulls[2] = false;
+	nulls[3] = !state->has_amount;
+	values[3] = nulls[3] ? (Datum) 0 : NumericGetDatum(exact_sum_result(&state->sum));
 }
 
 /* The customer's summary; the state is left untouched */
@@ -408,27 +445,248 @@ PG_FUNCTION_INFO_V1(ra_rfm_customer_final);
 Datum
 ra_rfm_customer_final(PG_FUNCTION_ARGS)
 {
-	CustomerState *state;
 	TupleDesc	desc;
 	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	bool		nulls[4];
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "ra_rfm_customer_final called in non-aggregate context");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	state = (CustomerState *) PG_GETARG_POINTER(0);
 	desc = result_desc(fcinfo, (TupleDesc *) &fcinfo->flinfo->fn_extra);
-
-	values[0] = TimestampGetDatum(state->first);
-	values[1] = TimestampGetDatum(state->last);
-	nulls[0] = nulls[1] = !state->has_ts;
-	values[2] = Int64GetDatum((int64) state->invoices.count);
-	if (state->has_amount)
-		values[3] = NumericGetDatum(exact_sum_result(&state->sum));
-	else
-		nulls[3] = true;
+	customer_values((CustomerState *) PG_GETARG_POINTER(0), values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+
+/*
+ * retail.rfm_customers: the same reduction for every customer at once, over
+ * all order lines and without GROUP BY.  The state maps customer ids to
+ * per-customer states; the lines of one customer usually come together, so
+ * the customer of the previous line is tried before the hash table.  This
+ * saves the executor's per-line grouping work (hashing the key, storing the
+ * tuple, comparing it), which costs more than the reduction itself.
+ */
+#define POPULATION_STATE "rfm_customers"
+
+typedef struct CustomerEntry
+{
+	int64		customer_id;
+	char		status;			/* for simplehash */
+	CustomerState *state;
+} CustomerEntry;
+
+static inline uint32
+hash_customer_id(int64 customer_id)
+{
+	return murmurhash32((uint32) customer_id ^ (uint32) ((uint64) customer_id >> 32));
+}
+
+#define SH_PREFIX customers
+#define SH_ELEMENT_TYPE CustomerEntry
+#define SH_KEY_TYPE int64
+#define SH_KEY customer_id
+#define SH_HASH_KEY(tb, key) hash_customer_id(key)
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+typedef struct PopulationState
+{
+	MemoryContext mcxt;
+	customers_hash *customers;
+	int64		last_id;		/* customer of the previous line */
+	CustomerState *last;		/* its state, or NULL */
+} PopulationState;
+
+static PopulationState *
+population_state_create(MemoryContext mcxt)
+{
+	PopulationState *state = MemoryContextAllocZero(mcxt, sizeof(PopulationState));
+
+	state->mcxt = mcxt;
+	state->customers = customers_create(mcxt, 256, NULL);
+	return state;
+}
+
+/* The state of a customer, created empty if new */
+static inline CustomerState *
+population_customer(PopulationState *state, int64 customer_id)
+{
+	CustomerEntry *entry;
+	bool		found;
+
+	if (state->last != NULL && state->last_id == customer_id)
+		return state->last;
+	entry = customers_insert(state->customers, customer_id, &found);
+	if (!found)
+		entry->state = customer_state_create(state->mcxt);
+	state->last_id = customer_id;
+	state->last = entry->state;
+	return entry->state;
+}
+
+/* Fold an order line into the state of its customer; lines without one are skipped */
+PG_FUNCTION_INFO_V1(ra_rfm_customers_trans);
+Datum
+ra_rfm_customers_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	PopulationState *state;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ra_rfm_customers_trans called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		state = population_state_create(aggcontext);
+	else
+		state = (PopulationState *) PG_GETARG_POINTER(0);
+	if (!PG_ARGISNULL(1))
+		customer_add_line(population_customer(state, PG_GETARG_INT64(1)), fcinfo, 2);
+	PG_RETURN_POINTER(state);
+}
+
+/* Merge two partial population states */
+PG_FUNCTION_INFO_V1(ra_rfm_customers_combine);
+Datum
+ra_rfm_customers_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	PopulationState *into = PG_ARGISNULL(0) ? NULL : (PopulationState *) PG_GETARG_POINTER(0);
+	PopulationState *from = PG_ARGISNULL(1) ? NULL : (PopulationState *) PG_GETARG_POINTER(1);
+	customers_iterator it;
+	CustomerEntry *entry;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ra_rfm_customers_combine called in non-aggregate context");
+	if (from == NULL)
+	{
+		if (into == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(into);
+	}
+	if (into == NULL)
+		into = population_state_create(aggcontext);
+	customers_start_iterate(from->customers, &it);
+	while ((entry = customers_iterate(from->customers, &it)) != NULL)
+		customer_state_merge(population_customer(into, entry->customer_id), entry->state);
+	PG_RETURN_POINTER(into);
+}
+
+/* Serialize a population state: the customer count, then each id and state */
+PG_FUNCTION_INFO_V1(ra_rfm_customers_serial);
+Datum
+ra_rfm_customers_serial(PG_FUNCTION_ARGS)
+{
+	PopulationState *state = (PopulationState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	customers_iterator it;
+	CustomerEntry *entry;
+
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, STATE_FORMAT_VERSION);
+	pq_sendint64(&buf, state->customers->members);
+	customers_start_iterate(state->customers, &it);
+	while ((entry = customers_iterate(state->customers, &it)) != NULL)
+	{
+		pq_sendint64(&buf, entry->customer_id);
+		customer_state_send(&buf, entry->state);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* Rebuild a population state from its serialized form, checking every field */
+PG_FUNCTION_INFO_V1(ra_rfm_customers_deserial);
+Datum
+ra_rfm_customers_deserial(PG_FUNCTION_ARGS)
+{
+	PopulationState *state = population_state_create(CurrentMemoryContext);
+	StringInfoData buf;
+	int64		count;
+
+	state_recv_begin(&buf, PG_GETARG_BYTEA_PP(0), STATE_FORMAT_VERSION, POPULATION_STATE);
+	count = state_recv_int64(&buf, POPULATION_STATE);
+	/* each customer takes at least its id, flags and invoice count */
+	if (count < 0 || count > (buf.len - buf.cursor) / 16)
+		state_corrupt(POPULATION_STATE, "bad customer count");
+	for (int64 i = 0; i < count; i++)
+	{
+		int64		customer_id = state_recv_int64(&buf, POPULATION_STATE);
+		bool		found;
+		CustomerEntry *entry = customers_insert(state->customers, customer_id, &found);
+
+		if (found)
+			state_corrupt(POPULATION_STATE, "duplicate customer");
+		entry->state = customer_state_create(state->mcxt);
+		customer_state_recv(&buf, entry->state, POPULATION_STATE);
+	}
+	state_recv_end(&buf, POPULATION_STATE);
+	PG_RETURN_POINTER(state);
+}
+
+static int
+compare_entries(const void *a, const void *b)
+{
+	int64		x = (*(CustomerEntry *const *) a)->customer_id;
+	int64		y = (*(CustomerEntry *const *) b)->customer_id;
+
+	return (x > y) - (x < y);
+}
+
+/* One (customer_id, summary) row per customer, by customer_id; the state is left untouched */
+PG_FUNCTION_INFO_V1(ra_rfm_customers_final);
+Datum
+ra_rfm_customers_final(PG_FUNCTION_ARGS)
+{
+	PopulationState *state;
+	Oid			row_type;
+	TupleDesc	desc;
+	CustomerEntry **entries;
+	Datum	   *rows;
+	int64		n = 0;
+	customers_iterator it;
+	CustomerEntry *entry;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "ra_rfm_customers_final called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = (PopulationState *) PG_GETARG_POINTER(0);
+	row_type = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+	if (!OidIsValid(row_type))
+		elog(ERROR, "could not determine the row type of rfm_customers");
+	if ((Size) state->customers->members > MaxAllocSize / sizeof(Datum))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many customers for one array: %u", state->customers->members),
+				 errhint("Use retail.rfm_customer with GROUP BY customer_id.")));
+	desc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(row_type, -1));
+
+	entries = palloc(Max(state->customers->members, 1) * sizeof(CustomerEntry *));
+	customers_start_iterate(state->customers, &it);
+	while ((entry = customers_iterate(state->customers, &it)) != NULL)
+		entries[n++] = entry;
+	qsort(entries, n, sizeof(CustomerEntry *), compare_entries);
+
+	rows = palloc(Max(n, 1) * sizeof(Datum));
+	for (int64 i = 0; i < n; i++)
+	{
+		Datum		values[5];
+		bool		nulls[5];
+
+		values[0] = Int64GetDatum(entries[i]->customer_id);
+		nulls[0] = false;
+		customer_values(entries[i]->state, values + 1, nulls + 1);
+		rows[i] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		if (!nulls[4])
+			pfree(DatumGetPointer(values[4]));
+	}
+	get_typlenbyvalalign(row_type, &typlen, &typbyval, &typalign);
+	PG_RETURN_ARRAYTYPE_P(construct_array(rows, (int) n, row_type, typlen, typbyval, typalign));
 }
 
 
@@ -689,15 +947,6 @@ ra_rfm_model_deserial(PG_FUNCTION_ARGS)
 }
 
 static int
-compare_int32(const void *a, const void *b)
-{
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
-
-	return (x > y) - (x < y);
-}
-
-static int
 compare_int64(const void *a, const void *b)
 {
 	int64		x = *(const int64 *) a;
@@ -719,26 +968,50 @@ compare_numeric_ptr(const void *a, const void *b)
 	return compare_numeric(*(Numeric const *) a, *(Numeric const *) b);
 }
 
+/* Sorts specialized for the measures, with inline comparisons */
+#define ST_SORT sort_int32s
+#define ST_ELEMENT_TYPE int32
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+#define ST_SORT sort_int64s
+#define ST_ELEMENT_TYPE int64
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* A sorted copy of the monetary values */
+static Numeric *
+sorted_monetary(Numeric *values, int64 n)
+{
+	Numeric    *sorted = palloc_extended(n * sizeof(Numeric), MCXT_ALLOC_HUGE);
+
+	memcpy(sorted, values, n * sizeof(Numeric));
+	qsort(sorted, n, sizeof(Numeric), compare_numeric_ptr);
+	return sorted;
+}
+
 /*
- * Sort a copy of values and return the array of cutpoints c_1..c_{bins-1}:
- * c_k is the value at position ceil(k * n / bins) (from 1) in ascending
- * order, which is percentile_disc(k / bins), in exact integer arithmetic.
+ * The array of cutpoints c_1..c_{bins-1} of n sorted values: c_k is the
+ * value at position ceil(k * n / bins) (from 1), which is
+ * percentile_disc(k / bins), in exact integer arithmetic.
  */
 static Datum
-cutpoints(const void *values, int64 n, int bins, Size element,
-		  int (*compare) (const void *, const void *), Oid element_type)
+cutpoints(const void *sorted, int64 n, int bins, Size element, Oid element_type)
 {
-	char	   *sorted = palloc_extended(n * element, MCXT_ALLOC_HUGE);
 	Datum		cuts[MAX_BINS - 1];
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
 
-	memcpy(sorted, values, n * element);
-	qsort(sorted, n, element, compare);
 	for (int k = 1; k < bins; k++)
 	{
-		const char *cut = sorted + ((k * n + bins - 1) / bins - 1) * element;
+		const char *cut = (const char *) sorted + ((k * n + bins - 1) / bins - 1) * element;
 
 		if (element_type == INT4OID)
 			cuts[k - 1] = Int32GetDatum(*(const int32 *) cut);
@@ -750,6 +1023,30 @@ cutpoints(const void *values, int64 n, int bins, Size element,
 	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
 	return PointerGetDatum(construct_array(cuts, bins - 1, element_type, typlen,
 										   typbyval, typalign));
+}
+
+/* Cutpoints of the recency values, from a sorted copy */
+static Datum
+recency_cutpoints(const ModelState *state)
+{
+	Size		size = state->nrecency * sizeof(int32);
+	int32	   *sorted = palloc_extended(size, MCXT_ALLOC_HUGE);
+
+	memcpy(sorted, state->recency, size);
+	sort_int32s(sorted, state->nrecency);
+	return cutpoints(sorted, state->nrecency, state->bins, sizeof(int32), INT4OID);
+}
+
+/* Cutpoints of the frequency values, from a sorted copy */
+static Datum
+frequency_cutpoints(const ModelState *state)
+{
+	Size		size = state->nfrequency * sizeof(int64);
+	int64	   *sorted = palloc_extended(size, MCXT_ALLOC_HUGE);
+
+	memcpy(sorted, state->frequency, size);
+	sort_int64s(sorted, state->nfrequency);
+	return cutpoints(sorted, state->nfrequency, state->bins, sizeof(int64), INT8OID);
 }
 
 /* The model: bins, customers and the cutpoints of each measure */
@@ -772,18 +1069,16 @@ ra_rfm_model_final(PG_FUNCTION_ARGS)
 	values[0] = Int32GetDatum(state->bins);
 	values[1] = Int64GetDatum(state->rows);
 	if (state->nrecency > 0)
-		values[2] = cutpoints(state->recency, state->nrecency, state->bins,
-							  sizeof(int32), compare_int32, INT4OID);
+		values[2] = recency_cutpoints(state);
 	else
 		nulls[2] = true;
 	if (state->nfrequency > 0)
-		values[3] = cutpoints(state->frequency, state->nfrequency, state->bins,
-							  sizeof(int64), compare_int64, INT8OID);
+		values[3] = frequency_cutpoints(state);
 	else
 		nulls[3] = true;
 	if (state->nmonetary > 0)
-		values[4] = cutpoints(state->monetary, state->nmonetary, state->bins,
-							  sizeof(Numeric), compare_numeric_ptr, NUMERICOID);
+		values[4] = cutpoints(sorted_monetary(state->monetary, state->nmonetary),
+							  state->nmonetary, state->bins, sizeof(Numeric), NUMERICOID);
 	else
 		nulls[4] = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));

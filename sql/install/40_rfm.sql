@@ -43,6 +43,46 @@ CREATE AGGREGATE retail.rfm_customer(invoice_no text, ts timestamp, amount numer
 COMMENT ON AGGREGATE retail.rfm_customer(text, timestamp, numeric) IS
 	'Per customer (GROUP BY customer): first and last purchase, number of distinct invoices, exact sum of amounts; NULLs are skipped field by field';
 
+-- The same for every customer in one pass, without GROUP BY: an array of
+-- rows by customer_id (unnest it).  The mart's path.
+CREATE TYPE retail.customer_summary_row AS (
+	customer_id bigint,
+	first_purchase timestamp,
+	last_purchase timestamp,
+	frequency bigint,
+	monetary numeric
+);
+COMMENT ON TYPE retail.customer_summary_row IS
+	'Element of retail.rfm_customers: a customer and what retail.rfm_customer gives for it';
+
+CREATE FUNCTION retail.rfm_customers_trans(internal, bigint, text, timestamp, numeric) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_rfm_customers_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customers_trans(internal, bigint, text, timestamp, numeric) IS
+	'Transition of retail.rfm_customers: adds one order line to its customer''s state';
+CREATE FUNCTION retail.rfm_customers_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_rfm_customers_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customers_combine(internal, internal) IS
+	'Combine function of retail.rfm_customers: merges the customers of two partial states';
+CREATE FUNCTION retail.rfm_customers_serial(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ra_rfm_customers_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customers_serial(internal) IS 'Serialize a retail.rfm_customers state';
+CREATE FUNCTION retail.rfm_customers_deserial(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_rfm_customers_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customers_deserial(bytea, internal) IS
+	'Deserialize and validate a retail.rfm_customers state';
+CREATE FUNCTION retail.rfm_customers_final(internal) RETURNS retail.customer_summary_row[]
+	AS 'MODULE_PATHNAME', 'ra_rfm_customers_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customers_final(internal) IS
+	'Final function of retail.rfm_customers: one element per customer, by customer_id';
+
+CREATE AGGREGATE retail.rfm_customers(customer_id bigint, invoice_no text, ts timestamp, amount numeric) (
+	SFUNC = retail.rfm_customers_trans, STYPE = internal,
+	FINALFUNC = retail.rfm_customers_final, COMBINEFUNC = retail.rfm_customers_combine,
+	SERIALFUNC = retail.rfm_customers_serial, DESERIALFUNC = retail.rfm_customers_deserial,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retail.rfm_customers(bigint, text, timestamp, numeric) IS
+	'retail.rfm_customer of every customer in one pass, without GROUP BY: an array by customer_id; lines without a customer are skipped';
+
 CREATE TYPE retail.rfm_cutpoints AS (
 	bins integer,
 	customers bigint,
@@ -150,7 +190,7 @@ CREATE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL
 				   first_purchase timestamp, last_purchase timestamp, as_of date)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
--- room for the per-customer states: a hash aggregate that spills re-reads lines
+-- room for the customers' rows in the CTEs and the result
 SET work_mem = '256MB'
 AS $$
 BEGIN
@@ -158,16 +198,13 @@ BEGIN
 		RAISE EXCEPTION 'permission denied for table %', lines
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
+	-- rows come out by customer_id, the order of rfm_customers
 	RETURN QUERY EXECUTE format($query$
 		WITH customers AS MATERIALIZED (
-			SELECT c.customer_id, (c.s).first_purchase, (c.s).last_purchase, (c.s).frequency,
-				   (c.s).monetary
-			FROM (SELECT l.customer_id::bigint AS customer_id,
-						 retail.rfm_customer(l.invoice_no::text, l.invoice_ts::timestamp,
-											 l.line_total::numeric) AS s
-				  FROM %s l
-				  WHERE l.customer_id IS NOT NULL
-				  GROUP BY 1) c
+			SELECT c.*
+			FROM unnest((SELECT retail.rfm_customers(l.customer_id::bigint, l.invoice_no::text,
+													 l.invoice_ts::timestamp, l.line_total::numeric)
+						 FROM %s l)) c
 		),
 		measured AS MATERIALIZED (
 			SELECT c.*, retail.rfm_recency_days(c.last_purchase, d.as_of) AS recency_days, d.as_of
@@ -186,7 +223,6 @@ BEGIN
 			   retail.rfm_segment($4, (s).r, (s).f, (s).m, recency_days),
 			   first_purchase, last_purchase, as_of
 		FROM scored
-		ORDER BY customer_id
 	$query$, lines) USING as_of_date, bins, preset, seed_preset;
 END
 $$;

@@ -31,6 +31,49 @@ WHERE (o.first_purchase, o.last_purchase, o.frequency, o.monetary)
 SELECT retail.rfm_customer(invoice_no, invoice_ts, line_total) IS NULL AS empty_is_null
 FROM rfm_test.lines WHERE false;
 
+-- retail.rfm_customers: the same for every customer in one pass, as an
+-- array by customer_id; a line without a customer is skipped
+INSERT INTO rfm_test.lines VALUES (NULL, 'Z', '2011-03-01 10:00', 100);
+SELECT c.* FROM unnest((SELECT retail.rfm_customers(customer_id, invoice_no, invoice_ts, line_total)
+						FROM rfm_test.lines)) c;
+SELECT retail.rfm_customers(customer_id, invoice_no, invoice_ts, line_total) IS NULL AS empty_is_null
+FROM rfm_test.lines WHERE false;
+SELECT retail.rfm_customers(customer_id, invoice_no, invoice_ts, line_total) AS no_customer
+FROM rfm_test.lines WHERE customer_id IS NULL;
+DELETE FROM rfm_test.lines WHERE customer_id IS NULL;
+
+-- monetary equals sum() exactly, display scale included: values the 128-bit
+-- fast path takes, values too precise or too large for it, NaN, infinities,
+-- sums that overflow it, and 5000 values of every size and scale
+CREATE TABLE rfm_test.amounts (g int, x numeric);
+INSERT INTO rfm_test.amounts VALUES
+	(1, 1.5), (1, 2.25), (1, -0.75),
+	(2, 12345678901234567890.12345678), (2, 0.00000001), (2, -3),
+	(3, 0.000000001), (3, 1),
+	(4, 1e30), (4, -1e30), (4, 2.50),
+	(5, 'NaN'), (5, 1),
+	(6, 'Infinity'), (6, 5),
+	(7, '-Infinity'), (7, 'Infinity'),
+	(8, 0), (8, 0.000),
+	(9, 1.0000000000000), (9, 2),
+	(10, -0.00000001);
+INSERT INTO rfm_test.amounts
+SELECT 11, 9999999999999999999999999999.99999999 FROM generate_series(1, 300);
+INSERT INTO rfm_test.amounts
+SELECT 12, -9999999999999999999999999999.99999999 FROM generate_series(1, 300)
+UNION ALL SELECT 12, 1.1 FROM generate_series(1, 5);
+INSERT INTO rfm_test.amounts
+SELECT 13 + i % 7, round(((i * 7919) % 100003 - 50000) * power(10::numeric, i % 23 - 12), i % 11)
+FROM generate_series(1, 5000) i;
+SELECT g, (retail.rfm_customer('x', NULL, x)).monetary AS monetary,
+	   (retail.rfm_customer('x', NULL, x)).monetary::text = sum(x)::text AS same_as_sum
+FROM rfm_test.amounts GROUP BY g ORDER BY g;
+-- and through rfm_customers, one customer per group
+SELECT count(*) AS mismatches
+FROM unnest((SELECT retail.rfm_customers(g, 'x', NULL, x) FROM rfm_test.amounts)) c
+JOIN (SELECT g, sum(x) AS total FROM rfm_test.amounts GROUP BY g) s ON s.g = c.customer_id
+WHERE c.monetary::text IS DISTINCT FROM s.total::text;
+
 -- Ten customers.  bins 5: cutpoints sit at positions 2, 4, 6, 8 of each
 -- sorted measure.
 --   recency 1..10          -> cuts {2,4,6,8}; r = 1 + #{c : recency < c}:
@@ -128,6 +171,9 @@ FROM generate_series(1, 50000) i;
 ANALYZE rfm_test.big;
 CREATE TABLE rfm_test.serial_result AS
 SELECT * FROM retail.rfm_segments('rfm_test.big', '2011-12-31');
+CREATE TABLE rfm_test.serial_customers AS
+SELECT customer_id, (retail.rfm_customer(invoice_no, invoice_ts, line_total)).*
+FROM rfm_test.big GROUP BY customer_id;
 \i test/force_parallel.sql
 EXPLAIN (COSTS OFF)
 SELECT customer_id, retail.rfm_customer(invoice_no, invoice_ts, line_total) FROM rfm_test.big GROUP BY customer_id;
@@ -137,6 +183,14 @@ SELECT retail.rfm_model(customer_id::int, customer_id, line_total, 5) FROM rfm_t
 SELECT min(frequency), max(frequency), count(*) AS customers
 FROM (SELECT customer_id, (retail.rfm_customer(invoice_no, invoice_ts, line_total)).frequency
 	  FROM rfm_test.big GROUP BY customer_id) p;
+EXPLAIN (COSTS OFF)
+SELECT retail.rfm_customers(customer_id, invoice_no, invoice_ts, line_total) FROM rfm_test.big;
+-- rfm_customers in parallel against rfm_customer with GROUP BY, every column
+SELECT count(*) AS rfm_customers_mismatches
+FROM unnest((SELECT retail.rfm_customers(customer_id, invoice_no, invoice_ts, line_total)
+			 FROM rfm_test.big)) p
+FULL JOIN rfm_test.serial_customers s USING (customer_id)
+WHERE row(p.*)::text IS DISTINCT FROM row(s.*)::text;
 SELECT count(*) AS parallel_mismatches
 FROM (SELECT * FROM retail.rfm_segments('rfm_test.big', '2011-12-31')
 	  EXCEPT ALL SELECT * FROM rfm_test.serial_result) d;
@@ -168,6 +222,34 @@ SELECT rfm_test.customer_state_ok('\x0000000100000001');
 SELECT rfm_test.customer_state_ok('\x');
 SELECT rfm_test.model_state_ok('\x00000001');
 SELECT rfm_test.model_state_ok('\x0000000100000063');
+-- rfm_customers states: version 1, customer count (int8), then each
+-- customer's id (int8) and state as above
+CREATE FUNCTION rfm_test.customers_state_ok(bytea) RETURNS boolean
+	AS '$libdir/retail_analytics', 'ra_rfm_customers_deserial' LANGUAGE C STRICT;
+SELECT rfm_test.customers_state_ok('\x00000001'
+	'0000000000000002'
+	'0000000000000007'
+	'00000000000000010000000141'
+	'0000000000000009'
+	'0000000000000000') AS two_customers;
+-- the same customer twice, more customers than bytes, bad flags, a count
+-- that does not fit
+SELECT rfm_test.customers_state_ok('\x00000001'
+	'0000000000000002'
+	'0000000000000007'
+	'00000000000000010000000141'
+	'0000000000000007'
+	'0000000000000000');
+SELECT rfm_test.customers_state_ok('\x00000001'
+	'0000000000000005'
+	'0000000000000007'
+	'0000000000000000');
+SELECT rfm_test.customers_state_ok('\x00000001'
+	'0000000000000001'
+	'0000000000000007'
+	'0000000800000000');
+SELECT rfm_test.customers_state_ok('\x00000001'
+	'ffffffffffffffff');
 -- and a transition function outside an aggregate
 CREATE FUNCTION rfm_test.customer_trans(text) RETURNS boolean
 	AS '$libdir/retail_analytics', 'ra_rfm_customer_trans' LANGUAGE C;
