@@ -168,6 +168,31 @@ INSERT INTO retail.segment_rules (preset, priority, segment, r_min, r_max, f_min
 	('seed', 4, 'Regular', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 -- the presets above come with the extension; pg_dump keeps the user's own
 SELECT pg_catalog.pg_extension_config_dump('retail.segment_rules', 'WHERE preset NOT IN (''standard'', ''seed'')');
+-- so the shipped presets are read-only: an edit would be lost in a dump and
+-- restore.  Copy one under another name to change it.
+CREATE FUNCTION retail.segment_rules_protect() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'TRUNCATE'
+		OR (TG_OP <> 'INSERT' AND OLD.preset IN ('standard', 'seed'))
+		OR (TG_OP <> 'DELETE' AND NEW.preset IN ('standard', 'seed')) THEN
+		RAISE EXCEPTION 'segment preset "%" comes with the extension and cannot be changed',
+			CASE WHEN TG_OP = 'TRUNCATE' THEN 'standard'
+				 WHEN TG_OP = 'INSERT' THEN NEW.preset ELSE OLD.preset END
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Copy it under a name of your own and change the copy.';
+	END IF;
+	RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION retail.segment_rules_protect() IS
+	'Trigger of retail.segment_rules: the presets standard and seed are read-only';
+CREATE TRIGGER protect_shipped_presets BEFORE INSERT OR UPDATE OR DELETE ON retail.segment_rules
+	FOR EACH ROW EXECUTE FUNCTION retail.segment_rules_protect();
+CREATE TRIGGER protect_shipped_presets_truncate BEFORE TRUNCATE ON retail.segment_rules
+	FOR EACH STATEMENT EXECUTE FUNCTION retail.segment_rules_protect();
 
 CREATE FUNCTION retail.rfm_segment(preset text, r integer, f integer, m integer, recency_days integer)
 	RETURNS text

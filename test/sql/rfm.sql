@@ -161,6 +161,20 @@ SELECT retail.rfm_segment('vip_only', 1, 1, 1, 10);
 SELECT retail.rfm_segment('no_such_preset', 1, 1, 1, 10);
 SELECT retail.check_segment_preset('standard', 11);
 DELETE FROM retail.segment_rules WHERE preset = 'vip_only';
+-- the presets that come with the extension are read-only (pg_dump leaves
+-- them out); a copy under another name can be changed
+UPDATE retail.segment_rules SET segment = 'Sleepers' WHERE preset = 'standard' AND priority = 1;
+DELETE FROM retail.segment_rules WHERE preset = 'seed';
+INSERT INTO retail.segment_rules (preset, priority, segment) VALUES ('seed', 9, 'Other');
+TRUNCATE retail.segment_rules;
+BEGIN;
+INSERT INTO retail.segment_rules
+SELECT 'my_standard', priority, segment, r_min, r_max, f_min, f_max, m_min, m_max,
+	   recency_days_min, recency_days_max
+FROM retail.segment_rules WHERE preset = 'standard';
+UPDATE retail.segment_rules SET segment = 'Sleepers' WHERE preset = 'my_standard' AND priority = 1;
+SELECT retail.rfm_segment('my_standard', 1, 1, 1, 200) AS copy, retail.rfm_segment('standard', 1, 1, 1, 200) AS shipped;
+ROLLBACK;
 
 -- Serial and parallel give the same results.  A customer's lines of one
 -- invoice recur every 5000 rows, so they reach different workers.
