@@ -4,10 +4,15 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = retail_analytics
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The install script is assembled from one file per feature area, in name order.
+# The install script of the current version and each upgrade script are
+# assembled from one file per feature area, in name order: sql/install/*.sql
+# and sql/upgrade/OLD--NEW/*.sql.  Install scripts of released versions are
+# kept as they shipped (sql/$(EXTENSION)--OLD.sql), for the upgrade-chain test.
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+UPGRADES = $(notdir $(wildcard sql/upgrade/*--*))
+UPGRADE_SCRIPTS = $(patsubst %,sql/$(EXTENSION)--%.sql,$(UPGRADES))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS)
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)
 
 TESTS = $(sort $(wildcard test/sql/*.sql))
@@ -18,7 +23,11 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(DATA_built): $(INSTALL_PARTS)
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+	cat $^ > $@
+
+.SECONDEXPANSION:
+$(UPGRADE_SCRIPTS): sql/$(EXTENSION)--%.sql: $$(sort $$(wildcard sql/upgrade/%/*.sql))
 	cat $^ > $@
 
 # Checks on the real UCI file in ../shared/data (skipped, with a message, where it is absent).
