@@ -85,7 +85,7 @@ BEGIN
 			SELECT r.line_number, r.auth_method INTO hba_line, hba_method
 			FROM pg_hba_file_rules r
 			WHERE r.type = 'local' AND r.error IS NULL
-			  AND r.database && ARRAY['all', current_database()]
+			  AND r.database && ARRAY['all', current_database()::text]
 			  AND r.user_name && ARRAY['all', current_user::text]
 			ORDER BY r.line_number
 			LIMIT 1;
