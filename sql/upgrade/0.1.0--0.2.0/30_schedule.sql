@@ -3,6 +3,33 @@
 -- refers to its objects until these functions run (dynamic SQL), and they check
 -- first what a job needs to succeed, because pg_cron itself only reports
 -- "connection failed" in cron.job_run_details, once per run.
+CREATE FUNCTION retail.refresh_job()
+RETURNS bigint
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	job bigint;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+		RAISE EXCEPTION 'extension pg_cron is not installed in database %', current_database()
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'As a superuser: CREATE EXTENSION pg_cron;';
+	END IF;
+	IF NOT has_schema_privilege('cron', 'USAGE') THEN
+		RAISE EXCEPTION 'role % may not use schema cron', current_user
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = format('As a superuser: GRANT USAGE ON SCHEMA cron TO %I;', current_user);
+	END IF;
+	EXECUTE 'SELECT jobid FROM cron.job WHERE jobname = $1 AND username = current_user' INTO job
+		USING 'retail-refresh';
+	RETURN job;
+END
+$$;
+COMMENT ON FUNCTION retail.refresh_job() IS
+	'The pg_cron job id of the calling role''s job retail-refresh (see cron.job_run_details), NULL if none';
+
 CREATE FUNCTION retail.schedule_refresh(schedule text DEFAULT '*/15 * * * *')
 RETURNS bigint
 LANGUAGE plpgsql
@@ -46,16 +73,7 @@ BEGIN
 				  HINT = format('Set cron.database_name = %L in postgresql.conf and restart PostgreSQL.',
 								current_database());
 	END IF;
-	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
-		RAISE EXCEPTION 'extension pg_cron is not installed in database %', current_database()
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  HINT = 'As a superuser: CREATE EXTENSION pg_cron;';
-	END IF;
-	IF NOT has_schema_privilege('cron', 'USAGE') THEN
-		RAISE EXCEPTION 'role % may not use schema cron', current_user
-			USING ERRCODE = 'insufficient_privilege',
-				  HINT = format('As a superuser: GRANT USAGE ON SCHEMA cron TO %I;', current_user);
-	END IF;
+	PERFORM retail.refresh_job();	-- pg_cron is installed here and usable
 
 	-- The job runs as the role that schedules it, in a session of its own.
 	IF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = current_user) THEN
@@ -125,13 +143,7 @@ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
 		RETURN false;
 	END IF;
-	IF NOT has_schema_privilege('cron', 'USAGE') THEN
-		RAISE EXCEPTION 'role % may not use schema cron', current_user
-			USING ERRCODE = 'insufficient_privilege',
-				  HINT = format('As a superuser: GRANT USAGE ON SCHEMA cron TO %I;', current_user);
-	END IF;
-	EXECUTE 'SELECT jobid FROM cron.job WHERE jobname = $1 AND username = current_user' INTO job
-		USING 'retail-refresh';
+	job := retail.refresh_job();
 	IF job IS NULL THEN
 		RETURN false;
 	END IF;
@@ -142,4 +154,4 @@ $$;
 COMMENT ON FUNCTION retail.unschedule_refresh() IS
 	'Remove the pg_cron job retail-refresh of the calling role; false if there was none';
 
-REVOKE ALL ON FUNCTION retail.schedule_refresh(text), retail.unschedule_refresh() FROM PUBLIC;
+REVOKE ALL ON FUNCTION retail.refresh_job(), retail.schedule_refresh(text), retail.unschedule_refresh() FROM PUBLIC;
