@@ -208,6 +208,45 @@ CREATE FUNCTION retail.check_segment_preset(preset text, bins integer DEFAULT 5)
 COMMENT ON FUNCTION retail.check_segment_preset(text, integer) IS
 	'Score cells (and recency_days ranges; NULL to = no end) that a preset leaves without a rule: none for a complete preset';
 
+-- Scores and segments of customers: the mart's path (from
+-- silver.customer_state) and the ad-hoc one (from any relation) both end here.
+CREATE FUNCTION retail.rfm_segments_of(customers retail.customer_summary_row[], as_of_date date DEFAULT NULL,
+									   bins integer DEFAULT 5, preset text DEFAULT 'standard',
+									   seed_preset text DEFAULT 'seed')
+	RETURNS TABLE (customer_id bigint, recency_days integer, frequency bigint, monetary numeric,
+				   r integer, f integer, m integer, rfm_cell text, segment text, seed_segment text,
+				   first_purchase timestamp, last_purchase timestamp, as_of date)
+LANGUAGE sql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	WITH summaries AS MATERIALIZED (
+		SELECT c.customer_id, c.first_purchase, c.last_purchase, c.frequency, c.monetary
+		FROM unnest(rfm_segments_of.customers) c
+		WHERE c.customer_id IS NOT NULL
+	),
+	measured AS MATERIALIZED (
+		SELECT s.*, retail.rfm_recency_days(s.last_purchase, d.as_of) AS recency_days, d.as_of
+		FROM summaries s,
+			 (SELECT coalesce(rfm_segments_of.as_of_date, max(x.last_purchase)::date + 1) AS as_of
+			  FROM summaries x) d
+	),
+	scored AS MATERIALIZED (
+		SELECT x.*, retail.rfm_score(model.cuts, x.recency_days, x.frequency, x.monetary) AS s
+		FROM measured x,
+			 (SELECT retail.rfm_model(y.recency_days, y.frequency, y.monetary, rfm_segments_of.bins) AS cuts
+			  FROM measured y) model
+	)
+	SELECT x.customer_id, x.recency_days, x.frequency, x.monetary, (x.s).r, (x.s).f, (x.s).m,
+		   (x.s).r::text || (x.s).f::text || (x.s).m::text,
+		   retail.rfm_segment(rfm_segments_of.preset, (x.s).r, (x.s).f, (x.s).m, x.recency_days),
+		   retail.rfm_segment(rfm_segments_of.seed_preset, (x.s).r, (x.s).f, (x.s).m, x.recency_days),
+		   x.first_purchase, x.last_purchase, x.as_of
+	FROM scored x
+	ORDER BY x.customer_id;
+END;
+COMMENT ON FUNCTION retail.rfm_segments_of(retail.customer_summary_row[], date, integer, text, text) IS
+	'RFM segments of customers given as summaries (one element each): recency to as_of (default the day after the last purchase), scores, cell and the two presets'' segments';
+
 -- One call: the finished segments of any relation of order lines with the
 -- silver column names (customer_id, invoice_no, invoice_ts, line_total).
 CREATE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL, bins integer DEFAULT 5,
@@ -217,40 +256,24 @@ CREATE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL
 				   first_purchase timestamp, last_purchase timestamp, as_of date)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
--- room for the customers' rows in the CTEs and the result
-SET work_mem = '256MB'
 AS $$
+DECLARE
+	customers retail.customer_summary_row[];
 BEGIN
 	IF NOT has_table_privilege(lines, 'SELECT') THEN
 		RAISE EXCEPTION 'permission denied for table %', lines
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	-- rows come out by customer_id, the order of rfm_customers
-	RETURN QUERY EXECUTE format($query$
-		WITH customers AS MATERIALIZED (
-			SELECT c.*
-			FROM unnest((SELECT retail.rfm_customers(l.customer_id::bigint, l.invoice_no::text,
-													 l.invoice_ts::timestamp, l.line_total::numeric)
-						 FROM %s l)) c
-		),
-		measured AS MATERIALIZED (
-			SELECT c.*, retail.rfm_recency_days(c.last_purchase, d.as_of) AS recency_days, d.as_of
-			FROM customers c,
-				 (SELECT coalesce($1, max(last_purchase)::date + 1) AS as_of FROM customers) d
-		),
-		scored AS MATERIALIZED (
-			SELECT m.*, retail.rfm_score(model.cuts, m.recency_days, m.frequency, m.monetary) AS s
-			FROM measured m,
-				 (SELECT retail.rfm_model(recency_days, frequency, monetary, $2) AS cuts
-				  FROM measured) model
-		)
-		SELECT customer_id, recency_days, frequency, monetary, (s).r, (s).f, (s).m,
-			   (s).r::text || (s).f::text || (s).m::text,
-			   retail.rfm_segment($3, (s).r, (s).f, (s).m, recency_days),
-			   retail.rfm_segment($4, (s).r, (s).f, (s).m, recency_days),
-			   first_purchase, last_purchase, as_of
-		FROM scored
-	$query$, lines) USING as_of_date, bins, preset, seed_preset;
+	EXECUTE format($query$
+		SELECT array_agg(ROW(g.customer_id, (g.s).first_purchase, (g.s).last_purchase, (g.s).frequency,
+							 (g.s).monetary)::retail.customer_summary_row)
+		FROM (SELECT l.customer_id::bigint AS customer_id,
+					 retail.rfm_customer(l.invoice_no::text, l.invoice_ts::timestamp, l.line_total::numeric) AS s
+			  FROM %s l
+			  WHERE l.customer_id IS NOT NULL
+			  GROUP BY 1) g
+	$query$, lines) INTO customers;
+	RETURN QUERY SELECT * FROM retail.rfm_segments_of(customers, as_of_date, bins, preset, seed_preset);
 END
 $$;
 COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text) IS
@@ -259,9 +282,11 @@ COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text) IS
 CREATE MATERIALIZED VIEW gold.mart_customer_segments AS
 SELECT customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment,
 	   first_purchase, last_purchase, as_of
-FROM retail.rfm_segments('silver.cleaned_transactions', (SELECT retail.setting('rfm_as_of'))::date,
-						 (SELECT retail.setting('rfm_bins'))::integer, (SELECT retail.setting('rfm_preset')),
-						 (SELECT retail.setting('rfm_seed_preset')))
+FROM retail.rfm_segments_of((SELECT array_agg(ROW(s.customer_id, s.first_purchase, s.last_purchase, s.frequency,
+												   s.monetary)::retail.customer_summary_row)
+							 FROM silver.customer_state s),
+							(SELECT retail.setting('rfm_as_of'))::date, (SELECT retail.setting('rfm_bins'))::integer,
+							(SELECT retail.setting('rfm_preset')), (SELECT retail.setting('rfm_seed_preset')))
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_customer_segments IS
 	'One row per customer of silver: recency, frequency, monetary, RFM scores and cell, segments of the presets of the settings rfm_preset and rfm_seed_preset';

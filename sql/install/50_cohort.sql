@@ -112,7 +112,9 @@ CREATE FUNCTION retail.cohort_retention(lines regclass, granularity text DEFAULT
 COMMENT ON FUNCTION retail.cohort_retention(regclass, text, boolean) IS
 	'Dense cohort retention matrix of a relation with columns customer_id, invoice_ts, line_total (SELECT privilege required)';
 
--- The mart: monthly cohorts of silver, bounded retention.
+-- The mart: monthly cohorts of silver, bounded retention, from the
+-- customers' monthly state (one row per customer and active month: the same
+-- matrix as from the lines).
 CREATE MATERIALIZED VIEW gold.mart_cohort_retention AS
 SELECT c.cohort AS cohort_month,
 	   c.period,
@@ -120,8 +122,8 @@ SELECT c.cohort AS cohort_month,
 	   c.active_customers,
 	   c.retention,
 	   c.revenue
-FROM (SELECT retail.cohort_matrix(t.customer_id, t.invoice_ts, t.line_total) AS cells
-	  FROM silver.cleaned_transactions t) m
+FROM (SELECT retail.cohort_matrix(s.customer_id, s.month::timestamp, s.revenue) AS cells
+	  FROM silver.customer_months s) m
 	 CROSS JOIN LATERAL pg_catalog.unnest(m.cells) AS c
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_cohort_retention IS

@@ -165,9 +165,7 @@ LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
 	SELECT i.rank, i.key, i.value, i.share, i.cum_share_before, i.abc_class
 	FROM (SELECT retail.abc_classify(c.country, c.revenue, countries_abc.a, countries_abc.b) AS items
-		  FROM (SELECT t.country, sum(t.line_total) AS revenue
-				FROM silver.cleaned_transactions t
-				GROUP BY t.country) c) s
+		  FROM silver.country_state c) s
 		 CROSS JOIN LATERAL unnest(s.items) i
 	ORDER BY i.rank;
 END;
@@ -181,12 +179,15 @@ RETURNS TABLE (rank bigint, stock_code text, description text, revenue numeric, 
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
 	WITH products AS (
-		SELECT t.stock_code,
-			   sum(t.line_total) AS revenue,
-			   retail.most_frequent(t.description) AS description,
-			   retail.xyz_cv(t.invoice_ts, t.quantity) AS cv
-		FROM silver.cleaned_transactions t
-		GROUP BY t.stock_code
+		SELECT s.stock_code, sum(s.revenue) AS revenue, retail.xyz_cv(s.month::timestamp, s.units) AS cv
+		FROM silver.product_months s
+		GROUP BY s.stock_code
+	),
+	descriptions AS (
+		-- the most frequent, ties to the first in collation order
+		SELECT DISTINCT ON (d.stock_code) d.stock_code, d.description
+		FROM silver.product_descriptions d
+		ORDER BY d.stock_code, d.lines DESC, d.description
 	),
 	ranked AS (
 		SELECT i.rank, i.key, i.value, i.share, i.cum_share_before, i.abc_class
@@ -194,10 +195,11 @@ BEGIN ATOMIC
 			  FROM products p) s
 			 CROSS JOIN LATERAL unnest(s.items) i
 	)
-	SELECT r.rank, r.key, p.description, r.value, r.share, r.cum_share_before, r.abc_class,
+	SELECT r.rank, r.key, d.description, r.value, r.share, r.cum_share_before, r.abc_class,
 		   p.cv, k.xyz_class, r.abc_class || k.xyz_class
 	FROM ranked r
 		 JOIN products p ON p.stock_code = r.key
+		 LEFT JOIN descriptions d ON d.stock_code = r.key
 		 CROSS JOIN LATERAL (SELECT retail.xyz_class(p.cv, products_abc.x, products_abc.y)) k(xyz_class)
 	ORDER BY r.rank;
 END;

@@ -74,16 +74,43 @@ BEGIN ATOMIC
 		SELECT o.invoice_no, retail.modified_z(ln(o.total::double precision), c.center) AS z
 		FROM silver.orders o CROSS JOIN order_center c
 	),
+	-- each product's centre of ln(unit_price) over its lines, from the count
+	-- of lines at each price: the value of rank k (0-based) is the first
+	-- whose running count exceeds k; an even count takes lo + (hi - lo) * 0.5,
+	-- as retail.median_mad does
+	prices AS (
+		SELECT p.stock_code, p.unit_price, ln(p.unit_price::double precision) AS v, p.lines,
+			   (sum(p.lines) OVER (PARTITION BY p.stock_code))::bigint AS n
+		FROM silver.product_prices p
+	),
+	medians AS (
+		SELECT x.stock_code, x.lo + (x.hi - x.lo) * 0.5 AS median
+		FROM (SELECT r.stock_code, min(r.v) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo,
+					 min(r.v) FILTER (WHERE r.running > r.n / 2) AS hi
+			  FROM (SELECT p.*, (sum(p.lines) OVER (PARTITION BY p.stock_code ORDER BY p.v
+													ROWS UNBOUNDED PRECEDING))::bigint AS running
+					FROM prices p) r
+			  GROUP BY r.stock_code) x
+	),
 	product_center AS (
-		SELECT t.stock_code, retail.median_mad(ln(t.unit_price::double precision)) AS center
-		FROM silver.cleaned_transactions t
-		GROUP BY t.stock_code
+		SELECT x.stock_code, ROW(x.median, x.lo + (x.hi - x.lo) * 0.5)::retail.median_mad_result AS center
+		FROM (SELECT r.stock_code, r.median, min(r.d) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo,
+					 min(r.d) FILTER (WHERE r.running > r.n / 2) AS hi
+			  FROM (SELECT p.stock_code, m.median, p.n, abs(p.v - m.median) AS d,
+						   (sum(p.lines) OVER (PARTITION BY p.stock_code ORDER BY abs(p.v - m.median)
+											   ROWS UNBOUNDED PRECEDING))::bigint AS running
+					FROM prices p JOIN medians m ON m.stock_code = p.stock_code) r
+			  GROUP BY r.stock_code, r.median) x
 	),
 	price_lines AS (
-		SELECT t.invoice_no, retail.modified_z(ln(t.unit_price::double precision), p.center) AS z
-		FROM silver.cleaned_transactions t
-			 JOIN product_center p ON p.stock_code = t.stock_code
-		WHERE (p.center).mad > 0
+		-- the lines at a price whose |z| exceeds the threshold
+		SELECT t.invoice_no, f.z
+		FROM (SELECT p.stock_code, p.unit_price, retail.modified_z(p.v, c.center) AS z
+			  FROM prices p JOIN product_center c ON c.stock_code = p.stock_code
+			  WHERE (c.center).mad > 0) f
+			 JOIN silver.transactions t
+				  ON t.stock_code = f.stock_code AND t.unit_price = f.unit_price AND t.reason IS NULL
+		WHERE abs(f.z) > order_anomalies.threshold
 	),
 	flags AS (
 		SELECT w.invoice_no, w.z, 'wholesale_total' AS reason
@@ -92,7 +119,6 @@ BEGIN ATOMIC
 		UNION ALL
 		(SELECT DISTINCT ON (l.invoice_no) l.invoice_no, l.z, 'unit_price_outlier'
 		 FROM price_lines l
-		 WHERE abs(l.z) > order_anomalies.threshold
 		 ORDER BY l.invoice_no, abs(l.z) DESC, l.z DESC)
 	)
 	SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, f.z, f.reason
