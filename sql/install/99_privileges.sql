@@ -40,6 +40,7 @@ GRANT SELECT ON retail.setting_defaults, retail.settings, retail.current_setting
 -- read the relation it is given, but for these: they make data or act.
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA retail TO retail_bi;
 REVOKE EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint, integer, boolean),
+	retail.generate_transaction_rows(bigint, integer, bigint, integer, boolean),
 	retail.refresh_run(boolean, boolean) FROM retail_bi;
 
 GRANT USAGE ON SCHEMA bronze, silver TO retail_loader;
@@ -47,5 +48,6 @@ GRANT SELECT, INSERT ON bronze.transactions_raw TO retail_loader;
 GRANT USAGE ON SEQUENCE bronze.transactions_raw_load_ordinal_seq TO retail_loader;
 GRANT SELECT ON ALL TABLES IN SCHEMA silver TO retail_loader;
 GRANT EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint, integer, boolean),
+	retail.generate_transaction_rows(bigint, integer, bigint, integer, boolean),
 	retail.refresh_run(boolean, boolean) TO retail_loader;
 GRANT EXECUTE ON PROCEDURE retail.refresh(boolean, boolean) TO retail_loader;

@@ -76,12 +76,12 @@ SELECT p.oid::regprocedure AS bi_may_not_run,
 	   has_function_privilege('retail_loader', p.oid, 'EXECUTE') AS loader_may_run
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'retail' AND NOT has_function_privilege('retail_bi', p.oid, 'EXECUTE')
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
 -- functions that run as their owner
 SELECT p.oid::regprocedure AS security_definer, p.proconfig
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'retail' AND p.prosecdef
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
 
 -- Objects on the search path cannot hijack a refresh that a superuser runs:
 -- a public btrim(text) and a public = (text, text) that would record their
