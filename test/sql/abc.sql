@@ -280,8 +280,9 @@ VALUES ('1', 'P1', 'Cup', '1', '2011-01-10 10:00', '10', '100', 'UK'),
 	   ('4', 'P3', 'Vase', '4', '2011-01-20 10:00', '1.25', '200', 'FR'),
 	   ('5', 'P3', 'Vase', '4', '2011-03-20 10:00', '2.50', '200', 'FR'),
 	   ('6', 'P4', 'Lamp', '1', '2011-02-01 10:00', '5', '300', 'DE');
-REFRESH MATERIALIZED VIEW silver.transactions;
-REFRESH MATERIALIZED VIEW silver.orders;
+SET LOCAL client_min_messages = warning;
+CALL retail.refresh(concurrently => false);
+RESET client_min_messages;
 REFRESH MATERIALIZED VIEW gold.mart_countries_abc;
 REFRESH MATERIALIZED VIEW gold.mart_products_abc;
 SELECT rank, country, revenue, share, cum_share_before, abc_class

@@ -92,7 +92,8 @@ ORDER BY load_ordinal;
 -- orders: invoice 536365 has lines 1 and 3 (6 units at 2.55 each): 2 lines, 12 units, 30.60
 SELECT * FROM silver.orders ORDER BY invoice_no;
 
--- a second refresh (concurrent this time) after another batch keeps the earliest copy clean
+-- a second refresh (concurrent this time) after another batch classifies that
+-- batch alone and finds its line a duplicate of a line of the first batch
 INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date,
 									 unit_price, customer_id, country)
 VALUES ('536365', '85123A', 'WHITE HANGING HEART', '6', '2010-12-01 08:26', '2.55', '17850', 'United Kingdom');
