@@ -9,7 +9,13 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/numeric.h"
+
+/* Exact sums (ExactSum below) and several fast paths need a 128-bit integer */
+#ifndef HAVE_INT128
+#error "retail_analytics needs a compiler with a 128-bit integer type (int128, HAVE_INT128 in pg_config.h)"
+#endif
 
 /* PostgreSQL 16 moved the varlena macros out of postgres.h */
 #if PG_VERSION_NUM >= 160000

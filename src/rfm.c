@@ -117,6 +117,7 @@ invoice_set_grow(InvoiceSet *set, MemoryContext mcxt)
 	{
 		uint32		j;
 
+		CHECK_FOR_INTERRUPTS();
 		if (set->slots[i].len == EMPTY_SLOT)
 			continue;
 		for (j = set->slots[i].hash & (nslots - 1); slots[j].len != EMPTY_SLOT;
@@ -258,6 +259,7 @@ customer_state_merge(CustomerState *into, const CustomerState *from)
 	{
 		const InvoiceSlot *slot = &from->invoices.slots[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (slot->len != EMPTY_SLOT)
 			invoice_set_insert(&into->invoices, from->invoices.chars + slot->offset,
 							   slot->len, slot->hash, into->mcxt);
@@ -343,6 +345,7 @@ customer_state_send(StringInfo buf, const CustomerState *state)
 	{
 		const InvoiceSlot *slot = &state->invoices.slots[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (slot->len == EMPTY_SLOT)
 			continue;
 		pq_sendint32(buf, slot->len);
@@ -403,6 +406,7 @@ customer_state_recv(StringInfo buf, CustomerState *state, const char *state_name
 	{
 		int32		len = state_recv_int32(buf, state_name);
 
+		CHECK_FOR_INTERRUPTS();
 		state_need_bytes(buf, len, state_name);
 		if (!invoice_set_add(&state->invoices, buf->data + buf->cursor, len, state->mcxt))
 			state_corrupt(state_name, "duplicate invoice");
@@ -570,7 +574,10 @@ ra_rfm_customers_combine(PG_FUNCTION_ARGS)
 		into = population_state_create(aggcontext);
 	customers_start_iterate(from->customers, &it);
 	while ((entry = customers_iterate(from->customers, &it)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
 		customer_state_merge(population_customer(into, entry->customer_id), entry->state);
+	}
 	PG_RETURN_POINTER(into);
 }
 
@@ -590,6 +597,7 @@ ra_rfm_customers_serial(PG_FUNCTION_ARGS)
 	customers_start_iterate(state->customers, &it);
 	while ((entry = customers_iterate(state->customers, &it)) != NULL)
 	{
+		CHECK_FOR_INTERRUPTS();
 		pq_sendint64(&buf, entry->customer_id);
 		customer_state_send(&buf, entry->state);
 	}
@@ -616,6 +624,7 @@ ra_rfm_customers_deserial(PG_FUNCTION_ARGS)
 		bool		found;
 		CustomerEntry *entry = customers_insert(state->customers, customer_id, &found);
 
+		CHECK_FOR_INTERRUPTS();
 		if (found)
 			state_corrupt(POPULATION_STATE, "duplicate customer");
 		entry->state = customer_state_create(state->mcxt);
@@ -625,14 +634,18 @@ ra_rfm_customers_deserial(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
-static int
-compare_entries(const void *a, const void *b)
-{
-	int64		x = (*(CustomerEntry *const *) a)->customer_id;
-	int64		y = (*(CustomerEntry *const *) b)->customer_id;
+/* Sort of the customers by id, interruptible */
+typedef CustomerEntry *CustomerEntryPtr;
 
-	return (x > y) - (x < y);
-}
+#define ST_SORT sort_entries
+#define ST_ELEMENT_TYPE CustomerEntryPtr
+#define ST_COMPARE(a, b) (((*(a))->customer_id > (*(b))->customer_id) - \
+						  ((*(a))->customer_id < (*(b))->customer_id))
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /* One (customer_id, summary) row per customer, by customer_id; the state is left untouched */
 PG_FUNCTION_INFO_V1(ra_rfm_customers_final);
@@ -669,8 +682,11 @@ ra_rfm_customers_final(PG_FUNCTION_ARGS)
 	entries = palloc(Max(state->customers->members, 1) * sizeof(CustomerEntry *));
 	customers_start_iterate(state->customers, &it);
 	while ((entry = customers_iterate(state->customers, &it)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
 		entries[n++] = entry;
-	qsort(entries, n, sizeof(CustomerEntry *), compare_entries);
+	}
+	sort_entries(entries, n);
 
 	rows = palloc(Max(n, 1) * sizeof(Datum));
 	for (int64 i = 0; i < n; i++)
@@ -678,10 +694,12 @@ ra_rfm_customers_final(PG_FUNCTION_ARGS)
 		Datum		values[5];
 		bool		nulls[5];
 
+		CHECK_FOR_INTERRUPTS();
 		values[0] = Int64GetDatum(entries[i]->customer_id);
 		nulls[0] = false;
 		customer_values(entries[i]->state, values + 1, nulls + 1);
 		rows[i] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		/* a copy made for this row (exact_sum_result), not the state's */
 		if (!nulls[4])
 			pfree(DatumGetPointer(values[4]));
 	}
@@ -859,11 +877,20 @@ ra_rfm_model_combine(PG_FUNCTION_ARGS)
 
 	into->rows += from->rows;
 	for (int64 i = 0; i < from->nrecency; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		model_add_recency(into, from->recency[i]);
+	}
 	for (int64 i = 0; i < from->nfrequency; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		model_add_frequency(into, from->frequency[i]);
+	}
 	for (int64 i = 0; i < from->nmonetary; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		model_add_monetary(into, from->monetary[i]);
+	}
 	PG_RETURN_POINTER(into);
 }
 
@@ -881,13 +908,22 @@ ra_rfm_model_serial(PG_FUNCTION_ARGS)
 	pq_sendint64(&buf, state->rows);
 	pq_sendint64(&buf, state->nrecency);
 	for (int64 i = 0; i < state->nrecency; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		pq_sendint32(&buf, state->recency[i]);
+	}
 	pq_sendint64(&buf, state->nfrequency);
 	for (int64 i = 0; i < state->nfrequency; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		pq_sendint64(&buf, state->frequency[i]);
+	}
 	pq_sendint64(&buf, state->nmonetary);
 	for (int64 i = 0; i < state->nmonetary; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		state_send_numeric(&buf, state->monetary[i]);
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -926,6 +962,7 @@ ra_rfm_model_deserial(PG_FUNCTION_ARGS)
 	{
 		int32		recency_days = state_recv_int32(&buf, MODEL_STATE);
 
+		CHECK_FOR_INTERRUPTS();
 		if (recency_days < 0)
 			state_corrupt(MODEL_STATE, "negative recency_days");
 		model_add_recency(state, recency_days);
@@ -935,13 +972,17 @@ ra_rfm_model_deserial(PG_FUNCTION_ARGS)
 	{
 		int64		frequency = state_recv_int64(&buf, MODEL_STATE);
 
+		CHECK_FOR_INTERRUPTS();
 		if (frequency < 0)
 			state_corrupt(MODEL_STATE, "negative frequency");
 		model_add_frequency(state, frequency);
 	}
 	count = read_count(&buf, state->rows, sizeof(int32));
 	for (int64 i = 0; i < count; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		model_add_monetary(state, state_recv_numeric(&buf, MODEL_STATE));
+	}
 	state_recv_end(&buf, MODEL_STATE);
 	PG_RETURN_POINTER(state);
 }
@@ -962,16 +1003,11 @@ compare_numeric(Numeric a, Numeric b)
 											 NumericGetDatum(b)));
 }
 
-static int
-compare_numeric_ptr(const void *a, const void *b)
-{
-	return compare_numeric(*(Numeric const *) a, *(Numeric const *) b);
-}
-
-/* Sorts specialized for the measures, with inline comparisons */
+/* Sorts specialized for the measures, interruptible */
 #define ST_SORT sort_int32s
 #define ST_ELEMENT_TYPE int32
 #define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE static
 #define ST_DECLARE
 #define ST_DEFINE
@@ -980,6 +1016,16 @@ compare_numeric_ptr(const void *a, const void *b)
 #define ST_SORT sort_int64s
 #define ST_ELEMENT_TYPE int64
 #define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+#define ST_SORT sort_numerics
+#define ST_ELEMENT_TYPE Numeric
+#define ST_COMPARE(a, b) compare_numeric(*(a), *(b))
+#define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE static
 #define ST_DECLARE
 #define ST_DEFINE
@@ -992,7 +1038,7 @@ sorted_monetary(Numeric *values, int64 n)
 	Numeric    *sorted = palloc_extended(n * sizeof(Numeric), MCXT_ALLOC_HUGE);
 
 	memcpy(sorted, values, n * sizeof(Numeric));
-	qsort(sorted, n, sizeof(Numeric), compare_numeric_ptr);
+	sort_numerics(sorted, n);
 	return sorted;
 }
 
@@ -1511,6 +1557,7 @@ ra_check_segment_preset(PG_FUNCTION_ARGS)
 			{
 				int64		gap_from = -1;
 
+				CHECK_FOR_INTERRUPTS();
 				for (int i = 0; i <= nstarts; i++)
 				{
 					int32		values[RULE_MEASURES] = {r, f, m, 0};
