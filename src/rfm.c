@@ -1433,27 +1433,38 @@ load_preset(text *name, MemoryContext mcxt)
 	return preset;
 }
 
-/* The first rule of the preset that the values match, or NULL */
-static const SegmentRule *
+/* What find_rule returns besides a rule's index */
+#define NO_RULE (-1)
+#define UNDECIDED_RULE (-2)
+
+/*
+ * The index of the first rule of the preset that the values match; NO_RULE
+ * if none does; UNDECIDED_RULE if a NULL input decides it, because the first
+ * rule that the other values do not rule out bounds a NULL input.
+ */
+static int
 find_rule(const SegmentPreset *preset, const int32 *values, const bool *isnull)
 {
 	for (int i = 0; i < preset->nrules; i++)
 	{
 		const SegmentRule *rule = &preset->rules[i];
 		bool		match = true;
+		bool		undecided = false;
 
 		for (int j = 0; j < RULE_MEASURES && match; j++)
 		{
 			if (!rule->has_min[j] && !rule->has_max[j])
 				continue;
-			match = !isnull[j] &&
-				(!rule->has_min[j] || values[j] >= rule->min[j]) &&
-				(!rule->has_max[j] || values[j] <= rule->max[j]);
+			if (isnull[j])
+				undecided = true;
+			else
+				match = (!rule->has_min[j] || values[j] >= rule->min[j]) &&
+					(!rule->has_max[j] || values[j] <= rule->max[j]);
 		}
 		if (match)
-			return rule;
+			return undecided ? UNDECIDED_RULE : i;
 	}
-	return NULL;
+	return NO_RULE;
 }
 
 typedef struct SegmentCache
@@ -1462,7 +1473,13 @@ typedef struct SegmentCache
 	SegmentPreset *preset;
 } SegmentCache;
 
-/* The segment of a score cell under a preset: its first matching rule */
+static const char *const score_names[] = {"r", "f", "m"};
+
+/*
+ * The segment of a score cell under a preset: its first matching rule.  A
+ * NULL score gives NULL; a NULL recency_days gives NULL when a rule that
+ * bounds it would decide.
+ */
 PG_FUNCTION_INFO_V1(ra_rfm_segment);
 Datum
 ra_rfm_segment(PG_FUNCTION_ARGS)
@@ -1471,10 +1488,30 @@ ra_rfm_segment(PG_FUNCTION_ARGS)
 	text	   *name;
 	int32		values[RULE_MEASURES];
 	bool		isnull[RULE_MEASURES];
-	const SegmentRule *rule;
+	int			rule;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
+	for (int j = 0; j < RULE_MEASURES; j++)
+	{
+		isnull[j] = PG_ARGISNULL(j + 1);
+		values[j] = isnull[j] ? 0 : PG_GETARG_INT32(j + 1);
+	}
+	for (int j = 0; j < RULE_MEASURES - 1; j++)
+	{
+		if (isnull[j])
+			PG_RETURN_NULL();
+		if (values[j] < 1 || values[j] > MAX_BINS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("score %s must be between 1 and %d, not %d",
+							score_names[j], MAX_BINS, values[j])));
+	}
+	if (!isnull[3] && values[3] < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("recency_days must not be negative, not %d", values[3])));
+
 	name = PG_GETARG_TEXT_PP(0);
 	if (cache == NULL)
 	{
@@ -1492,18 +1529,12 @@ ra_rfm_segment(PG_FUNCTION_ARGS)
 		cache->preset = load_preset(name, cache->mcxt);
 	}
 
-	for (int j = 0; j < RULE_MEASURES; j++)
-	{
-		isnull[j] = PG_ARGISNULL(j + 1);
-		values[j] = isnull[j] ? 0 : PG_GETARG_INT32(j + 1);
-	}
 	rule = find_rule(cache->preset, values, isnull);
-	if (rule != NULL)
-		PG_RETURN_TEXT_P(cstring_to_text(rule->segment));
+	if (rule >= 0)
+		PG_RETURN_TEXT_P(cstring_to_text(cache->preset->rules[rule].segment));
 	/* no rule because of a NULL input is a NULL segment, not a gap */
-	for (int j = 0; j < RULE_MEASURES; j++)
-		if (isnull[j])
-			PG_RETURN_NULL();
+	if (rule == UNDECIDED_RULE || isnull[3])
+		PG_RETURN_NULL();
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_EXCEPTION),
 			 errmsg("segment preset \"%s\" has no rule for r=%d f=%d m=%d recency_days=%d",
@@ -1513,10 +1544,41 @@ ra_rfm_segment(PG_FUNCTION_ARGS)
 	PG_RETURN_NULL();			/* keep the compiler quiet */
 }
 
+/* A row of check_segment_preset */
+static void
+put_preset_row(ReturnSetInfo *rsinfo, const int32 *cell, int64 from, int64 to,
+			   const char *segment)
+{
+	Datum		out[6];
+	bool		outnulls[6] = {true, true, true, true, true, true};
+
+	if (cell != NULL)
+	{
+		for (int j = 0; j < 3; j++)
+		{
+			out[j] = Int32GetDatum(cell[j]);
+			outnulls[j] = false;
+		}
+		out[3] = Int32GetDatum((int32) from);
+		outnulls[3] = false;
+		out[4] = Int32GetDatum((int32) to);
+		outnulls[4] = to < 0;
+	}
+	if (segment != NULL)
+	{
+		out[5] = CStringGetTextDatum(segment);
+		outnulls[5] = false;
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
+}
+
 /*
- * The (r, f, m) cells of 1..bins and the recency_days ranges a preset leaves
- * without a rule.  Matching changes only where recency_days crosses a bound
- * of some rule, so testing the start of every range between bounds suffices.
+ * What a preset leaves out at a number of bins: the (r, f, m) cells of
+ * 1..bins and recency_days ranges without a rule, then the segments that no
+ * cell and recency_days can reach (every rule of theirs is shadowed by
+ * earlier rules or needs scores above bins).  Matching changes only where
+ * recency_days crosses a bound of some rule, so testing the start of every
+ * range between bounds suffices.
  */
 PG_FUNCTION_INFO_V1(ra_check_segment_preset);
 Datum
@@ -1527,6 +1589,7 @@ ra_check_segment_preset(PG_FUNCTION_ARGS)
 	int32		bins;
 	int64	   *starts;
 	int			nstarts = 0;
+	bool	   *reached;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -1536,6 +1599,7 @@ ra_check_segment_preset(PG_FUNCTION_ARGS)
 	check_bins(bins);
 	preset = load_preset(PG_GETARG_TEXT_PP(0), CurrentMemoryContext);
 	InitMaterializedSRF(fcinfo, 0);
+	reached = palloc0(preset->nrules * sizeof(bool));
 
 	/* where recency ranges start: 0 and every bound of every rule */
 	starts = palloc((2 * preset->nrules + 1) * sizeof(int64));
@@ -1555,6 +1619,7 @@ ra_check_segment_preset(PG_FUNCTION_ARGS)
 		for (int32 f = 1; f <= bins; f++)
 			for (int32 m = 1; m <= bins; m++)
 			{
+				int32		cell[3] = {r, f, m};
 				int64		gap_from = -1;
 
 				CHECK_FOR_INTERRUPTS();
@@ -1564,35 +1629,47 @@ ra_check_segment_preset(PG_FUNCTION_ARGS)
 					bool		isnull[RULE_MEASURES] = {false, false, false, false};
 					bool		matched;
 
+					/* recency_days is never negative */
 					if (i < nstarts && ((i > 0 && starts[i] == starts[i - 1]) ||
-										starts[i] > PG_INT32_MAX))
+										starts[i] < 0 || starts[i] > PG_INT32_MAX))
 						continue;
 					if (i < nstarts)
 					{
+						int			rule;
+
 						values[3] = (int32) starts[i];
-						matched = find_rule(preset, values, isnull) != NULL;
-						if (!matched && gap_from < 0)
+						rule = find_rule(preset, values, isnull);
+						matched = rule >= 0;
+						if (matched)
+							reached[rule] = true;
+						else if (gap_from < 0)
 							gap_from = starts[i];
 					}
 					else
 						matched = true; /* past the end: close any open gap */
 					if (matched && gap_from >= 0)
 					{
-						Datum		out[5];
-						bool		outnulls[5] = {false, false, false, false, false};
-
-						out[0] = Int32GetDatum(r);
-						out[1] = Int32GetDatum(f);
-						out[2] = Int32GetDatum(m);
-						out[3] = Int32GetDatum((int32) gap_from);
-						if (i < nstarts)
-							out[4] = Int32GetDatum((int32) (starts[i] - 1));
-						else
-							outnulls[4] = true;
-						tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
+						put_preset_row(rsinfo, cell, gap_from,
+									   i < nstarts ? starts[i] - 1 : -1, NULL);
 						gap_from = -1;
 					}
 				}
 			}
+
+	/* a segment is reachable when one of its rules is; report each name once */
+	for (int i = 0; i < preset->nrules; i++)
+	{
+		bool		reachable = false;
+		bool		reported = false;
+
+		for (int k = 0; k < preset->nrules; k++)
+			if (strcmp(preset->rules[k].segment, preset->rules[i].segment) == 0)
+			{
+				reachable |= reached[k];
+				reported |= k < i;
+			}
+		if (!reachable && !reported)
+			put_preset_row(rsinfo, NULL, 0, -1, preset->rules[i].segment);
+	}
 	return (Datum) 0;
 }
