@@ -319,15 +319,34 @@ SELECT rfm_test.customers_state_ok('\x00000001'
 SELECT rfm_test.customers_state_ok('\x00000001'
 	'ffffffffffffffff');
 -- wrong version; truncated after the customer count
-SELECT rfm_test.customers_state_ok('\x00000002' '0000000000000000');
-SELECT rfm_test.customers_state_ok('\x00000001' '0000000000000001' '00000000000000');
+SELECT rfm_test.customers_state_ok('\x00000002'
+	'0000000000000000');
+SELECT rfm_test.customers_state_ok('\x00000001'
+	'0000000000000001'
+	'00000000000000');
 -- rfm_customer: times out of order (first after last), a time outside the
 -- timestamp range, an amount whose numeric length and digit count disagree,
 -- a negative invoice length
-SELECT rfm_test.customer_state_ok('\x00000001' '00000001' '0000000000000002' '0000000000000001' '00000000');
-SELECT rfm_test.customer_state_ok('\x00000001' '00000001' '7ffffffffffffffe' '7ffffffffffffffe' '00000000');
-SELECT rfm_test.customer_state_ok('\x00000001' '00000002' '0000000a' '0002000000000000' '0007' '00000000');
-SELECT rfm_test.customer_state_ok('\x00000001' '00000000' '00000001' 'ffffffff');
+SELECT rfm_test.customer_state_ok('\x00000001'
+	'00000001'
+	'0000000000000002'
+	'0000000000000001'
+	'00000000');
+SELECT rfm_test.customer_state_ok('\x00000001'
+	'00000001'
+	'7ffffffffffffffe'
+	'7ffffffffffffffe'
+	'00000000');
+SELECT rfm_test.customer_state_ok('\x00000001'
+	'00000002'
+	'0000000a'
+	'0002000000000000'
+	'0007'
+	'00000000');
+SELECT rfm_test.customer_state_ok('\x00000001'
+	'00000000'
+	'00000001'
+	'ffffffff');
 -- rfm_model: version, bins, rows (int8), then per measure a count (int8) and
 -- the values (int4 recency, int8 frequency, numerics as length + send form)
 CREATE FUNCTION rfm_test.num(numeric) RETURNS bytea LANGUAGE sql
