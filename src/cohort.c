@@ -707,16 +707,6 @@ ra_cohort_merge_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
-/* Sort of the cohorts, interruptible */
-#define ST_SORT sort_periods
-#define ST_ELEMENT_TYPE int32
-#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
-#define ST_CHECK_FOR_INTERRUPTS
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
 /* Index of value in the ascending array, which holds it */
 static int
 find_int32(const int32 *values, int n, int32 value)
@@ -783,7 +773,7 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 		cohorts[ncohorts++] = customer->periods[0].period;
 		last = Max(last, customer->periods[customer->nperiods - 1].period);
 	}
-	sort_periods(cohorts, ncohorts);
+	sort_int32s(cohorts, ncohorts);
 	k = 0;
 	for (i = 0; i < ncohorts; i++)
 		if (i == 0 || cohorts[i] != cohorts[k - 1])

@@ -37,6 +37,7 @@ extern void state_recv_begin(StringInfo buf, bytea *bytes, int32 version,
 extern void state_recv_end(StringInfo buf, const char *state_name);
 extern void state_send_numeric(StringInfo buf, Numeric value);
 extern Numeric state_recv_numeric(StringInfo buf, const char *state_name);
+extern void sort_int32s(int32 *data, size_t n);
 
 /*
  * An exact sum of numerics (exactsum.c): value.scaled / 10^dscale while it

@@ -1003,16 +1003,7 @@ compare_numeric(Numeric a, Numeric b)
 											 NumericGetDatum(b)));
 }
 
-/* Sorts specialized for the measures, interruptible */
-#define ST_SORT sort_int32s
-#define ST_ELEMENT_TYPE int32
-#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
-#define ST_CHECK_FOR_INTERRUPTS
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
+/* Sorts specialized for the measures, interruptible (int32: aggstate.c) */
 #define ST_SORT sort_int64s
 #define ST_ELEMENT_TYPE int64
 #define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
