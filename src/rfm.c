@@ -1466,11 +1466,7 @@ typedef struct SegmentCache
 
 static const char *const score_names[] = {"r", "f", "m"};
 
-/*
- * The segment of a score cell under a preset: its first matching rule.  A
- * NULL score gives NULL; a NULL recency_days gives NULL when a rule that
- * bounds it would decide.
- */
+/* The segment of a score cell under a preset: its first matching rule */
 PG_FUNCTION_INFO_V1(ra_rfm_segment);
 Datum
 ra_rfm_segment(PG_FUNCTION_ARGS)
@@ -1488,6 +1484,7 @@ ra_rfm_segment(PG_FUNCTION_ARGS)
 		isnull[j] = PG_ARGISNULL(j + 1);
 		values[j] = isnull[j] ? 0 : PG_GETARG_INT32(j + 1);
 	}
+	/* a NULL score gives NULL; a NULL recency_days only where a rule needs it */
 	for (int j = 0; j < RULE_MEASURES - 1; j++)
 	{
 		if (isnull[j])
