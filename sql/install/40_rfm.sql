@@ -5,7 +5,9 @@
 -- retail.rfm_segment names a score cell with a preset of retail.segment_rules.
 INSERT INTO retail.setting_defaults VALUES
 	('rfm_bins', '5', 'Score bins of gold.mart_customer_segments (2 to 10)'),
-	('rfm_as_of', NULL, 'As-of date of gold.mart_customer_segments; NULL: the day after the last silver line');
+	('rfm_as_of', NULL, 'As-of date of gold.mart_customer_segments; NULL: the day after the last silver line'),
+	('rfm_preset', 'standard', 'Preset of retail.segment_rules that names gold.mart_customer_segments.segment'),
+	('rfm_seed_preset', 'seed', 'Preset of retail.segment_rules that names gold.mart_customer_segments.seed_segment');
 
 CREATE TYPE retail.customer_summary AS (
 	first_purchase timestamp,
@@ -264,10 +266,11 @@ CREATE MATERIALIZED VIEW gold.mart_customer_segments AS
 SELECT customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment,
 	   first_purchase, last_purchase, as_of
 FROM retail.rfm_segments('silver.cleaned_transactions', (SELECT retail.setting('rfm_as_of'))::date,
-						 (SELECT retail.setting('rfm_bins'))::integer)
+						 (SELECT retail.setting('rfm_bins'))::integer, (SELECT retail.setting('rfm_preset')),
+						 (SELECT retail.setting('rfm_seed_preset')))
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_customer_segments IS
-	'One row per customer of silver: recency, frequency, monetary, RFM scores and cell, standard and seed segments';
+	'One row per customer of silver: recency, frequency, monetary, RFM scores and cell, segments of the presets of the settings rfm_preset and rfm_seed_preset';
 CREATE UNIQUE INDEX ON gold.mart_customer_segments (customer_id);
 CREATE INDEX ON gold.mart_customer_segments (segment);
 
@@ -281,6 +284,6 @@ SELECT segment, count(*) AS customers,
 	   round(avg(monetary), 2) AS avg_monetary
 FROM gold.mart_customer_segments
 GROUP BY segment;
-COMMENT ON VIEW gold.segment_summary IS 'Segments of the standard preset: size and share of customers and of revenue';
+COMMENT ON VIEW gold.segment_summary IS 'Segments of gold.mart_customer_segments: size and share of customers and of revenue';
 
 INSERT INTO retail.refresh_steps VALUES (100, 'gold', 'gold', 'mart_customer_segments');

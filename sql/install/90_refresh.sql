@@ -6,57 +6,58 @@ CREATE TABLE retail.refresh_log (
 	step_order integer NOT NULL,
 	layer text NOT NULL,
 	relation text NOT NULL,
-	rows bigint NOT NULL,
+	rows bigint,
 	seconds numeric NOT NULL,
 	concurrent boolean NOT NULL,
 	finished_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	status text NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'failed')),
+	error text,
+	sqlstate text,
+	setting text,
 	PRIMARY KEY (run_id, step_order)
 );
-COMMENT ON TABLE retail.refresh_log IS 'One row per object refreshed by retail.refresh(): rows and seconds';
+COMMENT ON TABLE retail.refresh_log IS
+	'One row per object refreshed by retail.refresh() (rows, seconds), or one row for a refresh that failed: the step, the error, the setting at fault';
+COMMENT ON COLUMN retail.refresh_log.step_order IS 'Step of retail.refresh_steps; 0 is the check of the settings';
+COMMENT ON COLUMN retail.refresh_log.status IS 'ok, or failed: the whole run was rolled back and the marts are those of the last run that succeeded';
+COMMENT ON COLUMN retail.refresh_log.setting IS 'For a failed run caused by a setting, its name';
 
+CREATE FUNCTION retail.in_transaction_block() RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ra_in_transaction_block' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION retail.in_transaction_block() IS
+	'Whether the current statement runs inside a transaction block (BEGIN ... COMMIT), where a procedure cannot commit';
+
+-- No SET clause and no SECURITY DEFINER here: either would forbid the COMMIT
+-- that keeps the failure's log row.  So it runs on the caller's search_path:
+-- it names nothing unqualified and uses no operator.
 CREATE PROCEDURE retail.refresh(concurrently boolean DEFAULT true)
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	step record;
-	run bigint := nextval('retail.refresh_run_seq');
-	relation text;
-	use_concurrently boolean;
-	started timestamptz;
-	seconds numeric;
-	row_count bigint;
+	failure record;
 BEGIN
-	-- One refresh at a time; a second caller waits for the first.
-	PERFORM pg_advisory_xact_lock('retail.refresh_steps'::regclass::oid::bigint);
-
-	FOR step IN
-		SELECT s.step_order, s.layer, s.schema_name, s.view_name, m.ispopulated
-		FROM retail.refresh_steps s
-		JOIN pg_matviews m ON m.schemaname = s.schema_name AND m.matviewname = s.view_name
-		ORDER BY s.step_order
-	LOOP
-		relation := format('%I.%I', step.schema_name, step.view_name);
-		-- CONCURRENTLY keeps readers unblocked but needs a populated view.
-		use_concurrently := refresh.concurrently AND step.ispopulated;
-		started := clock_timestamp();
-		EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
-					   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, relation);
-		seconds := round(extract(epoch FROM clock_timestamp() - started), 3);
-		EXECUTE format('ANALYZE %s', relation);
-		EXECUTE format('SELECT count(*) FROM %s', relation) INTO row_count;
-		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
-		VALUES (run, step.step_order, step.layer, relation, row_count, seconds, use_concurrently);
-		RAISE NOTICE '% %: % rows in % s', step.layer, relation, row_count, seconds;
-	END LOOP;
+	failure := retail.refresh_run(refresh.concurrently);
+	IF failure.failed_sqlstate IS NOT NULL THEN
+		-- Keep the log row, unless the caller's transaction block owns it.
+		IF NOT retail.in_transaction_block() THEN
+			COMMIT;
+		END IF;
+		IF failure.failed_hint IS NOT NULL THEN
+			RAISE EXCEPTION USING ERRCODE = failure.failed_sqlstate, MESSAGE = failure.failed_message,
+								  DETAIL = failure.failed_detail, HINT = failure.failed_hint;
+		END IF;
+		RAISE EXCEPTION USING ERRCODE = failure.failed_sqlstate, MESSAGE = failure.failed_message,
+							  DETAIL = failure.failed_detail;
+	END IF;
 END
 $$;
 COMMENT ON PROCEDURE retail.refresh(boolean) IS
-	'Refresh silver then gold in dependency order; CONCURRENTLY (readers not blocked) once a view is populated';
+	'Refresh silver then gold in dependency order, in one transaction; CONCURRENTLY (readers not blocked) once a view is populated; a failure changes nothing, is logged in retail.refresh_log and raised';
 
 CREATE VIEW retail.last_refresh AS
-SELECT step_order, layer, relation, rows, seconds, concurrent, finished_at
+SELECT step_order, layer, relation, rows, seconds, concurrent, finished_at, status, error, setting
 FROM retail.refresh_log
 WHERE run_id = (SELECT max(run_id) FROM retail.refresh_log)
 ORDER BY step_order;
-COMMENT ON VIEW retail.last_refresh IS 'Rows and seconds of each object in the latest retail.refresh()';
+COMMENT ON VIEW retail.last_refresh IS
+	'Rows and seconds of each object in the latest retail.refresh(), or the step where it failed and why';

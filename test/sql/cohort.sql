@@ -186,8 +186,8 @@ SELECT retail.cohort_merge(s)
 FROM (SELECT retail.cohort_state(customer_id, invoice_ts, line_total, g) AS s
 	  FROM cohort_test.hand, (VALUES ('month'), ('week')) v(g) GROUP BY g) x;
 -- SELECT privilege is checked (the role may use both schemas, not the table)
-CREATE ROLE regress_cohort_reader;
-GRANT USAGE ON SCHEMA retail, cohort_test TO regress_cohort_reader;
+CREATE ROLE regress_cohort_reader IN ROLE retail_bi;
+GRANT USAGE ON SCHEMA cohort_test TO regress_cohort_reader;
 SET ROLE regress_cohort_reader;
 SELECT * FROM retail.cohort_retention('cohort_test.hand');
 RESET ROLE;

@@ -407,10 +407,10 @@ CALL retail.refresh(concurrently => false);
 ROLLBACK;
 
 -- The relation form checks the caller's privileges.
-CREATE ROLE rfm_test_user;
-GRANT USAGE ON SCHEMA rfm_test TO rfm_test_user;
-SET ROLE rfm_test_user;
+CREATE ROLE regress_rfm_user IN ROLE retail_bi;
+GRANT USAGE ON SCHEMA rfm_test TO regress_rfm_user;
+SET ROLE regress_rfm_user;
 SELECT * FROM retail.rfm_segments('rfm_test.big');
 RESET ROLE;
 DROP SCHEMA rfm_test CASCADE;
-DROP ROLE rfm_test_user;
+DROP ROLE regress_rfm_user;
