@@ -43,7 +43,7 @@ CREATE AGGREGATE retail.rfm_customer(invoice_no text, ts timestamp, amount numer
 	SERIALFUNC = retail.rfm_customer_serial, DESERIALFUNC = retail.rfm_customer_deserial,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE retail.rfm_customer(text, timestamp, numeric) IS
-	'Per customer (GROUP BY customer): first and last purchase, number of distinct invoices, exact sum of amounts; NULLs are skipped field by field';
+	'Per customer (GROUP BY customer): first and last purchase, number of distinct invoices (told apart byte by byte, whatever their collation), exact sum of amounts; NULLs are skipped field by field';
 
 -- The same for every customer in one pass, without GROUP BY: an array of
 -- rows by customer_id (unnest it).  The mart's path.
@@ -83,7 +83,7 @@ CREATE AGGREGATE retail.rfm_customers(customer_id bigint, invoice_no text, ts ti
 	SERIALFUNC = retail.rfm_customers_serial, DESERIALFUNC = retail.rfm_customers_deserial,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE retail.rfm_customers(bigint, text, timestamp, numeric) IS
-	'retail.rfm_customer of every customer in one pass, without GROUP BY: an array by customer_id; lines without a customer are skipped';
+	'retail.rfm_customer of every customer in one pass, without GROUP BY: an array by customer_id; lines without a customer are skipped; invoices are told apart byte by byte, whatever their collation';
 
 CREATE TYPE retail.rfm_cutpoints AS (
 	bins integer,
@@ -200,13 +200,14 @@ CREATE FUNCTION retail.rfm_segment(preset text, r integer, f integer, m integer,
 	RETURNS text
 	AS 'MODULE_PATHNAME', 'ra_rfm_segment' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION retail.rfm_segment(text, integer, integer, integer, integer) IS
-	'Segment of a score cell under a preset of retail.segment_rules (first matching rule); a cell no rule covers is an error';
+	'Segment of a score cell under a preset of retail.segment_rules (first matching rule); a cell no rule covers is an error; a NULL score gives NULL, a NULL recency_days gives NULL when a rule bounding it decides; scores outside 1 .. 10 and a negative recency_days are errors';
 
 CREATE FUNCTION retail.check_segment_preset(preset text, bins integer DEFAULT 5)
-	RETURNS TABLE (r integer, f integer, m integer, recency_days_from integer, recency_days_to integer)
+	RETURNS TABLE (r integer, f integer, m integer, recency_days_from integer, recency_days_to integer,
+				   unreachable_segment text)
 	AS 'MODULE_PATHNAME', 'ra_check_segment_preset' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION retail.check_segment_preset(text, integer) IS
-	'Score cells (and recency_days ranges; NULL to = no end) that a preset leaves without a rule: none for a complete preset';
+	'What a preset leaves out at a number of bins: score cells (and recency_days ranges; NULL to = no end) without a rule, then one row (cell columns NULL) per segment that no cell can reach; no rows for a preset that is complete and fully used at those bins';
 
 -- Scores and segments of customers: the mart's path (from
 -- silver.customer_state) and the ad-hoc one (from any relation) both end here.
@@ -260,6 +261,11 @@ AS $$
 DECLARE
 	customers retail.customer_summary_row[];
 BEGIN
+	IF lines IS NULL THEN
+		RAISE EXCEPTION 'lines must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Pass a relation of order lines, such as ''silver.cleaned_transactions''.';
+	END IF;
 	IF NOT has_table_privilege(lines, 'SELECT') THEN
 		RAISE EXCEPTION 'permission denied for table %', lines
 			USING ERRCODE = 'insufficient_privilege';

@@ -56,7 +56,7 @@ CREATE AGGREGATE retail.abc_classify(key text, value numeric) (
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE retail.abc_classify(text, numeric) IS
-	'ABC classification of (key, value) pairs with thresholds 0.80 and 0.95: an array of retail.abc_item in rank order (unnest it)';
+	'ABC classification of (key, value) pairs with thresholds 0.80 and 0.95: an array of retail.abc_item in rank order (unnest it); keys are told apart byte by byte whatever their collation (under a nondeterministic one ''a'' and ''A'' are two items), the collation only orders items of equal value';
 
 CREATE AGGREGATE retail.abc_classify(key text, value numeric, a numeric, b numeric) (
 	SFUNC = retail.abc_classify_trans,
@@ -70,7 +70,7 @@ CREATE AGGREGATE retail.abc_classify(key text, value numeric, a numeric, b numer
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE retail.abc_classify(text, numeric, numeric, numeric) IS
-	'ABC classification of (key, value) pairs: A while the share ranked before is < a, B while < b, else C (0 < a < b <= 1); an array of retail.abc_item';
+	'ABC classification of (key, value) pairs: A while the share ranked before is < a, B while < b, else C (0 < a < b <= 1); an array of retail.abc_item; keys are told apart byte by byte whatever their collation, the collation only orders items of equal value';
 
 -- most_frequent: the mode of a text column, ties to the first in collation order.
 CREATE FUNCTION retail.most_frequent_trans(internal, text) RETURNS internal
@@ -110,7 +110,7 @@ CREATE AGGREGATE retail.most_frequent(text) (
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE retail.most_frequent(text) IS
-	'Most frequent non-NULL value; among equally frequent values the first in the collation''s order (NULL when there is none)';
+	'Most frequent non-NULL value; among equally frequent values the first in the collation''s order (NULL when there is none); values are counted byte by byte whatever their collation (under a nondeterministic one ''a'' and ''A'' are two values)';
 
 -- xyz_cv: coefficient of variation of monthly units over the active span.
 CREATE FUNCTION retail.xyz_cv_trans(internal, timestamp, bigint) RETURNS internal
