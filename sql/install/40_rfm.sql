@@ -209,45 +209,6 @@ CREATE FUNCTION retail.check_segment_preset(preset text, bins integer DEFAULT 5)
 COMMENT ON FUNCTION retail.check_segment_preset(text, integer) IS
 	'What a preset leaves out at a number of bins: score cells (and recency_days ranges; NULL to = no end) without a rule, then one row (cell columns NULL) per segment that no cell can reach; no rows for a preset that is complete and fully used at those bins';
 
--- Scores and segments of customers: the mart's path (from
--- silver.customer_state) and the ad-hoc one (from any relation) both end here.
-CREATE FUNCTION retail.rfm_segments_of(customers retail.customer_summary_row[], as_of_date date DEFAULT NULL,
-									   bins integer DEFAULT 5, preset text DEFAULT 'standard',
-									   seed_preset text DEFAULT 'seed')
-	RETURNS TABLE (customer_id bigint, recency_days integer, frequency bigint, monetary numeric,
-				   r integer, f integer, m integer, rfm_cell text, segment text, seed_segment text,
-				   first_purchase timestamp, last_purchase timestamp, as_of date)
-LANGUAGE sql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-	WITH summaries AS MATERIALIZED (
-		SELECT c.customer_id, c.first_purchase, c.last_purchase, c.frequency, c.monetary
-		FROM unnest(rfm_segments_of.customers) c
-		WHERE c.customer_id IS NOT NULL
-	),
-	measured AS MATERIALIZED (
-		SELECT s.*, retail.rfm_recency_days(s.last_purchase, d.as_of) AS recency_days, d.as_of
-		FROM summaries s,
-			 (SELECT coalesce(rfm_segments_of.as_of_date, max(x.last_purchase)::date + 1) AS as_of
-			  FROM summaries x) d
-	),
-	scored AS MATERIALIZED (
-		SELECT x.*, retail.rfm_score(model.cuts, x.recency_days, x.frequency, x.monetary) AS s
-		FROM measured x,
-			 (SELECT retail.rfm_model(y.recency_days, y.frequency, y.monetary, rfm_segments_of.bins) AS cuts
-			  FROM measured y) model
-	)
-	SELECT x.customer_id, x.recency_days, x.frequency, x.monetary, (x.s).r, (x.s).f, (x.s).m,
-		   (x.s).r::text || (x.s).f::text || (x.s).m::text,
-		   retail.rfm_segment(rfm_segments_of.preset, (x.s).r, (x.s).f, (x.s).m, x.recency_days),
-		   retail.rfm_segment(rfm_segments_of.seed_preset, (x.s).r, (x.s).f, (x.s).m, x.recency_days),
-		   x.first_purchase, x.last_purchase, x.as_of
-	FROM scored x
-	ORDER BY x.customer_id;
-END;
-COMMENT ON FUNCTION retail.rfm_segments_of(retail.customer_summary_row[], date, integer, text, text) IS
-	'RFM segments of customers given as summaries (one element each): recency to as_of (default the day after the last purchase), scores, cell and the two presets'' segments';
-
 -- One call: the finished segments of any relation of order lines with the
 -- silver column names (customer_id, invoice_no, invoice_ts, line_total).
 CREATE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL, bins integer DEFAULT 5,
@@ -284,31 +245,5 @@ END
 $$;
 COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text) IS
 	'RFM segments of the order lines in a relation (customer_id, invoice_no, invoice_ts, line_total): one row per customer';
-
-CREATE MATERIALIZED VIEW gold.mart_customer_segments AS
-SELECT customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment,
-	   first_purchase, last_purchase, as_of
-FROM retail.rfm_segments_of((SELECT array_agg(ROW(s.customer_id, s.first_purchase, s.last_purchase, s.frequency,
-												   s.monetary)::retail.customer_summary_row)
-							 FROM silver.customer_state s),
-							(SELECT retail.setting('rfm_as_of'))::date, (SELECT retail.setting('rfm_bins'))::integer,
-							(SELECT retail.setting('rfm_preset')), (SELECT retail.setting('rfm_seed_preset')))
-WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_customer_segments IS
-	'One row per customer of silver: recency, frequency, monetary, RFM scores and cell, segments of the presets of the settings rfm_preset and rfm_seed_preset';
-CREATE UNIQUE INDEX ON gold.mart_customer_segments (customer_id);
-CREATE INDEX ON gold.mart_customer_segments (segment);
-
-CREATE VIEW gold.segment_summary AS
-SELECT segment, count(*) AS customers,
-	   round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS pct_customers,
-	   sum(monetary) AS revenue,
-	   round(100 * sum(monetary) / sum(sum(monetary)) OVER (), 2) AS pct_revenue,
-	   round(avg(recency_days), 1) AS avg_recency_days,
-	   round(avg(frequency), 2) AS avg_frequency,
-	   round(avg(monetary), 2) AS avg_monetary
-FROM gold.mart_customer_segments
-GROUP BY segment;
-COMMENT ON VIEW gold.segment_summary IS 'Segments of gold.mart_customer_segments: size and share of customers and of revenue';
 
 INSERT INTO retail.refresh_steps VALUES (100, 'gold', 'gold', 'mart_customer_segments');

@@ -21,9 +21,9 @@ CREATE OR REPLACE FUNCTION retail.rfm_segments(lines regclass, as_of_date date D
 				   first_purchase timestamp, last_purchase timestamp, as_of date)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
--- room for the customers' rows in the CTEs and the result
-SET work_mem = '256MB'
 AS $$
+DECLARE
+	customers retail.customer_summary_row[];
 BEGIN
 	IF lines IS NULL THEN
 		RAISE EXCEPTION 'lines must not be NULL'
@@ -34,32 +34,16 @@ BEGIN
 		RAISE EXCEPTION 'permission denied for table %', lines
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	-- rows come out by customer_id, the order of rfm_customers
-	RETURN QUERY EXECUTE format($query$
-		WITH customers AS MATERIALIZED (
-			SELECT c.*
-			FROM unnest((SELECT retail.rfm_customers(l.customer_id::bigint, l.invoice_no::text,
-													 l.invoice_ts::timestamp, l.line_total::numeric)
-						 FROM %s l)) c
-		),
-		measured AS MATERIALIZED (
-			SELECT c.*, retail.rfm_recency_days(c.last_purchase, d.as_of) AS recency_days, d.as_of
-			FROM customers c,
-				 (SELECT coalesce($1, max(last_purchase)::date + 1) AS as_of FROM customers) d
-		),
-		scored AS MATERIALIZED (
-			SELECT m.*, retail.rfm_score(model.cuts, m.recency_days, m.frequency, m.monetary) AS s
-			FROM measured m,
-				 (SELECT retail.rfm_model(recency_days, frequency, monetary, $2) AS cuts
-				  FROM measured) model
-		)
-		SELECT customer_id, recency_days, frequency, monetary, (s).r, (s).f, (s).m,
-			   (s).r::text || (s).f::text || (s).m::text,
-			   retail.rfm_segment($3, (s).r, (s).f, (s).m, recency_days),
-			   retail.rfm_segment($4, (s).r, (s).f, (s).m, recency_days),
-			   first_purchase, last_purchase, as_of
-		FROM scored
-	$query$, lines) USING as_of_date, bins, preset, seed_preset;
+	EXECUTE format($query$
+		SELECT array_agg(ROW(g.customer_id, (g.s).first_purchase, (g.s).last_purchase, (g.s).frequency,
+							 (g.s).monetary)::retail.customer_summary_row)
+		FROM (SELECT l.customer_id::bigint AS customer_id,
+					 retail.rfm_customer(l.invoice_no::text, l.invoice_ts::timestamp, l.line_total::numeric) AS s
+			  FROM %s l
+			  WHERE l.customer_id IS NOT NULL
+			  GROUP BY 1) g
+	$query$, lines) INTO customers;
+	RETURN QUERY SELECT * FROM retail.rfm_segments_of(customers, as_of_date, bins, preset, seed_preset);
 END
 $$;
 
