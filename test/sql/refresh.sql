@@ -26,7 +26,7 @@ SELECT * FROM dblink('reader', 'SELECT count(*) FROM silver.cleaned_transactions
 
 -- a rebuild (not concurrent) has to wait for the reader: here it times out
 \set VERBOSITY terse
-CALL retail.refresh(concurrently => false);
+CALL retail.refresh(concurrently => false, full => true);
 \set VERBOSITY default
 
 SELECT dblink_exec('reader', 'COMMIT');
