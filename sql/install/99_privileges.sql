@@ -35,7 +35,7 @@ ALTER FUNCTION retail.order_anomalies(double precision) SET search_path = pg_cat
 GRANT USAGE ON SCHEMA retail, gold TO retail_bi;
 GRANT SELECT ON ALL TABLES IN SCHEMA gold TO retail_bi;
 GRANT SELECT ON retail.setting_defaults, retail.settings, retail.current_settings, retail.segment_rules,
-	retail.refresh_steps, retail.refresh_log, retail.last_refresh TO retail_bi;
+	retail.refresh_steps, retail.refresh_log, retail.last_refresh, retail.refresh_progress TO retail_bi;
 -- Every function computes on its arguments or checks the caller's right to
 -- read the relation it is given, but for these: they make data or act.
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA retail TO retail_bi;
