@@ -163,6 +163,7 @@ keymap_build_table(KeyMap *map)
 		KeyEntry   *entry = map->entries[i];
 		bool		found;
 
+		CHECK_FOR_INTERRUPTS();
 		entry->hash = hash_bytes((const unsigned char *) entry->key, entry->len);
 		keyslots_insert(map->table, entry, &found);
 	}
@@ -504,6 +505,7 @@ ra_abc_combine(PG_FUNCTION_ARGS)
 	{
 		KeyEntry   *entry = state2->map.entries[i];
 
+		CHECK_FOR_INTERRUPTS();
 		abc_add(state1, entry->key, entry->len, entry->value);
 	}
 	PG_RETURN_POINTER(state1);
@@ -560,6 +562,7 @@ keymap_send(StringInfo buf, KeyMap *map, bool with_values)
 	{
 		KeyEntry   *entry = map->entries[i];
 
+		CHECK_FOR_INTERRUPTS();
 		pq_sendint32(buf, entry->len);
 		pq_sendbytes(buf, entry->key, entry->len);
 		if (with_values)
@@ -583,6 +586,7 @@ keymap_recv(StringInfo buf, KeyMap *map, bool with_values, const char *what)
 		bool		found;
 		KeyEntry   *entry = keymap_enter(map, key, len, &found);
 
+		CHECK_FOR_INTERRUPTS();
 		if (found)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -652,18 +656,29 @@ ra_abc_deserial(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
+typedef KeyEntry *KeyEntryPtr;	/* an element type for sort_template.h */
+
 /* Rank order: value descending, then key ascending */
 static int
-abc_rank_cmp(const void *a, const void *b, void *arg)
+abc_rank_cmp(const KeyEntryPtr *a, const KeyEntryPtr *b, KeyOrder *order)
 {
-	const KeyEntry *ea = *(const KeyEntry *const *) a;
-	const KeyEntry *eb = *(const KeyEntry *const *) b;
-	int			result = numeric_compare(eb->value, ea->value);
+	int			result = numeric_compare((*b)->value, (*a)->value);
 
 	if (result == 0)
-		result = compare_keys(ea, eb, ((KeyOrder *) arg)->collation);
+		result = compare_keys(*a, *b, order->collation);
 	return result;
 }
+
+/* Interruptible sort of the entries in rank order */
+#define ST_SORT sort_abc_rank
+#define ST_ELEMENT_TYPE KeyEntryPtr
+#define ST_COMPARE_ARG_TYPE KeyOrder
+#define ST_COMPARE(a, b, arg) abc_rank_cmp(a, b, arg)
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /* Rank and classify the collected items: an array of retail.abc_item */
 PG_FUNCTION_INFO_V1(ra_abc_final);
@@ -699,13 +714,14 @@ ra_abc_final(PG_FUNCTION_ARGS)
 	order = palloc(n * sizeof(KeyEntry *));
 	memcpy(order, state->map.entries, n * sizeof(KeyEntry *));
 	ordering.collation = state->collation;
-	qsort_arg(order, n, sizeof(KeyEntry *), abc_rank_cmp, &ordering);
+	sort_abc_rank(order, n, &ordering);
 
 	total = int64_to_numeric(0);
 	for (int i = 0; i < n; i++)
 	{
 		Numeric		sum = numeric_add_opt_error(total, order[i]->value, NULL);
 
+		CHECK_FOR_INTERRUPTS();
 		pfree(total);
 		total = sum;
 	}
@@ -727,6 +743,7 @@ ra_abc_final(PG_FUNCTION_ARGS)
 		HeapTuple	tuple;
 		Numeric		cum_after;
 
+		CHECK_FOR_INTERRUPTS();
 		if (zero_total)
 			class = "C";
 		else if (numeric_compare(cum_before, a_total) < 0)
@@ -844,6 +861,7 @@ ra_most_frequent_combine(PG_FUNCTION_ARGS)
 	{
 		KeyEntry   *entry = state2->map.entries[i];
 
+		CHECK_FOR_INTERRUPTS();
 		most_frequent_add(state1, entry->key, entry->len, entry->count);
 	}
 	PG_RETURN_POINTER(state1);
@@ -896,6 +914,7 @@ ra_most_frequent_final(PG_FUNCTION_ARGS)
 	{
 		KeyEntry   *entry = state->map.entries[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (best == NULL || entry->count > best->count
 			|| (entry->count == best->count
 				&& compare_keys(entry, best, state->collation) < 0))
@@ -1065,6 +1084,7 @@ ra_xyz_combine(PG_FUNCTION_ARGS)
 	{
 		int			index = xyz_month_index(state1, state2->months[i].month, aggcontext);
 
+		CHECK_FOR_INTERRUPTS();
 		xyz_add_units(state1, index, state2->months[i].units);
 	}
 	/* the cached month may have moved */
@@ -1085,6 +1105,7 @@ ra_xyz_serial(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, state->nmonths);
 	for (int i = 0; i < state->nmonths; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		pq_sendint32(&buf, state->months[i].month);
 		pq_sendint64(&buf, state->months[i].units);
 	}
@@ -1113,6 +1134,7 @@ ra_xyz_deserial(PG_FUNCTION_ARGS)
 		int32		month = state_recv_int32(&buf, what);
 		int64		units = state_recv_int64(&buf, what);
 
+		CHECK_FOR_INTERRUPTS();
 		/* months strictly ascending, within the timestamp range */
 		if ((i > 0 && month <= state->months[i - 1].month)
 			|| month < -4714 * 12 || month > 294277 * 12 || units < 0)
@@ -1140,8 +1162,6 @@ xyz_sums(XyzState *state, Numeric *sum, Numeric *dispersion)
 		- state->months[0].month + 1;
 	Numeric		squares;
 
-#ifdef HAVE_INT128
-
 	/*
 	 * Fast path: with every month below 2^31 units and at most 2^22 months
 	 * (the whole timestamp range), S < 2^53, Q < 2^84 and n * Q < 2^106
@@ -1155,6 +1175,7 @@ xyz_sums(XyzState *state, Numeric *sum, Numeric *dispersion)
 	{
 		int64		units = state->months[i].units;
 
+		CHECK_FOR_INTERRUPTS();
 		small = units < ((int64) 1 << 31);
 		exact_sum += units;
 		exact_squares += (int128) units * units;
@@ -1170,7 +1191,6 @@ xyz_sums(XyzState *state, Numeric *sum, Numeric *dispersion)
 			return;
 		}
 	}
-#endif
 
 	*sum = int64_to_numeric(0);
 	squares = int64_to_numeric(0);
@@ -1178,6 +1198,7 @@ xyz_sums(XyzState *state, Numeric *sum, Numeric *dispersion)
 	{
 		Numeric		units = int64_to_numeric(state->months[i].units);
 
+		CHECK_FOR_INTERRUPTS();
 		*sum = numeric_add_opt_error(*sum, units, NULL);
 		squares = numeric_add_opt_error(squares,
 										numeric_mul_opt_error(units, units, NULL),

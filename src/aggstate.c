@@ -7,6 +7,8 @@
  * version, then fields written with pq_send*.  Reading never trusts the
  * bytes: every read checks that they are there, and a bad state is an
  * ERRCODE_INVALID_BINARY_REPRESENTATION error naming the state.
+ *
+ * Also the interruptible int32 sort that several final functions share.
  */
 #include "retail_analytics.h"
 
@@ -106,3 +108,12 @@ state_recv_numeric(StringInfo buf, const char *state_name)
 	buf->cursor += len;
 	return value;
 }
+
+/* An interruptible sort of int32 values, for the final functions */
+#define ST_SORT sort_int32s
+#define ST_ELEMENT_TYPE int32
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE
+#define ST_DEFINE
+#include "lib/sort_template.h"

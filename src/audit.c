@@ -43,6 +43,7 @@ typedef struct MedianMadState
 #define ST_SORT sort_float8
 #define ST_ELEMENT_TYPE float8
 #define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE static
 #define ST_DECLARE
 #define ST_DEFINE
@@ -102,6 +103,7 @@ select_rank(float8 *v, int64 n, int64 k)
 		float8		pivot;
 		float8		tmp;
 
+		CHECK_FOR_INTERRUPTS();
 		if (budget-- == 0)
 		{
 			sort_float8(v + lo, hi - lo + 1);
@@ -126,6 +128,7 @@ select_rank(float8 *v, int64 n, int64 k)
 		/* afterwards v[lo..j] <= pivot, v[i..hi] >= pivot, v[j+1..i-1] = pivot */
 		while (i <= j)
 		{
+			CHECK_FOR_INTERRUPTS();
 			while (v[i] < pivot)
 				i++;
 			while (v[j] > pivot)
@@ -162,8 +165,11 @@ median_of(float8 *v, int64 n)
 	/* the lower middle value is the largest of those before rank k */
 	lo = v[0];
 	for (int64 i = 1; i < k; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (v[i] > lo)
 			lo = v[i];
+	}
 	return lo + (hi - lo) * 0.5;
 }
 
@@ -245,7 +251,10 @@ ra_median_mad_serial(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, MEDIAN_MAD_STATE_VERSION);
 	pq_sendint64(&buf, state->n);
 	for (int64 i = 0; i < state->n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		pq_sendfloat8(&buf, state->values[i]);
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -273,6 +282,7 @@ ra_median_mad_deserial(PG_FUNCTION_ARGS)
 	{
 		float8		value = pq_getmsgfloat8(&buf);
 
+		CHECK_FOR_INTERRUPTS();
 		if (!isfinite(value))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -312,7 +322,10 @@ ra_median_mad_final(PG_FUNCTION_ARGS)
 	memcpy(work, state->values, state->n * sizeof(float8));
 	median = median_of(work, state->n);
 	for (int64 i = 0; i < state->n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		work[i] = fabs(work[i] - median);
+	}
 	mad = median_of(work, state->n);
 	pfree(work);
 

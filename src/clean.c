@@ -21,8 +21,17 @@
 #include "utils/formatting.h"
 #include "utils/numeric.h"
 
-/* Longest decimal accepted; numeric itself would fail past its own limits */
-#define MAX_DECIMAL_LENGTH 1000
+/*
+ * Bounds of rule 1 on clean values, so that every mart can compute on every
+ * clean line: unit prices below 10^15 in steps of 10^-6, order times in the
+ * years 1900 to 2099.
+ */
+#define PRICE_MAX_INTEGER_DIGITS 15
+#define PRICE_MAX_DECIMALS	6
+/* sign, integer digits, point, decimals, terminator */
+#define PRICE_TEXT_SIZE		(PRICE_MAX_INTEGER_DIGITS + PRICE_MAX_DECIMALS + 3)
+#define MIN_YEAR			1900
+#define MAX_YEAR			2099
 
 /* The value between leading and trailing spaces */
 typedef struct TrimmedText
@@ -120,7 +129,8 @@ parse_int4(TrimmedText t, int32 *result)
 
 /*
  * A customer number: a non-negative integer within the 64-bit range,
- * optionally followed by ".0" as spreadsheet exports write it.
+ * optionally followed by a point and one or more zeros as spreadsheet exports
+ * write it ("17850.0", "17850.00").
  */
 static bool
 parse_customer_id(TrimmedText t, int64 *result)
@@ -130,8 +140,15 @@ parse_customer_id(TrimmedText t, int64 *result)
 
 	if (read_uint64(&p, t.end, PG_INT64_MAX, &value) <= 0)
 		return false;
-	if (t.end - p == 2 && p[0] == '.' && p[1] == '0')
-		p += 2;
+	if (p < t.end && *p == '.')
+	{
+		const char *zeros = ++p;
+
+		while (p < t.end && *p == '0')
+			p++;
+		if (p == zeros)
+			return false;
+	}
 	if (p != t.end)
 		return false;
 	*result = (int64) value;
@@ -139,36 +156,62 @@ parse_customer_id(TrimmedText t, int64 *result)
 }
 
 /*
- * A plain decimal: optional sign, digits with at most one decimal point, at
- * least one digit, no exponent.  Tells whether the value is above zero.
+ * A unit price: a plain decimal (optional sign, digits with at most one
+ * decimal point, at least one digit, no exponent) of absolute value below
+ * 10^15 and a whole multiple of 10^-6.  Writes the value to out as numeric_in
+ * reads it, leading zeros and the (zero) decimals past the sixth left out, so
+ * that no input length reaches numeric's limits.  Tells whether the value is
+ * above zero.
  */
 static bool
-scan_decimal(TrimmedText t, bool *positive)
+parse_price(TrimmedText t, char out[PRICE_TEXT_SIZE], bool *positive)
 {
 	const char *p = t.start;
-	bool		negative = false;
+	char	   *o = out;
 	bool		nonzero = false;
-	bool		seen_point = false;
 	int			digits = 0;
+	int			integer_digits = 0;
+	int			decimals = 0;
 
-	if (t.end - t.start > MAX_DECIMAL_LENGTH)
-		return false;
 	if (p < t.end && (*p == '+' || *p == '-'))
-		negative = (*p++ == '-');
-	for (; p < t.end; p++)
 	{
-		if (*p >= '0' && *p <= '9')
+		if (*p == '-')
+			*o++ = '-';
+		p++;
+	}
+	for (; p < t.end && *p >= '0' && *p <= '9'; p++)
+	{
+		digits++;
+		if (*p == '0' && integer_digits == 0)
+			continue;
+		if (++integer_digits > PRICE_MAX_INTEGER_DIGITS)
+			return false;
+		nonzero = true;
+		*o++ = *p;
+	}
+	if (integer_digits == 0)
+		*o++ = '0';
+	if (p < t.end && *p == '.')
+	{
+		*o++ = '.';
+		for (p++; p < t.end && *p >= '0' && *p <= '9'; p++)
 		{
 			digits++;
-			nonzero |= (*p != '0');
+			if (decimals < PRICE_MAX_DECIMALS)
+			{
+				decimals++;
+				nonzero |= (*p != '0');
+				*o++ = *p;
+			}
+			else if (*p != '0')
+				return false;
 		}
-		else if (*p == '.' && !seen_point)
-			seen_point = true;
-		else
-			return false;
 	}
-	*positive = nonzero && !negative;
-	return digits > 0;
+	if (p != t.end || digits == 0)
+		return false;
+	*o = '\0';
+	*positive = nonzero && out[0] != '-';
+	return true;
 }
 
 /*
@@ -177,7 +220,8 @@ scan_decimal(TrimmedText t, bool *positive)
  *							 one digit)
  *	 M/D/YYYY H:MI			(the UCI spreadsheet export; one or two digits
  *							 for month, day and hour)
- * The date and time must exist: no 30 February, no hour 24.
+ * The date and time must exist (no 30 February, no hour 24) and lie in the
+ * years MIN_YEAR to MAX_YEAR.
  */
 static bool
 parse_timestamp(TrimmedText t, Timestamp *result)
@@ -222,7 +266,7 @@ parse_timestamp(TrimmedText t, Timestamp *result)
 	if (p != t.end)
 		return false;
 
-	if (year < 1 || month < 1 || month > 12 || day < 1 ||
+	if (year < MIN_YEAR || year > MAX_YEAR || month < 1 || month > 12 || day < 1 ||
 		day > day_tab[isleap(year)][month - 1] ||
 		hour > 23 || minute > 59 || second > 59)
 		return false;
@@ -256,19 +300,21 @@ ra_try_customer_id(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(result);
 }
 
-/* Plain decimal, else NULL */
+/*
+ * Unit price within the bounds of rule 1, else NULL: the typed price of
+ * silver never holds a value that rule 1 rejects.
+ */
 PG_FUNCTION_INFO_V1(ra_try_numeric);
 Datum
 ra_try_numeric(PG_FUNCTION_ARGS)
 {
-	TrimmedText t = trim_spaces(PG_GETARG_TEXT_PP(0));
+	char		price[PRICE_TEXT_SIZE];
 	bool		positive;
 
-	if (!scan_decimal(t, &positive))
+	if (!parse_price(trim_spaces(PG_GETARG_TEXT_PP(0)), price, &positive))
 		PG_RETURN_NULL();
-	/* The text is now known to be acceptable to numeric_in */
 	PG_RETURN_DATUM(DirectFunctionCall3(numeric_in,
-										CStringGetDatum(pnstrdup(t.start, t.end - t.start)),
+										CStringGetDatum(price),
 										ObjectIdGetDatum(InvalidOid),
 										Int32GetDatum(-1)));
 }
@@ -346,6 +392,7 @@ ra_rule_reason(PG_FUNCTION_ARGS)
 	TrimmedText country = trimmed_arg(fcinfo, 6);
 	TrimmedText customer = trimmed_arg(fcinfo, 5);
 	int32		quantity;
+	char		price[PRICE_TEXT_SIZE];
 	bool		price_positive;
 	Timestamp	invoice_ts;
 	int64		customer_id;
@@ -354,7 +401,7 @@ ra_rule_reason(PG_FUNCTION_ARGS)
 	if (invoice_no.start == invoice_no.end || stock_code.start == stock_code.end ||
 		country.start == country.end ||
 		!parse_int4(trimmed_arg(fcinfo, 2), &quantity) ||
-		!scan_decimal(trimmed_arg(fcinfo, 4), &price_positive) ||
+		!parse_price(trimmed_arg(fcinfo, 4), price, &price_positive) ||
 		!parse_timestamp(trimmed_arg(fcinfo, 3), &invoice_ts) ||
 		(customer.start != customer.end && !parse_customer_id(customer, &customer_id)))
 		reason = "malformed";

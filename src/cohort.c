@@ -44,10 +44,6 @@
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
-#ifndef HAVE_INT128
-#error "cohort.c needs a compiler with a 128-bit integer type"
-#endif
-
 /* Format version word at the start of a serialized state */
 #define COHORT_STATE_VERSION 1
 #define COHORT_STATE "cohort"		/* its name in errors */
@@ -354,6 +350,7 @@ cohort_state_merge(CohortState *target, const CohortState *source)
 					j = 0,
 					n = 0;
 
+		CHECK_FOR_INTERRUPTS();
 		merged = MemoryContextAlloc(target->context,
 									(Size) ((found ? to->nperiods : 0) + from->nperiods) *
 									sizeof(PeriodSum));
@@ -557,6 +554,7 @@ serialize_state(StringInfo buf, const CohortState *state)
 	{
 		int			i;
 
+		CHECK_FOR_INTERRUPTS();
 		pq_sendint64(buf, customer->customer_id);
 		pq_sendint32(buf, customer->nperiods);
 		for (i = 0; i < customer->nperiods; i++)
@@ -606,6 +604,7 @@ deserialize_state(StringInfo buf)
 		bool		found;
 		int			i;
 
+		CHECK_FOR_INTERRUPTS();
 		state_need_bytes(buf, SERIAL_CUSTOMER_BYTES, COHORT_STATE);
 		customer_id = pq_getmsgint64(buf);
 		nperiods = pq_getmsgint(buf, 4);
@@ -708,15 +707,6 @@ ra_cohort_merge_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
-static int
-cmp_int32(const void *a, const void *b)
-{
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Index of value in the ascending array, which holds it */
 static int
 find_int32(const int32 *values, int n, int32 value)
@@ -779,10 +769,11 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 	customers_start_iterate(state->customers, &it);
 	while ((customer = customers_iterate(state->customers, &it)) != NULL)
 	{
+		CHECK_FOR_INTERRUPTS();
 		cohorts[ncohorts++] = customer->periods[0].period;
 		last = Max(last, customer->periods[customer->nperiods - 1].period);
 	}
-	qsort(cohorts, ncohorts, sizeof(int32), cmp_int32);
+	sort_int32s(cohorts, ncohorts);
 	k = 0;
 	for (i = 0; i < ncohorts; i++)
 		if (i == 0 || cohorts[i] != cohorts[k - 1])
@@ -816,6 +807,7 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 		int32		first = customer->periods[0].period;
 		int64		base;
 
+		CHECK_FOR_INTERRUPTS();
 		k = find_int32(cohorts, ncohorts, first);
 		base = offsets[k];
 		sizes[k]++;
@@ -833,8 +825,11 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 	/* Unbounded: active in p or later = customers whose last period is >= p */
 	if (state->unbounded)
 		for (k = 0; k < ncohorts; k++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			for (cell = offsets[k + 1] - 2; cell >= offsets[k]; cell--)
 				active[cell] += active[cell + 1];
+		}
 
 	tupdesc = lookup_rowtype_tupdesc_copy(element_type, -1);
 	if (tupdesc->natts != 6)
@@ -852,6 +847,7 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 			bool		nulls[6] = {false, false, false, false, false, false};
 			HeapTuple	tuple;
 
+			CHECK_FOR_INTERRUPTS();
 			values[0] = cohort;
 			values[1] = Int32GetDatum((int32) (cell - offsets[k]));
 			values[2] = size;
@@ -953,7 +949,10 @@ ra_cohort_retention(PG_FUNCTION_ARGS)
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "cohort query failed: %s", SPI_result_code_string(ret));
 	for (row = 0; row < SPI_processed; row++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[row]);
+	}
 	SPI_finish();
 
 	return (Datum) 0;

@@ -310,12 +310,16 @@ exact_sum_copy(ExactSum *target, const ExactSum *source, MemoryContext context)
 	}
 }
 
-/* The sum as a numeric, in the current memory context */
+/*
+ * The sum as a new numeric in the current memory context, never the state's
+ * own: a caller may free it, and a final function may run again on the same
+ * state (window aggregates).
+ */
 Numeric
 exact_sum_result(const ExactSum *sum)
 {
 	if (sum->dscale == EXACT_SUM_NUMERIC)
-		return sum->value.num;
+		return DatumGetNumericCopy(NumericGetDatum(sum->value.num));
 	return scaled_to_numeric(sum->value.scaled, sum->dscale);
 }
 

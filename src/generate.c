@@ -28,6 +28,11 @@
  *	 and a few malformed values, so that every rejection reason of the spec
  *	 occurs; some valid lines use the UCI date form or '17850.0' ids.
  *
+ * The function is value-per-call, one row per call.  In FROM, PostgreSQL
+ * materializes a function scan whole before it returns the first row, so the
+ * SQL function retail.generate_transactions wraps it: inlined by the planner,
+ * it puts this function in a select list, where it streams and LIMIT stops it.
+ *
  * All randomness comes from xoshiro256** seeded with splitmix64 (entity
  * attributes from a keyed splitmix64 hash), so the same arguments give the
  * same rows.  The state is a fixed set of tables (calendar, catalog of
@@ -39,6 +44,7 @@
 
 #include "access/htup_details.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
@@ -1305,6 +1311,8 @@ ra_generate_transactions(PG_FUNCTION_ARGS)
 	}
 
 	funcctx = SRF_PERCALL_SETUP();
+	/* a stream may be of any length: let it be cancelled between rows */
+	CHECK_FOR_INTERRUPTS();
 	if (funcctx->call_cntr >= funcctx->max_calls)
 		SRF_RETURN_DONE(funcctx);
 

@@ -10,6 +10,7 @@
  *	abc.c		ABC classification, XYZ variability, most frequent value
  *	audit.c		exact median and MAD for the anomaly audit
  *	aggstate.c	the serialized form shared by the aggregates' states
+ *	refresh.c	support of retail.refresh()
  */
 #include "retail_analytics.h"
 

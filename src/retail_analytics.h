@@ -9,7 +9,13 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/numeric.h"
+
+/* Exact sums (ExactSum below) and several fast paths need a 128-bit integer */
+#ifndef HAVE_INT128
+#error "retail_analytics needs a compiler with a 128-bit integer type (int128, HAVE_INT128 in pg_config.h)"
+#endif
 
 /* PostgreSQL 16 moved the varlena macros out of postgres.h */
 #if PG_VERSION_NUM >= 160000
@@ -31,6 +37,7 @@ extern void state_recv_begin(StringInfo buf, bytea *bytes, int32 version,
 extern void state_recv_end(StringInfo buf, const char *state_name);
 extern void state_send_numeric(StringInfo buf, Numeric value);
 extern Numeric state_recv_numeric(StringInfo buf, const char *state_name);
+extern void sort_int32s(int32 *data, size_t n);
 
 /*
  * An exact sum of numerics (exactsum.c): value.scaled / 10^dscale while it

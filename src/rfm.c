@@ -117,6 +117,7 @@ invoice_set_grow(InvoiceSet *set, MemoryContext mcxt)
 	{
 		uint32		j;
 
+		CHECK_FOR_INTERRUPTS();
 		if (set->slots[i].len == EMPTY_SLOT)
 			continue;
 		for (j = set->slots[i].hash & (nslots - 1); slots[j].len != EMPTY_SLOT;
@@ -258,6 +259,7 @@ customer_state_merge(CustomerState *into, const CustomerState *from)
 	{
 		const InvoiceSlot *slot = &from->invoices.slots[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (slot->len != EMPTY_SLOT)
 			invoice_set_insert(&into->invoices, from->invoices.chars + slot->offset,
 							   slot->len, slot->hash, into->mcxt);
@@ -343,6 +345,7 @@ customer_state_send(StringInfo buf, const CustomerState *state)
 	{
 		const InvoiceSlot *slot = &state->invoices.slots[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (slot->len == EMPTY_SLOT)
 			continue;
 		pq_sendint32(buf, slot->len);
@@ -403,6 +406,7 @@ customer_state_recv(StringInfo buf, CustomerState *state, const char *state_name
 	{
 		int32		len = state_recv_int32(buf, state_name);
 
+		CHECK_FOR_INTERRUPTS();
 		state_need_bytes(buf, len, state_name);
 		if (!invoice_set_add(&state->invoices, buf->data + buf->cursor, len, state->mcxt))
 			state_corrupt(state_name, "duplicate invoice");
@@ -570,7 +574,10 @@ ra_rfm_customers_combine(PG_FUNCTION_ARGS)
 		into = population_state_create(aggcontext);
 	customers_start_iterate(from->customers, &it);
 	while ((entry = customers_iterate(from->customers, &it)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
 		customer_state_merge(population_customer(into, entry->customer_id), entry->state);
+	}
 	PG_RETURN_POINTER(into);
 }
 
@@ -590,6 +597,7 @@ ra_rfm_customers_serial(PG_FUNCTION_ARGS)
 	customers_start_iterate(state->customers, &it);
 	while ((entry = customers_iterate(state->customers, &it)) != NULL)
 	{
+		CHECK_FOR_INTERRUPTS();
 		pq_sendint64(&buf, entry->customer_id);
 		customer_state_send(&buf, entry->state);
 	}
@@ -616,6 +624,7 @@ ra_rfm_customers_deserial(PG_FUNCTION_ARGS)
 		bool		found;
 		CustomerEntry *entry = customers_insert(state->customers, customer_id, &found);
 
+		CHECK_FOR_INTERRUPTS();
 		if (found)
 			state_corrupt(POPULATION_STATE, "duplicate customer");
 		entry->state = customer_state_create(state->mcxt);
@@ -625,14 +634,18 @@ ra_rfm_customers_deserial(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
-static int
-compare_entries(const void *a, const void *b)
-{
-	int64		x = (*(CustomerEntry *const *) a)->customer_id;
-	int64		y = (*(CustomerEntry *const *) b)->customer_id;
+/* Sort of the customers by id, interruptible */
+typedef CustomerEntry *CustomerEntryPtr;
 
-	return (x > y) - (x < y);
-}
+#define ST_SORT sort_entries
+#define ST_ELEMENT_TYPE CustomerEntryPtr
+#define ST_COMPARE(a, b) (((*(a))->customer_id > (*(b))->customer_id) - \
+						  ((*(a))->customer_id < (*(b))->customer_id))
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /* One (customer_id, summary) row per customer, by customer_id; the state is left untouched */
 PG_FUNCTION_INFO_V1(ra_rfm_customers_final);
@@ -669,8 +682,11 @@ ra_rfm_customers_final(PG_FUNCTION_ARGS)
 	entries = palloc(Max(state->customers->members, 1) * sizeof(CustomerEntry *));
 	customers_start_iterate(state->customers, &it);
 	while ((entry = customers_iterate(state->customers, &it)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
 		entries[n++] = entry;
-	qsort(entries, n, sizeof(CustomerEntry *), compare_entries);
+	}
+	sort_entries(entries, n);
 
 	rows = palloc(Max(n, 1) * sizeof(Datum));
 	for (int64 i = 0; i < n; i++)
@@ -678,10 +694,12 @@ ra_rfm_customers_final(PG_FUNCTION_ARGS)
 		Datum		values[5];
 		bool		nulls[5];
 
+		CHECK_FOR_INTERRUPTS();
 		values[0] = Int64GetDatum(entries[i]->customer_id);
 		nulls[0] = false;
 		customer_values(entries[i]->state, values + 1, nulls + 1);
 		rows[i] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		/* a copy made for this row (exact_sum_result), not the state's */
 		if (!nulls[4])
 			pfree(DatumGetPointer(values[4]));
 	}
@@ -859,11 +877,20 @@ ra_rfm_model_combine(PG_FUNCTION_ARGS)
 
 	into->rows += from->rows;
 	for (int64 i = 0; i < from->nrecency; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		model_add_recency(into, from->recency[i]);
+	}
 	for (int64 i = 0; i < from->nfrequency; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		model_add_frequency(into, from->frequency[i]);
+	}
 	for (int64 i = 0; i < from->nmonetary; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		model_add_monetary(into, from->monetary[i]);
+	}
 	PG_RETURN_POINTER(into);
 }
 
@@ -881,13 +908,22 @@ ra_rfm_model_serial(PG_FUNCTION_ARGS)
 	pq_sendint64(&buf, state->rows);
 	pq_sendint64(&buf, state->nrecency);
 	for (int64 i = 0; i < state->nrecency; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		pq_sendint32(&buf, state->recency[i]);
+	}
 	pq_sendint64(&buf, state->nfrequency);
 	for (int64 i = 0; i < state->nfrequency; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		pq_sendint64(&buf, state->frequency[i]);
+	}
 	pq_sendint64(&buf, state->nmonetary);
 	for (int64 i = 0; i < state->nmonetary; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		state_send_numeric(&buf, state->monetary[i]);
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -926,6 +962,7 @@ ra_rfm_model_deserial(PG_FUNCTION_ARGS)
 	{
 		int32		recency_days = state_recv_int32(&buf, MODEL_STATE);
 
+		CHECK_FOR_INTERRUPTS();
 		if (recency_days < 0)
 			state_corrupt(MODEL_STATE, "negative recency_days");
 		model_add_recency(state, recency_days);
@@ -935,13 +972,17 @@ ra_rfm_model_deserial(PG_FUNCTION_ARGS)
 	{
 		int64		frequency = state_recv_int64(&buf, MODEL_STATE);
 
+		CHECK_FOR_INTERRUPTS();
 		if (frequency < 0)
 			state_corrupt(MODEL_STATE, "negative frequency");
 		model_add_frequency(state, frequency);
 	}
 	count = read_count(&buf, state->rows, sizeof(int32));
 	for (int64 i = 0; i < count; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		model_add_monetary(state, state_recv_numeric(&buf, MODEL_STATE));
+	}
 	state_recv_end(&buf, MODEL_STATE);
 	PG_RETURN_POINTER(state);
 }
@@ -962,24 +1003,20 @@ compare_numeric(Numeric a, Numeric b)
 											 NumericGetDatum(b)));
 }
 
-static int
-compare_numeric_ptr(const void *a, const void *b)
-{
-	return compare_numeric(*(Numeric const *) a, *(Numeric const *) b);
-}
-
-/* Sorts specialized for the measures, with inline comparisons */
-#define ST_SORT sort_int32s
-#define ST_ELEMENT_TYPE int32
+/* Sorts specialized for the measures, interruptible (int32: aggstate.c) */
+#define ST_SORT sort_int64s
+#define ST_ELEMENT_TYPE int64
 #define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE static
 #define ST_DECLARE
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
-#define ST_SORT sort_int64s
-#define ST_ELEMENT_TYPE int64
-#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SORT sort_numerics
+#define ST_ELEMENT_TYPE Numeric
+#define ST_COMPARE(a, b) compare_numeric(*(a), *(b))
+#define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE static
 #define ST_DECLARE
 #define ST_DEFINE
@@ -992,7 +1029,7 @@ sorted_monetary(Numeric *values, int64 n)
 	Numeric    *sorted = palloc_extended(n * sizeof(Numeric), MCXT_ALLOC_HUGE);
 
 	memcpy(sorted, values, n * sizeof(Numeric));
-	qsort(sorted, n, sizeof(Numeric), compare_numeric_ptr);
+	sort_numerics(sorted, n);
 	return sorted;
 }
 
@@ -1387,27 +1424,38 @@ load_preset(text *name, MemoryContext mcxt)
 	return preset;
 }
 
-/* The first rule of the preset that the values match, or NULL */
-static const SegmentRule *
+/* What find_rule returns besides a rule's index */
+#define NO_RULE (-1)
+#define UNDECIDED_RULE (-2)
+
+/*
+ * The index of the first rule of the preset that the values match; NO_RULE
+ * if none does; UNDECIDED_RULE if a NULL input decides it, because the first
+ * rule that the other values do not rule out bounds a NULL input.
+ */
+static int
 find_rule(const SegmentPreset *preset, const int32 *values, const bool *isnull)
 {
 	for (int i = 0; i < preset->nrules; i++)
 	{
 		const SegmentRule *rule = &preset->rules[i];
 		bool		match = true;
+		bool		undecided = false;
 
 		for (int j = 0; j < RULE_MEASURES && match; j++)
 		{
 			if (!rule->has_min[j] && !rule->has_max[j])
 				continue;
-			match = !isnull[j] &&
-				(!rule->has_min[j] || values[j] >= rule->min[j]) &&
-				(!rule->has_max[j] || values[j] <= rule->max[j]);
+			if (isnull[j])
+				undecided = true;
+			else
+				match = (!rule->has_min[j] || values[j] >= rule->min[j]) &&
+					(!rule->has_max[j] || values[j] <= rule->max[j]);
 		}
 		if (match)
-			return rule;
+			return undecided ? UNDECIDED_RULE : i;
 	}
-	return NULL;
+	return NO_RULE;
 }
 
 typedef struct SegmentCache
@@ -1415,6 +1463,8 @@ typedef struct SegmentCache
 	MemoryContext mcxt;			/* holds the preset; reset when it changes */
 	SegmentPreset *preset;
 } SegmentCache;
+
+static const char *const score_names[] = {"r", "f", "m"};
 
 /* The segment of a score cell under a preset: its first matching rule */
 PG_FUNCTION_INFO_V1(ra_rfm_segment);
@@ -1425,10 +1475,31 @@ ra_rfm_segment(PG_FUNCTION_ARGS)
 	text	   *name;
 	int32		values[RULE_MEASURES];
 	bool		isnull[RULE_MEASURES];
-	const SegmentRule *rule;
+	int			rule;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
+	for (int j = 0; j < RULE_MEASURES; j++)
+	{
+		isnull[j] = PG_ARGISNULL(j + 1);
+		values[j] = isnull[j] ? 0 : PG_GETARG_INT32(j + 1);
+	}
+	/* a NULL score gives NULL; a NULL recency_days only where a rule needs it */
+	for (int j = 0; j < RULE_MEASURES - 1; j++)
+	{
+		if (isnull[j])
+			PG_RETURN_NULL();
+		if (values[j] < 1 || values[j] > MAX_BINS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("score %s must be between 1 and %d, not %d",
+							score_names[j], MAX_BINS, values[j])));
+	}
+	if (!isnull[3] && values[3] < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("recency_days must not be negative, not %d", values[3])));
+
 	name = PG_GETARG_TEXT_PP(0);
 	if (cache == NULL)
 	{
@@ -1446,18 +1517,12 @@ ra_rfm_segment(PG_FUNCTION_ARGS)
 		cache->preset = load_preset(name, cache->mcxt);
 	}
 
-	for (int j = 0; j < RULE_MEASURES; j++)
-	{
-		isnull[j] = PG_ARGISNULL(j + 1);
-		values[j] = isnull[j] ? 0 : PG_GETARG_INT32(j + 1);
-	}
 	rule = find_rule(cache->preset, values, isnull);
-	if (rule != NULL)
-		PG_RETURN_TEXT_P(cstring_to_text(rule->segment));
+	if (rule >= 0)
+		PG_RETURN_TEXT_P(cstring_to_text(cache->preset->rules[rule].segment));
 	/* no rule because of a NULL input is a NULL segment, not a gap */
-	for (int j = 0; j < RULE_MEASURES; j++)
-		if (isnull[j])
-			PG_RETURN_NULL();
+	if (rule == UNDECIDED_RULE || isnull[3])
+		PG_RETURN_NULL();
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_EXCEPTION),
 			 errmsg("segment preset \"%s\" has no rule for r=%d f=%d m=%d recency_days=%d",
@@ -1467,10 +1532,41 @@ ra_rfm_segment(PG_FUNCTION_ARGS)
 	PG_RETURN_NULL();			/* keep the compiler quiet */
 }
 
+/* A row of check_segment_preset */
+static void
+put_preset_row(ReturnSetInfo *rsinfo, const int32 *cell, int64 from, int64 to,
+			   const char *segment)
+{
+	Datum		out[6];
+	bool		outnulls[6] = {true, true, true, true, true, true};
+
+	if (cell != NULL)
+	{
+		for (int j = 0; j < 3; j++)
+		{
+			out[j] = Int32GetDatum(cell[j]);
+			outnulls[j] = false;
+		}
+		out[3] = Int32GetDatum((int32) from);
+		outnulls[3] = false;
+		out[4] = Int32GetDatum((int32) to);
+		outnulls[4] = to < 0;
+	}
+	if (segment != NULL)
+	{
+		out[5] = CStringGetTextDatum(segment);
+		outnulls[5] = false;
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
+}
+
 /*
- * The (r, f, m) cells of 1..bins and the recency_days ranges a preset leaves
- * without a rule.  Matching changes only where recency_days crosses a bound
- * of some rule, so testing the start of every range between bounds suffices.
+ * What a preset leaves out at a number of bins: the (r, f, m) cells of
+ * 1..bins and recency_days ranges without a rule, then the segments that no
+ * cell and recency_days can reach (every rule of theirs is shadowed by
+ * earlier rules or needs scores above bins).  Matching changes only where
+ * recency_days crosses a bound of some rule, so testing the start of every
+ * range between bounds suffices.
  */
 PG_FUNCTION_INFO_V1(ra_check_segment_preset);
 Datum
@@ -1481,6 +1577,7 @@ ra_check_segment_preset(PG_FUNCTION_ARGS)
 	int32		bins;
 	int64	   *starts;
 	int			nstarts = 0;
+	bool	   *reached;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -1490,6 +1587,7 @@ ra_check_segment_preset(PG_FUNCTION_ARGS)
 	check_bins(bins);
 	preset = load_preset(PG_GETARG_TEXT_PP(0), CurrentMemoryContext);
 	InitMaterializedSRF(fcinfo, 0);
+	reached = palloc0(preset->nrules * sizeof(bool));
 
 	/* where recency ranges start: 0 and every bound of every rule */
 	starts = palloc((2 * preset->nrules + 1) * sizeof(int64));
@@ -1509,43 +1607,57 @@ ra_check_segment_preset(PG_FUNCTION_ARGS)
 		for (int32 f = 1; f <= bins; f++)
 			for (int32 m = 1; m <= bins; m++)
 			{
+				int32		cell[3] = {r, f, m};
 				int64		gap_from = -1;
 
+				CHECK_FOR_INTERRUPTS();
 				for (int i = 0; i <= nstarts; i++)
 				{
 					int32		values[RULE_MEASURES] = {r, f, m, 0};
 					bool		isnull[RULE_MEASURES] = {false, false, false, false};
 					bool		matched;
 
+					/* recency_days is never negative */
 					if (i < nstarts && ((i > 0 && starts[i] == starts[i - 1]) ||
-										starts[i] > PG_INT32_MAX))
+										starts[i] < 0 || starts[i] > PG_INT32_MAX))
 						continue;
 					if (i < nstarts)
 					{
+						int			rule;
+
 						values[3] = (int32) starts[i];
-						matched = find_rule(preset, values, isnull) != NULL;
-						if (!matched && gap_from < 0)
+						rule = find_rule(preset, values, isnull);
+						matched = rule >= 0;
+						if (matched)
+							reached[rule] = true;
+						else if (gap_from < 0)
 							gap_from = starts[i];
 					}
 					else
 						matched = true; /* past the end: close any open gap */
 					if (matched && gap_from >= 0)
 					{
-						Datum		out[5];
-						bool		outnulls[5] = {false, false, false, false, false};
-
-						out[0] = Int32GetDatum(r);
-						out[1] = Int32GetDatum(f);
-						out[2] = Int32GetDatum(m);
-						out[3] = Int32GetDatum((int32) gap_from);
-						if (i < nstarts)
-							out[4] = Int32GetDatum((int32) (starts[i] - 1));
-						else
-							outnulls[4] = true;
-						tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
+						put_preset_row(rsinfo, cell, gap_from,
+									   i < nstarts ? starts[i] - 1 : -1, NULL);
 						gap_from = -1;
 					}
 				}
 			}
+
+	/* a segment is reachable when one of its rules is; report each name once */
+	for (int i = 0; i < preset->nrules; i++)
+	{
+		bool		reachable = false;
+		bool		reported = false;
+
+		for (int k = 0; k < preset->nrules; k++)
+			if (strcmp(preset->rules[k].segment, preset->rules[i].segment) == 0)
+			{
+				reachable |= reached[k];
+				reported |= k < i;
+			}
+		if (!reachable && !reported)
+			put_preset_row(rsinfo, NULL, 0, -1, preset->rules[i].segment);
+	}
 	return (Datum) 0;
 }

@@ -8,17 +8,17 @@ COMMENT ON FUNCTION retail.try_int4(text) IS
 CREATE FUNCTION retail.try_customer_id(text) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'ra_try_customer_id' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retail.try_customer_id(text) IS
-	'Non-negative integer within the 64-bit range, optionally followed by ".0", else NULL';
+	'Non-negative integer within the 64-bit range, optionally followed by a point and one or more zeros ("17850.00" is 17850), else NULL';
 
 CREATE FUNCTION retail.try_numeric(text) RETURNS numeric
 	AS 'MODULE_PATHNAME', 'ra_try_numeric' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retail.try_numeric(text) IS
-	'Plain decimal (optional sign, digits, at most one point, no exponent, at most 1000 characters), else NULL';
+	'Unit price as silver rule 1 accepts it, else NULL: a plain decimal (optional sign, digits, at most one point, no exponent) of absolute value below 10^15 and a whole multiple of 0.000001, with at most 6 decimals kept (1.5000000 is 1.500000); the bound is applied here, not only in retail.rule_reason, so that the typed unit_price of silver never holds a value a mart cannot compute on';
 
 CREATE FUNCTION retail.try_timestamp(text) RETURNS timestamp
 	AS 'MODULE_PATHNAME', 'ra_try_timestamp' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retail.try_timestamp(text) IS
-	'Real date and time written YYYY-MM-DD HH:MI[:SS] (T allowed, one-digit hour allowed) or M/D/YYYY H:MI, else NULL';
+	'Real date and time written YYYY-MM-DD HH:MI[:SS] (T allowed, one-digit hour allowed) or M/D/YYYY H:MI, within 1900-01-01 00:00 .. 2099-12-31 23:59:59 (silver rule 1), else NULL';
 
 CREATE FUNCTION retail.line_fingerprint(text, text, text, text, text, text, text, text) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'ra_line_fingerprint' LANGUAGE C IMMUTABLE PARALLEL SAFE;

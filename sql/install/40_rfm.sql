@@ -5,7 +5,9 @@
 -- retail.rfm_segment names a score cell with a preset of retail.segment_rules.
 INSERT INTO retail.setting_defaults VALUES
 	('rfm_bins', '5', 'Score bins of gold.mart_customer_segments (2 to 10)'),
-	('rfm_as_of', NULL, 'As-of date of gold.mart_customer_segments; NULL: the day after the last silver line');
+	('rfm_as_of', NULL, 'As-of date of gold.mart_customer_segments; NULL: the day after the last silver line'),
+	('rfm_preset', 'standard', 'Preset of retail.segment_rules that names gold.mart_customer_segments.segment'),
+	('rfm_seed_preset', 'seed', 'Preset of retail.segment_rules that names gold.mart_customer_segments.seed_segment');
 
 CREATE TYPE retail.customer_summary AS (
 	first_purchase timestamp,
@@ -41,7 +43,7 @@ CREATE AGGREGATE retail.rfm_customer(invoice_no text, ts timestamp, amount numer
 	SERIALFUNC = retail.rfm_customer_serial, DESERIALFUNC = retail.rfm_customer_deserial,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE retail.rfm_customer(text, timestamp, numeric) IS
-	'Per customer (GROUP BY customer): first and last purchase, number of distinct invoices, exact sum of amounts; NULLs are skipped field by field';
+	'Per customer (GROUP BY customer): first and last purchase, number of distinct invoices (told apart byte by byte, whatever their collation), exact sum of amounts; NULLs are skipped field by field';
 
 -- The same for every customer in one pass, without GROUP BY: an array of
 -- rows by customer_id (unnest it).  The mart's path.
@@ -81,7 +83,7 @@ CREATE AGGREGATE retail.rfm_customers(customer_id bigint, invoice_no text, ts ti
 	SERIALFUNC = retail.rfm_customers_serial, DESERIALFUNC = retail.rfm_customers_deserial,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE retail.rfm_customers(bigint, text, timestamp, numeric) IS
-	'retail.rfm_customer of every customer in one pass, without GROUP BY: an array by customer_id; lines without a customer are skipped';
+	'retail.rfm_customer of every customer in one pass, without GROUP BY: an array by customer_id; lines without a customer are skipped; invoices are told apart byte by byte, whatever their collation';
 
 CREATE TYPE retail.rfm_cutpoints AS (
 	bins integer,
@@ -198,13 +200,14 @@ CREATE FUNCTION retail.rfm_segment(preset text, r integer, f integer, m integer,
 	RETURNS text
 	AS 'MODULE_PATHNAME', 'ra_rfm_segment' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION retail.rfm_segment(text, integer, integer, integer, integer) IS
-	'Segment of a score cell under a preset of retail.segment_rules (first matching rule); a cell no rule covers is an error';
+	'Segment of a score cell under a preset of retail.segment_rules (first matching rule); a cell no rule covers is an error; a NULL score gives NULL, a NULL recency_days gives NULL when a rule bounding it decides; scores outside 1 .. 10 and a negative recency_days are errors';
 
 CREATE FUNCTION retail.check_segment_preset(preset text, bins integer DEFAULT 5)
-	RETURNS TABLE (r integer, f integer, m integer, recency_days_from integer, recency_days_to integer)
+	RETURNS TABLE (r integer, f integer, m integer, recency_days_from integer, recency_days_to integer,
+				   unreachable_segment text)
 	AS 'MODULE_PATHNAME', 'ra_check_segment_preset' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION retail.check_segment_preset(text, integer) IS
-	'Score cells (and recency_days ranges; NULL to = no end) that a preset leaves without a rule: none for a complete preset';
+	'What a preset leaves out at a number of bins: score cells (and recency_days ranges; NULL to = no end) without a rule, then one row (cell columns NULL) per segment that no cell can reach; no rows for a preset that is complete and fully used at those bins';
 
 -- One call: the finished segments of any relation of order lines with the
 -- silver column names (customer_id, invoice_no, invoice_ts, line_total).
@@ -215,66 +218,32 @@ CREATE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL
 				   first_purchase timestamp, last_purchase timestamp, as_of date)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
--- room for the customers' rows in the CTEs and the result
-SET work_mem = '256MB'
 AS $$
+DECLARE
+	customers retail.customer_summary_row[];
 BEGIN
+	IF lines IS NULL THEN
+		RAISE EXCEPTION 'lines must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Pass a relation of order lines, such as ''silver.cleaned_transactions''.';
+	END IF;
 	IF NOT has_table_privilege(lines, 'SELECT') THEN
 		RAISE EXCEPTION 'permission denied for table %', lines
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	-- rows come out by customer_id, the order of rfm_customers
-	RETURN QUERY EXECUTE format($query$
-		WITH customers AS MATERIALIZED (
-			SELECT c.*
-			FROM unnest((SELECT retail.rfm_customers(l.customer_id::bigint, l.invoice_no::text,
-													 l.invoice_ts::timestamp, l.line_total::numeric)
-						 FROM %s l)) c
-		),
-		measured AS MATERIALIZED (
-			SELECT c.*, retail.rfm_recency_days(c.last_purchase, d.as_of) AS recency_days, d.as_of
-			FROM customers c,
-				 (SELECT coalesce($1, max(last_purchase)::date + 1) AS as_of FROM customers) d
-		),
-		scored AS MATERIALIZED (
-			SELECT m.*, retail.rfm_score(model.cuts, m.recency_days, m.frequency, m.monetary) AS s
-			FROM measured m,
-				 (SELECT retail.rfm_model(recency_days, frequency, monetary, $2) AS cuts
-				  FROM measured) model
-		)
-		SELECT customer_id, recency_days, frequency, monetary, (s).r, (s).f, (s).m,
-			   (s).r::text || (s).f::text || (s).m::text,
-			   retail.rfm_segment($3, (s).r, (s).f, (s).m, recency_days),
-			   retail.rfm_segment($4, (s).r, (s).f, (s).m, recency_days),
-			   first_purchase, last_purchase, as_of
-		FROM scored
-	$query$, lines) USING as_of_date, bins, preset, seed_preset;
+	EXECUTE format($query$
+		SELECT array_agg(ROW(g.customer_id, (g.s).first_purchase, (g.s).last_purchase, (g.s).frequency,
+							 (g.s).monetary)::retail.customer_summary_row)
+		FROM (SELECT l.customer_id::bigint AS customer_id,
+					 retail.rfm_customer(l.invoice_no::text, l.invoice_ts::timestamp, l.line_total::numeric) AS s
+			  FROM %s l
+			  WHERE l.customer_id IS NOT NULL
+			  GROUP BY 1) g
+	$query$, lines) INTO customers;
+	RETURN QUERY SELECT * FROM retail.rfm_segments_of(customers, as_of_date, bins, preset, seed_preset);
 END
 $$;
 COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text) IS
 	'RFM segments of the order lines in a relation (customer_id, invoice_no, invoice_ts, line_total): one row per customer';
-
-CREATE MATERIALIZED VIEW gold.mart_customer_segments AS
-SELECT customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment,
-	   first_purchase, last_purchase, as_of
-FROM retail.rfm_segments('silver.cleaned_transactions', (SELECT retail.setting('rfm_as_of'))::date,
-						 (SELECT retail.setting('rfm_bins'))::integer)
-WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_customer_segments IS
-	'One row per customer of silver: recency, frequency, monetary, RFM scores and cell, standard and seed segments';
-CREATE UNIQUE INDEX ON gold.mart_customer_segments (customer_id);
-CREATE INDEX ON gold.mart_customer_segments (segment);
-
-CREATE VIEW gold.segment_summary AS
-SELECT segment, count(*) AS customers,
-	   round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS pct_customers,
-	   sum(monetary) AS revenue,
-	   round(100 * sum(monetary) / sum(sum(monetary)) OVER (), 2) AS pct_revenue,
-	   round(avg(recency_days), 1) AS avg_recency_days,
-	   round(avg(frequency), 2) AS avg_frequency,
-	   round(avg(monetary), 2) AS avg_monetary
-FROM gold.mart_customer_segments
-GROUP BY segment;
-COMMENT ON VIEW gold.segment_summary IS 'Segments of the standard preset: size and share of customers and of revenue';
 
 INSERT INTO retail.refresh_steps VALUES (100, 'gold', 'gold', 'mart_customer_segments');

@@ -56,7 +56,7 @@ CREATE AGGREGATE retail.abc_classify(key text, value numeric) (
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE retail.abc_classify(text, numeric) IS
-	'ABC classification of (key, value) pairs with thresholds 0.80 and 0.95: an array of retail.abc_item in rank order (unnest it)';
+	'ABC classification of (key, value) pairs with thresholds 0.80 and 0.95: an array of retail.abc_item in rank order (unnest it); keys are told apart byte by byte whatever their collation (under a nondeterministic one ''a'' and ''A'' are two items), the collation only orders items of equal value';
 
 CREATE AGGREGATE retail.abc_classify(key text, value numeric, a numeric, b numeric) (
 	SFUNC = retail.abc_classify_trans,
@@ -70,7 +70,7 @@ CREATE AGGREGATE retail.abc_classify(key text, value numeric, a numeric, b numer
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE retail.abc_classify(text, numeric, numeric, numeric) IS
-	'ABC classification of (key, value) pairs: A while the share ranked before is < a, B while < b, else C (0 < a < b <= 1); an array of retail.abc_item';
+	'ABC classification of (key, value) pairs: A while the share ranked before is < a, B while < b, else C (0 < a < b <= 1); an array of retail.abc_item; keys are told apart byte by byte whatever their collation, the collation only orders items of equal value';
 
 -- most_frequent: the mode of a text column, ties to the first in collation order.
 CREATE FUNCTION retail.most_frequent_trans(internal, text) RETURNS internal
@@ -110,7 +110,7 @@ CREATE AGGREGATE retail.most_frequent(text) (
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE retail.most_frequent(text) IS
-	'Most frequent non-NULL value; among equally frequent values the first in the collation''s order (NULL when there is none)';
+	'Most frequent non-NULL value; among equally frequent values the first in the collation''s order (NULL when there is none); values are counted byte by byte whatever their collation (under a nondeterministic one ''a'' and ''A'' are two values)';
 
 -- xyz_cv: coefficient of variation of monthly units over the active span.
 CREATE FUNCTION retail.xyz_cv_trans(internal, timestamp, bigint) RETURNS internal
@@ -157,77 +157,11 @@ CREATE FUNCTION retail.xyz_class(cv numeric, x numeric DEFAULT 0.5, y numeric DE
 COMMENT ON FUNCTION retail.xyz_class(numeric, numeric, numeric) IS
 	'XYZ class of a coefficient of variation: X if cv < x, Y if cv < y, else Z (0 < x < y); NULL for a NULL cv';
 
--- The marts' queries, with their thresholds as arguments.
-CREATE FUNCTION retail.countries_abc(a numeric DEFAULT 0.80, b numeric DEFAULT 0.95)
-RETURNS TABLE (rank bigint, country text, revenue numeric, share numeric,
-			   cum_share_before numeric, abc_class text)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-	SELECT i.rank, i.key, i.value, i.share, i.cum_share_before, i.abc_class
-	FROM (SELECT retail.abc_classify(c.country, c.revenue, countries_abc.a, countries_abc.b) AS items
-		  FROM (SELECT t.country, sum(t.line_total) AS revenue
-				FROM silver.cleaned_transactions t
-				GROUP BY t.country) c) s
-		 CROSS JOIN LATERAL unnest(s.items) i
-	ORDER BY i.rank;
-END;
-COMMENT ON FUNCTION retail.countries_abc(numeric, numeric) IS
-	'ABC classification of countries by revenue (sum of silver line_total) with thresholds a and b: the query of gold.mart_countries_abc';
-
-CREATE FUNCTION retail.products_abc(a numeric DEFAULT 0.80, b numeric DEFAULT 0.95,
-									x numeric DEFAULT 0.5, y numeric DEFAULT 1.0)
-RETURNS TABLE (rank bigint, stock_code text, description text, revenue numeric, share numeric,
-			   cum_share_before numeric, abc_class text, cv numeric, xyz_class text, abc_xyz text)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-	WITH products AS (
-		SELECT t.stock_code,
-			   sum(t.line_total) AS revenue,
-			   retail.most_frequent(t.description) AS description,
-			   retail.xyz_cv(t.invoice_ts, t.quantity) AS cv
-		FROM silver.cleaned_transactions t
-		GROUP BY t.stock_code
-	),
-	ranked AS (
-		SELECT i.rank, i.key, i.value, i.share, i.cum_share_before, i.abc_class
-		FROM (SELECT retail.abc_classify(p.stock_code, p.revenue, products_abc.a, products_abc.b) AS items
-			  FROM products p) s
-			 CROSS JOIN LATERAL unnest(s.items) i
-	)
-	SELECT r.rank, r.key, p.description, r.value, r.share, r.cum_share_before, r.abc_class,
-		   p.cv, k.xyz_class, r.abc_class || k.xyz_class
-	FROM ranked r
-		 JOIN products p ON p.stock_code = r.key
-		 CROSS JOIN LATERAL (SELECT retail.xyz_class(p.cv, products_abc.x, products_abc.y)) k(xyz_class)
-	ORDER BY r.rank;
-END;
-COMMENT ON FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) IS
-	'ABC by revenue and XYZ by monthly demand variability of products (stock_code) with thresholds a, b, x, y: the query of gold.mart_products_abc';
-
 INSERT INTO retail.setting_defaults VALUES
 	('abc_a', '0.80', 'ABC marts: class A while the share ranked before is below this'),
 	('abc_b', '0.95', 'ABC marts: class B while the share ranked before is below this'),
 	('xyz_x', '0.5', 'gold.mart_products_abc: class X below this coefficient of variation'),
 	('xyz_y', '1.0', 'gold.mart_products_abc: class Y below this coefficient of variation');
-
--- Settings as sub-selects: computed once per refresh, not once per line.
-CREATE MATERIALIZED VIEW gold.mart_countries_abc AS
-SELECT rank, country, revenue, share, cum_share_before, abc_class
-FROM retail.countries_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric)
-WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_countries_abc IS
-	'Countries ranked by revenue with share, share of the countries before, and ABC class (A < 80 %, B < 95 %, else C)';
-CREATE UNIQUE INDEX ON gold.mart_countries_abc (country);
-
-CREATE MATERIALIZED VIEW gold.mart_products_abc AS
-SELECT rank, stock_code, description, revenue, share, cum_share_before, abc_class,
-	   cv, xyz_class, abc_xyz
-FROM retail.products_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric,
-						 (SELECT retail.setting('xyz_x'))::numeric, (SELECT retail.setting('xyz_y'))::numeric)
-WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_products_abc IS
-	'Products (stock_code) ranked by revenue with ABC class, coefficient of variation of monthly units, XYZ class (X < 0.5, Y < 1.0, else Z) and the ABC-XYZ cell';
-CREATE UNIQUE INDEX ON gold.mart_products_abc (stock_code);
 
 INSERT INTO retail.refresh_steps VALUES
 	(300, 'gold', 'gold', 'mart_countries_abc'),

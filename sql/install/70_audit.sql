@@ -56,63 +56,8 @@ RETURN CASE WHEN (center).mad > 0
 COMMENT ON FUNCTION retail.modified_z(double precision, retail.median_mad_result) IS
 	'Modified z-score 0.6745 * (value - median) / MAD; NULL when the MAD is 0 (no score, never flagged)';
 
--- The audit's query, with its threshold as argument.  One row per (order,
--- reason): wholesale_total when the order's z of ln(total) exceeds the
--- threshold; unit_price_outlier when one of its lines has |z| of
--- ln(unit_price), against the lines of the same product, above it (z is then
--- that of the line with the largest |z|).
-CREATE FUNCTION retail.order_anomalies(threshold double precision DEFAULT 3.5)
-RETURNS TABLE (invoice_no text, customer_id bigint, country text, invoice_ts timestamp,
-			   total numeric, z double precision, reason text)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-	WITH order_center AS (
-		SELECT retail.median_mad(ln(o.total::double precision)) AS center
-		FROM silver.orders o
-	),
-	wholesale AS (
-		SELECT o.invoice_no, retail.modified_z(ln(o.total::double precision), c.center) AS z
-		FROM silver.orders o CROSS JOIN order_center c
-	),
-	product_center AS (
-		SELECT t.stock_code, retail.median_mad(ln(t.unit_price::double precision)) AS center
-		FROM silver.cleaned_transactions t
-		GROUP BY t.stock_code
-	),
-	price_lines AS (
-		SELECT t.invoice_no, retail.modified_z(ln(t.unit_price::double precision), p.center) AS z
-		FROM silver.cleaned_transactions t
-			 JOIN product_center p ON p.stock_code = t.stock_code
-		WHERE (p.center).mad > 0
-	),
-	flags AS (
-		SELECT w.invoice_no, w.z, 'wholesale_total' AS reason
-		FROM wholesale w
-		WHERE w.z > order_anomalies.threshold
-		UNION ALL
-		(SELECT DISTINCT ON (l.invoice_no) l.invoice_no, l.z, 'unit_price_outlier'
-		 FROM price_lines l
-		 WHERE abs(l.z) > order_anomalies.threshold
-		 ORDER BY l.invoice_no, abs(l.z) DESC, l.z DESC)
-	)
-	SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, f.z, f.reason
-	FROM flags f
-		 JOIN silver.orders o ON o.invoice_no = f.invoice_no
-	ORDER BY o.invoice_no, f.reason;
-END;
-COMMENT ON FUNCTION retail.order_anomalies(double precision) IS
-	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders) and unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines); the query of gold.audit_order_anomalies';
-
 INSERT INTO retail.setting_defaults VALUES
 	('audit_threshold', '3.5', 'gold.audit_order_anomalies: flag a modified z-score above this');
-
-CREATE MATERIALIZED VIEW gold.audit_order_anomalies AS
-SELECT invoice_no, customer_id, country, invoice_ts, total, z, reason
-FROM retail.order_anomalies((SELECT retail.setting('audit_threshold'))::double precision)
-WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.audit_order_anomalies IS
-	'Orders flagged by a modified z-score above 3.5, one row per (order, reason): wholesale_total, unit_price_outlier';
-CREATE UNIQUE INDEX ON gold.audit_order_anomalies (invoice_no, reason);
 
 INSERT INTO retail.refresh_steps VALUES
 	(400, 'gold', 'gold', 'audit_order_anomalies');

@@ -1,14 +1,53 @@
 
--- The functions of schema retail are for every analyst; its tables are not.
-GRANT USAGE ON SCHEMA retail TO PUBLIC;
-
--- A read-only role for BI tools: gold only.  Grant it to login roles.
+-- Least privilege.  PUBLIC gets nothing; two roles (cluster-wide, so they
+-- outlive DROP EXTENSION) carry what the extension's users need:
+--   retail_bi      reads gold and runs the functions that compute on what
+--                  its members may read;
+--   retail_loader  appends to bronze, reads bronze and silver, refreshes,
+--                  generates data; a member of retail_bi.
+-- This part is also run by the upgrade scripts: every statement is
+-- idempotent.
 DO $$
 BEGIN
 	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'retail_bi') THEN
 		CREATE ROLE retail_bi NOLOGIN;
 	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'retail_loader') THEN
+		CREATE ROLE retail_loader NOLOGIN;
+	END IF;
 END
 $$;
-GRANT USAGE ON SCHEMA gold TO retail_bi;
+GRANT retail_bi TO retail_loader;
+
+REVOKE ALL ON SCHEMA retail, bronze, silver, gold FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA retail FROM PUBLIC;
+REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA retail FROM PUBLIC;
+
+-- The ad-hoc marts over silver run as the extension's owner: they return
+-- what the gold marts show, with other thresholds.
+ALTER FUNCTION retail.countries_abc(numeric, numeric) SECURITY DEFINER;
+ALTER FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) SECURITY DEFINER;
+ALTER FUNCTION retail.order_anomalies(double precision) SECURITY DEFINER;
+ALTER FUNCTION retail.countries_abc(numeric, numeric) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION retail.order_anomalies(double precision) SET search_path = pg_catalog, pg_temp;
+
+GRANT USAGE ON SCHEMA retail, gold TO retail_bi;
 GRANT SELECT ON ALL TABLES IN SCHEMA gold TO retail_bi;
+GRANT SELECT ON retail.setting_defaults, retail.settings, retail.current_settings, retail.segment_rules,
+	retail.refresh_steps, retail.refresh_log, retail.last_refresh, retail.refresh_progress TO retail_bi;
+-- Every function computes on its arguments or checks the caller's right to
+-- read the relation it is given, but for these: they make data or act.
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA retail TO retail_bi;
+REVOKE EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint, integer, boolean),
+	retail.generate_transaction_rows(bigint, integer, bigint, integer, boolean),
+	retail.refresh_run(boolean, boolean) FROM retail_bi;
+
+GRANT USAGE ON SCHEMA bronze, silver TO retail_loader;
+GRANT SELECT, INSERT ON bronze.transactions_raw TO retail_loader;
+GRANT USAGE ON SEQUENCE bronze.transactions_raw_load_ordinal_seq TO retail_loader;
+GRANT SELECT ON ALL TABLES IN SCHEMA silver TO retail_loader;
+GRANT EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint, integer, boolean),
+	retail.generate_transaction_rows(bigint, integer, bigint, integer, boolean),
+	retail.refresh_run(boolean, boolean) TO retail_loader;
+GRANT EXECUTE ON PROCEDURE retail.refresh(boolean, boolean) TO retail_loader;

@@ -100,6 +100,20 @@ SELECT retail.most_frequent(v) FROM (VALUES ('a')) t(v) WHERE false;
 SELECT retail.most_frequent(v)
 FROM (SELECT 'v' || g FROM generate_series(1, 100) g UNION ALL VALUES ('v7'), ('v7')) t(v);
 
+-- A nondeterministic collation (case-insensitive ICU): keys are told apart
+-- byte by byte, as documented, so 'a' and 'A' are two items; the collation
+-- only orders equal values, and keys it finds equal go by their bytes ('A'
+-- 0x41 before 'a' 0x61).  abc: b 3 (rank 1), then A 1 and a 1.  most_frequent
+-- counts a 1, A 1, b 2 -> b (honouring the collation would tie a/A 2 with b 2).
+CREATE COLLATION abc_test.regress_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+SELECT i.rank, i.key, i.value
+FROM (SELECT retail.abc_classify(k COLLATE abc_test.regress_ci, v) AS items
+	  FROM (VALUES ('a', 1), ('b', 3), ('A', 1)) t(k, v)) s,
+	 unnest(s.items) i;
+SELECT retail.most_frequent(v COLLATE abc_test.regress_ci) AS most_frequent,
+	   count(DISTINCT v COLLATE abc_test.regress_ci) AS distinct_under_collation
+FROM (VALUES ('a'), ('b'), ('A'), ('b')) t(v);
+
 -- xyz_cv.  One month (two rows in January): span 1 -> cv 0 -> X.
 SELECT retail.xyz_cv(m, u) AS cv, retail.xyz_class(retail.xyz_cv(m, u)) AS xyz
 FROM (VALUES ('2011-01-05'::timestamp, 10), ('2011-01-20', 5)) t(m, u);
@@ -246,6 +260,14 @@ SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(1) || abc_t
 SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(1) || abc_test.key('a') || int8send(0));
 SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(1) || abc_test.key('a') || int4send(2));
 SELECT abc_test.mf_state_ok(int4send(7) || int4send(950) || int4send(0));
+-- truncated (two entries announced, one there), a count past any state,
+-- an unknown collation, a duplicate key, trailing bytes
+SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(2) || abc_test.key('a') || int8send(2));
+SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(2147483647) || abc_test.key('a') || int8send(2));
+SELECT abc_test.mf_state_ok(int4send(1) || int4send(0) || int4send(0));
+SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(2) || abc_test.key('a') || int8send(2)
+							|| abc_test.key('a') || int8send(1));
+SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(0) || '\x00'::bytea);
 
 -- xyz_cv: version 1, count, (int4 month, int8 units)... months ascending
 SELECT abc_test.xyz_state_ok(int4send(1) || int4send(2) || int4send(24132) || int8send(1)
@@ -255,6 +277,10 @@ SELECT abc_test.xyz_state_ok(int4send(1) || int4send(2) || int4send(24133) || in
 SELECT abc_test.xyz_state_ok(int4send(1) || int4send(1) || int4send(24132) || int8send(-1));
 SELECT abc_test.xyz_state_ok(int4send(1) || int4send(2) || int4send(24132) || int8send(1));
 SELECT abc_test.xyz_state_ok(int4send(1));
+-- wrong version, a count past the bytes, a month beyond the timestamp range
+SELECT abc_test.xyz_state_ok(int4send(2) || int4send(0));
+SELECT abc_test.xyz_state_ok(int4send(1) || int4send(2147483647) || int4send(24132) || int8send(1));
+SELECT abc_test.xyz_state_ok(int4send(1) || int4send(1) || int4send(2147483647) || int8send(1));
 
 -- The marts on hand-made bronze rows, inside a transaction rolled back at
 -- the end.  Lines (quantity x price):
@@ -280,8 +306,9 @@ VALUES ('1', 'P1', 'Cup', '1', '2011-01-10 10:00', '10', '100', 'UK'),
 	   ('4', 'P3', 'Vase', '4', '2011-01-20 10:00', '1.25', '200', 'FR'),
 	   ('5', 'P3', 'Vase', '4', '2011-03-20 10:00', '2.50', '200', 'FR'),
 	   ('6', 'P4', 'Lamp', '1', '2011-02-01 10:00', '5', '300', 'DE');
-REFRESH MATERIALIZED VIEW silver.transactions;
-REFRESH MATERIALIZED VIEW silver.orders;
+SET LOCAL client_min_messages = warning;
+CALL retail.refresh(concurrently => false);
+RESET client_min_messages;
 REFRESH MATERIALIZED VIEW gold.mart_countries_abc;
 REFRESH MATERIALIZED VIEW gold.mart_products_abc;
 SELECT rank, country, revenue, share, cum_share_before, abc_class

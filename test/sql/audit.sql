@@ -128,8 +128,9 @@ SELECT i::text, p, 'item ' || p, '1', '2011-03-0' || (i % 9 + 1) || ' 12:00', pr
 FROM (VALUES (1, 'Q', '1'), (2, 'Q', '2'), (3, 'Q', '4'), (4, 'Q', '8'), (5, 'Q', '65536'),
 			 (6, 'P', '16'),
 			 (7, 'R', '16'), (8, 'R', '32'), (9, 'R', '32'), (10, 'R', '64'), (11, 'R', '0.5')) t(i, p, price);
-REFRESH MATERIALIZED VIEW silver.transactions;
-REFRESH MATERIALIZED VIEW silver.orders;
+SET LOCAL client_min_messages = warning;
+CALL retail.refresh(concurrently => false);
+RESET client_min_messages;
 REFRESH MATERIALIZED VIEW gold.audit_order_anomalies;
 SELECT invoice_no, customer_id, country, invoice_ts, total, round(z::numeric, 6) AS z, reason
 FROM gold.audit_order_anomalies ORDER BY invoice_no, reason;
@@ -146,8 +147,9 @@ BEGIN;
 DELETE FROM bronze.transactions_raw;
 INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country)
 SELECT i::text, 'S', 'same', '1', '2011-03-01 12:00', '10', '100', 'UK' FROM generate_series(1, 5) i;
-REFRESH MATERIALIZED VIEW silver.transactions;
-REFRESH MATERIALIZED VIEW silver.orders;
+SET LOCAL client_min_messages = warning;
+CALL retail.refresh(concurrently => false);
+RESET client_min_messages;
 REFRESH MATERIALIZED VIEW gold.audit_order_anomalies;
 SELECT count(*) FROM gold.audit_order_anomalies;
 SELECT count(*) FROM retail.order_anomalies(0);

@@ -186,8 +186,8 @@ SELECT retail.cohort_merge(s)
 FROM (SELECT retail.cohort_state(customer_id, invoice_ts, line_total, g) AS s
 	  FROM cohort_test.hand, (VALUES ('month'), ('week')) v(g) GROUP BY g) x;
 -- SELECT privilege is checked (the role may use both schemas, not the table)
-CREATE ROLE regress_cohort_reader;
-GRANT USAGE ON SCHEMA retail, cohort_test TO regress_cohort_reader;
+CREATE ROLE regress_cohort_reader IN ROLE retail_bi;
+GRANT USAGE ON SCHEMA cohort_test TO regress_cohort_reader;
 SET ROLE regress_cohort_reader;
 SELECT * FROM retail.cohort_retention('cohort_test.hand');
 RESET ROLE;
@@ -241,12 +241,37 @@ FROM cohort_test.state;
 SELECT retail.cohort_merge(substr(good, 1, 33)
 						   || ('\xffff' || '0000000a' || '0001000000000000' || '2710')::bytea)
 FROM cohort_test.state;
+-- The two-argument merge reads states the same way: wrong version, truncated,
+-- a customer count past the bytes
+SELECT retail.cohort_merge(overlay(good PLACING '\x00000002' FROM 1), true) FROM cohort_test.state;
+SELECT retail.cohort_merge(substr(good, 1, 40), true) FROM cohort_test.state;
+SELECT retail.cohort_merge(overlay(good PLACING '\x0000000000000002' FROM 10), false) FROM cohort_test.state;
 -- A state round-trips: merging the serialized state of a table gives its matrix
 SELECT (SELECT retail.cohort_merge(s)
 		FROM (SELECT retail.cohort_state(customer_id, invoice_ts, line_total) AS s
 			  FROM cohort_test.money) x)
 	 = (SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total) FROM cohort_test.money)
 	AS round_trip;
+
+-- statement_timeout cancels a long final function from inside its loop.
+-- 2452 lines build the state at once; the matrix of customers 1..2450
+-- (cohort day g) and customer 0 (days 0 and 2450) has 2451 * 2452 / 2 =
+-- 3004926 cells, seconds of work in the final function alone (within the
+-- cell limit).  Cancelled at 100 ms, it must end well under a second: a loop
+-- without CHECK_FOR_INTERRUPTS would run to its end first.
+SET statement_timeout = '100ms';
+DO $$
+DECLARE
+	started timestamptz := clock_timestamp();
+BEGIN
+	PERFORM retail.cohort_matrix(c, timestamp '2020-01-01' + d * interval '1 day', 1, 'day')
+	FROM (SELECT g, g FROM generate_series(1, 2450) g UNION ALL VALUES (0, 0), (0, 2450)) t(c, d);
+	RAISE NOTICE 'not cancelled';
+EXCEPTION WHEN query_canceled THEN
+	RAISE NOTICE 'cancelled within a second: %', clock_timestamp() - started < interval '1 second';
+END
+$$;
+RESET statement_timeout;
 
 -- Serial = parallel.  A regular table (workers cannot read temp tables) with
 -- 20000 lines of 997 customers over two years, in an order unrelated to time.

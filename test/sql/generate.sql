@@ -16,8 +16,30 @@ FROM unnest(ARRAY[0, 1, 2, 7, 1000, 12345]::bigint[]) AS n;
 -- k = 11 at 496750, 77 % into November (the 23rd).
 SELECT * FROM retail.generate_transactions(12);
 
--- The planner knows the row count (support function).
+-- The planner knows the row count (support function).  The SQL function is
+-- inlined: the C generator runs in the select list of a subquery (ProjectSet).
 EXPLAIN (COSTS ON) SELECT * FROM retail.generate_transactions(54321);
+
+-- It streams (issue 8): a call of 2^40 lines stops where LIMIT says, in FROM,
+-- in a select list and LATERAL.  Materializing 2^40 lines would take days and
+-- fill the disk: the statement_timeout of 5 s would cancel it, so a result
+-- at all proves the stream.
+SET statement_timeout = '5s';
+SELECT count(*) AS from_limit
+FROM (SELECT * FROM retail.generate_transactions(1099511627776) LIMIT 1000) s;
+SELECT count(*) AS select_list_limit
+FROM (SELECT retail.generate_transactions(1099511627776) LIMIT 1000) s;
+SELECT v.n, count(*) AS lateral_limit
+FROM (VALUES (1099511627776), (1099511627777)) AS v(n),
+	 LATERAL (SELECT * FROM retail.generate_transactions(v.n) LIMIT 3) g
+GROUP BY v.n ORDER BY v.n;
+-- WITH ORDINALITY (and ROWS FROM) keep PostgreSQL from inlining: a Function
+-- Scan, which materializes every row first (the README says so).
+EXPLAIN (COSTS OFF) SELECT * FROM retail.generate_transactions(10) WITH ORDINALITY;
+-- A long call is cancelled: the generator checks for interrupts between rows.
+SET statement_timeout = '1s';
+SELECT count(*) FROM retail.generate_transactions(1099511627776);
+RESET statement_timeout;
 
 -- Determinism: the same arguments give the same rows, other arguments others.
 CREATE FUNCTION pg_temp.digest(lines bigint, seed int DEFAULT 42, customers bigint DEFAULT NULL,

@@ -7,20 +7,43 @@ FROM unnest(ARRAY['42', '+5', '-7', ' 12 ', '0', '-0', '2147483647', '2147483648
 				  '-2147483648', '-2147483649', '99999999999999999999', '1e3', '1.0',
 				  '', ' ', '+', '-', '1 2', '0x10', '５']) AS v;
 
--- Customer ids: non-negative 64-bit integer, optional trailing ".0".
+-- Customer ids: non-negative 64-bit integer, optionally followed by a point
+-- and one or more zeros (spreadsheet exports: 17850.0, 17850.00, 17850.000 are
+-- 17850); a bare point, other decimals or a space inside are malformed.
 SELECT v, retail.try_customer_id(v)
-FROM unnest(ARRAY['17850', '17850.0', ' 17850.0 ', '17850.00', '17850.', '17850.5',
-				  '-1', '+1', '0', '9223372036854775807', '9223372036854775808',
-				  '', '.0', 'X123', '1e4']) AS v;
+FROM unnest(ARRAY['17850', '17850.0', ' 17850.0 ', '17850.00', '17850.000', '17850.', '17850.5',
+				  '17850.01', '17850.0 0', '17850 .0', '17850.0.0', '-1', '-1.0', '+1', '0', '0.00',
+				  '00017850', '9223372036854775807', '9223372036854775807.00',
+				  '9223372036854775808', '9223372036854775808.0', '', '.0', 'X123', '1e4']) AS v;
 
--- Decimals: optional sign, digits, at most one point, no exponent.
+-- Unit prices: optional sign, digits, at most one point, no exponent; below
+-- 10^15 in absolute value and a whole multiple of 0.000001 (rule 1), else
+-- NULL.  At most 6 decimals are kept (the rest are zeros), so 1.5000000 is
+-- 1.500000; leading zeros go.
 SELECT v, retail.try_numeric(v)
 FROM unnest(ARRAY['2.55', '0.001', '-11062.06', '+3', '5.', '.5', '0', '-0.00',
 				  '123456789012345678901234567890.123456789', '1e3', '1.2.3', '.',
-				  '', '-', 'abc', '1,5', 'NaN', 'Infinity', ' 7.25 ']) AS v;
--- the length cap: 1000 characters parse, 1001 do not
-SELECT retail.try_numeric(repeat('9', 1000)) = repeat('9', 1000)::numeric AS thousand_digits,
-	   retail.try_numeric(repeat('9', 1001)) IS NULL AS longer_is_null;
+				  '', '-', 'abc', '1,5', 'NaN', 'Infinity', ' 7.25 ',
+				  -- the bounds, worked out by hand
+				  '999999999999999.999999',		-- largest clean: 15 nines . 6 nines
+				  '-999999999999999.999999',	-- its negative (rule 5 rejects it later)
+				  '1000000000000000',			-- 10^15: not below the bound
+				  '-1000000000000000',
+				  '999999999999999.9999999',	-- a 7th decimal that is not 0
+				  '0999999999999999.9999990',	-- leading and trailing zeros: clean
+				  '1.5000000',					-- 7 decimals, the 7th is 0: 1.500000
+				  '0.000001',					-- the step
+				  '0.0000001',					-- a tenth of the step
+				  '0.0000010',
+				  '-0', '+.5', '-.5']) AS v;
+-- any length of zeros, none of other digits past the bounds
+SELECT retail.try_numeric(repeat('9', 310)) IS NULL AS digits_310_null,
+	   retail.try_numeric(repeat('9', 16)) IS NULL AS digits_16_null,
+	   retail.try_numeric(repeat('9', 15)) = 999999999999999 AS digits_15,
+	   retail.try_numeric('0.' || repeat('0', 400) || '1') IS NULL AS tiny_400_zeros_null,
+	   retail.try_numeric('0.' || repeat('0', 5) || '1' || repeat('0', 20000)) = 0.000001 AS step_then_zeros,
+	   retail.try_numeric(repeat('0', 20000) || '7.25') = 7.25 AS leading_zeros,
+	   scale(retail.try_numeric('1.' || repeat('0', 20000))) AS scale_of_many_zeros;	-- 6
 
 -- Timestamps: ISO with space or T, one-digit hour, optional seconds; or M/D/YYYY H:MI.
 SELECT v, retail.try_timestamp(v)
@@ -34,7 +57,11 @@ FROM unnest(ARRAY['2010-12-01 08:26', '2010-12-01T08:26', '2010-12-01 8:26',
 				  '2011-12-09  12:00', '2011-12-09 12:00:00.5', '0000-01-01 00:00',
 				  '1900-02-29 00:00', '2000-02-29 00:00', '13/1/2011 10:00',
 				  '1/32/2011 10:00', '1/1/11 10:00', '1/1/2011 10:00:00',
-				  '2011/12/09 10:00', 'yesterday', '', 'now']) AS v;
+				  '2011/12/09 10:00', 'yesterday', '', 'now',
+				  -- rule 1: within 1900-01-01 00:00 .. 2099-12-31 23:59:59
+				  '1900-01-01 00:00', '1899-12-31 23:59:59', '2099-12-31 23:59:59',
+				  '2100-01-01 00:00', '1/1/1900 0:00', '12/31/2099 23:59', '12/31/1899 23:59',
+				  '0001-01-01 00:00', '0045-06-30 12:00', '9999-12-31 23:59']) AS v;
 
 -- NULL in, NULL out (the functions are STRICT)
 SELECT retail.try_int4(NULL), retail.try_numeric(NULL), retail.try_timestamp(NULL),
@@ -56,6 +83,15 @@ SELECT retail.rule_reason('536365', '85123A', '6', '2010-12-01 08:26', '2.55', '
 	   retail.rule_reason('1', 'GIFT_', '1', '2010-12-01 08:26', '1', '1', 'UK') AS gift_prefix,
 	   retail.rule_reason('1', 'GIFT', '1', '2010-12-01 08:26', '1', '1', 'UK') AS gift_alone,
 	   retail.rule_reason('1', 'POSTAGE', '1', '2010-12-01 08:26', '1', '1', 'UK') AS postage_word;
+-- the bounds of rule 1 make a line malformed before anything else
+SELECT retail.rule_reason('1', 'A', '1', '2010-12-01 08:26', '999999999999999.999999', '1', 'UK') AS max_price,
+	   retail.rule_reason('1', 'A', '1', '2010-12-01 08:26', '1000000000000000', '1', 'UK') AS price_1e15,
+	   retail.rule_reason('1', 'A', '1', '2010-12-01 08:26', '0.0000001', '1', 'UK') AS price_below_step,
+	   retail.rule_reason('1', 'A', '1', '2010-12-01 08:26', '-1000000000000000', NULL, 'UK') AS neg_1e15_no_customer,
+	   retail.rule_reason('1', 'A', '1', '1899-12-31 23:59', '1', '1', 'UK') AS before_1900,
+	   retail.rule_reason('C1', 'A', '-1', '2100-01-01 00:00', '1', '1', 'UK') AS cancelled_after_2099,
+	   retail.rule_reason('1', 'A', '1', '2099-12-31 23:59:59', '1', '1.000', 'UK') AS last_second_customer_zeros,
+	   retail.rule_reason('1', 'A', '1', '2099-12-31 23:59:59', '1', '1.', 'UK') AS customer_bare_point;
 
 -- Fingerprints ignore surrounding spaces and equate NULL with ''; field
 -- boundaries matter.

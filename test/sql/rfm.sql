@@ -30,6 +30,14 @@ WHERE (o.first_purchase, o.last_purchase, o.frequency, o.monetary)
 -- no rows: NULL
 SELECT retail.rfm_customer(invoice_no, invoice_ts, line_total) IS NULL AS empty_is_null
 FROM rfm_test.lines WHERE false;
+-- Invoice numbers are told apart byte by byte whatever their collation (as
+-- documented): under a case-insensitive ICU collation 'inv-a' and 'INV-A'
+-- are still two invoices, in both aggregates, where count(DISTINCT) sees one.
+CREATE COLLATION rfm_test.regress_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+SELECT (retail.rfm_customer(inv COLLATE rfm_test.regress_ci, ts, 1)).frequency AS frequency,
+	   (retail.rfm_customers(1, inv COLLATE rfm_test.regress_ci, ts, 1))[1].frequency AS frequency_all,
+	   count(DISTINCT inv COLLATE rfm_test.regress_ci) AS distinct_under_collation
+FROM (VALUES ('inv-a', timestamp '2011-01-01'), ('INV-A', '2011-01-02')) t(inv, ts);
 
 -- retail.rfm_customers: the same for every customer in one pass, as an
 -- array by customer_id; a line without a customer is skipped
@@ -160,6 +168,52 @@ SELECT retail.rfm_segment('vip_only', 5, 5, 1, 10) AS vip;
 SELECT retail.rfm_segment('vip_only', 1, 1, 1, 10);
 SELECT retail.rfm_segment('no_such_preset', 1, 1, 1, 10);
 SELECT retail.check_segment_preset('standard', 11);
+-- NULL scores give NULL (not the catch-all Champions); a NULL recency_days
+-- gives NULL only where a rule bounding it decides: standard has none,
+-- seed's first rule (recency_days >= 91) decides every cell.  Scores
+-- outside 1..10 and a negative recency_days are errors naming the value.
+SELECT retail.rfm_segment('standard', NULL, NULL, NULL, NULL) AS all_null,
+	   retail.rfm_segment('standard', 5, NULL, 5, 10) AS f_null,
+	   retail.rfm_segment('standard', 5, 5, 5, NULL) AS standard_no_recency,
+	   retail.rfm_segment('seed', 5, 5, 5, NULL) AS seed_no_recency,
+	   retail.rfm_segment(NULL, 5, 5, 5, 10) AS no_preset;
+SELECT retail.rfm_segment('standard', 0, 1, 1, 10);
+SELECT retail.rfm_segment('standard', 1, 11, 1, 10);
+SELECT retail.rfm_segment('standard', 1, 1, -3, 10);
+SELECT retail.rfm_segment('standard', 1, 1, 1, -1);
+-- rfm_segments(NULL) names its argument
+SELECT * FROM retail.rfm_segments(NULL);
+
+-- Segments no cell can reach at a number of bins (cell columns NULL).  By
+-- hand, standard (r, f rules only, m free; a cell takes the first rule):
+--   bins 3: r <= 2 is Hibernating (f <= 2) or At Risk (f = 3), so Can't
+--     Lose Them (r <= 2, f >= 5 in effect) is never reached; r = 3 is About
+--     to Sleep (f <= 2) or Need Attention (f = 3).  Loyal Customers (f >= 4),
+--     Promising (r = 4), New Customers (r = 5) need scores above 3;
+--     Potential Loyalists and Champions get no cell left: 6 unreachable.
+--   bins 4: Can't Lose Them again (f <= 4 is At Risk), New Customers (r = 5);
+--     r = 3: f 1-2 About to Sleep, 3 Need Attention, 4 Loyal; r = 4: f 1
+--     Promising, 2-3 Potential Loyalists, 4 Loyal, so Champions is never
+--     reached: Can't Lose Them, New Customers, Champions.
+--   bins 5: Can't Lose Them at (1, 5), New Customers at (5, 1), Champions at
+--     (5, 4): none.
+-- seed (At Risk for recency_days >= 91 in every cell; below 91 Champions
+-- needs r, f, m >= 4, Lowspender m <= 2, Regular the rest):
+--   bins 3: Champions (scores >= 4); bins 4 and 5: none.  At 2 bins every
+--   m is <= 2, so Regular is unreachable too.
+SELECT b.bins, c.unreachable_segment
+FROM (VALUES (3), (4), (5)) b(bins), retail.check_segment_preset('standard', b.bins) c
+ORDER BY b.bins;
+SELECT b.bins, c.unreachable_segment
+FROM (VALUES (2), (3), (4), (5)) b(bins), retail.check_segment_preset('seed', b.bins) c
+ORDER BY b.bins;
+-- a segment reachable through a second rule of the same name is reachable
+BEGIN;
+INSERT INTO retail.segment_rules (preset, priority, segment, r_min, r_max) VALUES
+	('twice', 1, 'Top', 9, 10), ('twice', 2, 'Low', NULL, 2), ('twice', 3, 'Top', NULL, NULL),
+	('twice', 4, 'Never', NULL, NULL);
+SELECT * FROM retail.check_segment_preset('twice', 3);
+ROLLBACK;
 DELETE FROM retail.segment_rules WHERE preset = 'vip_only';
 -- the presets that come with the extension are read-only (pg_dump leaves
 -- them out); a copy under another name can be changed
@@ -264,6 +318,56 @@ SELECT rfm_test.customers_state_ok('\x00000001'
 	'0000000800000000');
 SELECT rfm_test.customers_state_ok('\x00000001'
 	'ffffffffffffffff');
+-- wrong version; truncated after the customer count
+SELECT rfm_test.customers_state_ok('\x00000002'
+	'0000000000000000');
+SELECT rfm_test.customers_state_ok('\x00000001'
+	'0000000000000001'
+	'00000000000000');
+-- rfm_customer: times out of order (first after last), a time outside the
+-- timestamp range, an amount whose numeric length and digit count disagree,
+-- a negative invoice length
+SELECT rfm_test.customer_state_ok('\x00000001'
+	'00000001'
+	'0000000000000002'
+	'0000000000000001'
+	'00000000');
+SELECT rfm_test.customer_state_ok('\x00000001'
+	'00000001'
+	'7ffffffffffffffe'
+	'7ffffffffffffffe'
+	'00000000');
+SELECT rfm_test.customer_state_ok('\x00000001'
+	'00000002'
+	'0000000a'
+	'0002000000000000'
+	'0007'
+	'00000000');
+SELECT rfm_test.customer_state_ok('\x00000001'
+	'00000000'
+	'00000001'
+	'ffffffff');
+-- rfm_model: version, bins, rows (int8), then per measure a count (int8) and
+-- the values (int4 recency, int8 frequency, numerics as length + send form)
+CREATE FUNCTION rfm_test.num(numeric) RETURNS bytea LANGUAGE sql
+	RETURN int4send(length(numeric_send($1))) || numeric_send($1);
+SELECT rfm_test.model_state_ok(int4send(1) || int4send(4) || int8send(1) || int8send(1) || int4send(5)
+							   || int8send(1) || int8send(2) || int8send(1) || rfm_test.num(3.5)) AS ok;
+-- wrong version, truncated, negative row count, more values than rows, a
+-- count past the bytes, negative recency and frequency, trailing bytes
+SELECT rfm_test.model_state_ok(int4send(2) || int4send(4) || int8send(0) || int8send(0) || int8send(0) || int8send(0));
+SELECT rfm_test.model_state_ok(int4send(1) || int4send(4) || int8send(1) || int8send(1));
+SELECT rfm_test.model_state_ok(int4send(1) || int4send(4) || int8send(-1) || int8send(0) || int8send(0) || int8send(0));
+SELECT rfm_test.model_state_ok(int4send(1) || int4send(4) || int8send(1) || int8send(2) || int4send(5) || int4send(6)
+							   || int8send(0) || int8send(0));
+SELECT rfm_test.model_state_ok(int4send(1) || int4send(4) || int8send(9223372036854775807)
+							   || int8send(9223372036854775807) || int4send(5));
+SELECT rfm_test.model_state_ok(int4send(1) || int4send(4) || int8send(1) || int8send(1) || int4send(-5)
+							   || int8send(0) || int8send(0));
+SELECT rfm_test.model_state_ok(int4send(1) || int4send(4) || int8send(1) || int8send(0) || int8send(1)
+							   || int8send(-2) || int8send(0));
+SELECT rfm_test.model_state_ok(int4send(1) || int4send(4) || int8send(0) || int8send(0) || int8send(0) || int8send(0)
+							   || '\x00'::bytea);
 -- and a transition function outside an aggregate
 CREATE FUNCTION rfm_test.customer_trans(text) RETURNS boolean
 	AS '$libdir/retail_analytics', 'ra_rfm_customer_trans' LANGUAGE C;
@@ -291,10 +395,17 @@ SELECT * FROM gold.mart_customer_segments ORDER BY customer_id;
 SELECT * FROM gold.segment_summary ORDER BY segment;
 -- settings: another as_of and bins at the next refresh.  bins 2: c_1 at
 -- position 1, the lower value.  Recencies 22 and 213: r = 1 for both (22 < 22
--- is false); f: 2 > 1 gives 2; m: 20 > 4 gives 2.  Cells 122 and 111.
+-- is false); f: 2 > 1 gives 2; m: 20 > 4 gives 2.  Cells 122 and 111.  The
+-- shipped presets leave segments unreachable at 2 bins (check_segment_preset),
+-- so the settings take a preset made for them first: Repeat (f = 2) for
+-- customer 10, Once for customer 20.
+INSERT INTO retail.segment_rules (preset, priority, segment, f_min) VALUES
+	('two_bins', 1, 'Repeat', 2), ('two_bins', 2, 'Once', NULL);
+INSERT INTO retail.settings VALUES ('rfm_preset', 'two_bins'), ('rfm_seed_preset', 'two_bins');
 INSERT INTO retail.settings VALUES ('rfm_as_of', '2011-12-31'), ('rfm_bins', '2');
 CALL retail.refresh(concurrently => false);
-SELECT customer_id, recency_days, r, f, m, rfm_cell, as_of FROM gold.mart_customer_segments ORDER BY customer_id;
+SELECT customer_id, recency_days, r, f, m, rfm_cell, segment, seed_segment, as_of
+FROM gold.mart_customer_segments ORDER BY customer_id;
 -- an as_of before a customer's last purchase stops the refresh
 UPDATE retail.settings SET value = '2011-12-01' WHERE name = 'rfm_as_of';
 \set VERBOSITY terse
@@ -303,10 +414,10 @@ CALL retail.refresh(concurrently => false);
 ROLLBACK;
 
 -- The relation form checks the caller's privileges.
-CREATE ROLE rfm_test_user;
-GRANT USAGE ON SCHEMA rfm_test TO rfm_test_user;
-SET ROLE rfm_test_user;
+CREATE ROLE regress_rfm_user IN ROLE retail_bi;
+GRANT USAGE ON SCHEMA rfm_test TO regress_rfm_user;
+SET ROLE regress_rfm_user;
 SELECT * FROM retail.rfm_segments('rfm_test.big');
 RESET ROLE;
 DROP SCHEMA rfm_test CASCADE;
-DROP ROLE rfm_test_user;
+DROP ROLE regress_rfm_user;

@@ -22,3 +22,92 @@ SELECT name, value, overridden FROM retail.current_settings WHERE name LIKE 'abc
 CALL retail.refresh();
 SELECT rank, country, abc_class FROM gold.mart_countries_abc ORDER BY rank;
 ROLLBACK;
+
+-- Every setting is checked when written: the error names the setting and
+-- what it allows, and nothing is stored.
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+SELECT name, allowed FROM retail.current_settings ORDER BY name;
+INSERT INTO retail.settings VALUES ('rfm_bins', 'abc');
+INSERT INTO retail.settings VALUES ('rfm_bins', '1');
+INSERT INTO retail.settings VALUES ('rfm_bins', '11');
+INSERT INTO retail.settings VALUES ('rfm_bins', '4.0');
+INSERT INTO retail.settings VALUES ('audit_threshold', '-1');
+INSERT INTO retail.settings VALUES ('audit_threshold', '0');
+INSERT INTO retail.settings VALUES ('abc_a', '0');
+INSERT INTO retail.settings VALUES ('abc_b', '1.01');
+INSERT INTO retail.settings VALUES ('abc_b', '1e-1');
+INSERT INTO retail.settings VALUES ('xyz_x', 'NaN');
+INSERT INTO retail.settings VALUES ('rfm_as_of', '2011-02-29');
+INSERT INTO retail.settings VALUES ('rfm_as_of', '12/31/2011');
+INSERT INTO retail.settings VALUES ('rfm_preset', 'no such preset');
+-- each alone is fine, but abc_a must stay below abc_b, xyz_x below xyz_y
+INSERT INTO retail.settings VALUES ('abc_a', '0.96');
+INSERT INTO retail.settings VALUES ('xyz_y', '0.5');
+-- a preset must give every cell a segment at the bins in force: this one
+-- has a rule for r = 5 only, so cells with r < 5 have none
+INSERT INTO retail.segment_rules (preset, priority, segment, r_min) VALUES ('regress_top', 1, 'Top', 5);
+INSERT INTO retail.settings VALUES ('rfm_preset', 'regress_top');
+SELECT count(*) AS stored FROM retail.settings;
+-- values the rules allow are stored as written and read trimmed; NULL
+-- stands for the default
+INSERT INTO retail.settings VALUES ('audit_threshold', ' 5 '), ('rfm_as_of', '2011-12-31'), ('abc_b', '1');
+SELECT retail.setting('audit_threshold') AS audit_threshold, retail.setting('rfm_as_of') AS rfm_as_of,
+	   retail.setting('abc_b') AS abc_b;
+UPDATE retail.settings SET value = NULL WHERE name = 'rfm_as_of';
+SELECT retail.setting('rfm_as_of') IS NULL AS as_of_is_default;
+DELETE FROM retail.settings;
+DELETE FROM retail.segment_rules WHERE preset = 'regress_top';
+
+-- A refresh that fails changes nothing: the marts of the last successful
+-- refresh stay readable, the failure is logged with its step (and the
+-- setting at fault), and the next refresh after the cause is gone succeeds.
+TRUNCATE bronze.transactions_raw;
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date,
+									 unit_price, customer_id, country) VALUES
+	('1001', '85123A', 'HEART', '3', '2011-12-01 10:00', '10.00', '10', 'United Kingdom');
+SET client_min_messages = warning;
+CALL retail.refresh();
+RESET client_min_messages;
+SELECT max(run_id) AS good_run FROM retail.refresh_log \gset
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date,
+									 unit_price, customer_id, country) VALUES
+	('1002', '85123A', 'HEART', '1', '2011-12-02 10:00', '10.00', '20', 'France');
+
+-- (1) a bad value that bypassed the check (a restore with triggers off)
+ALTER TABLE retail.settings DISABLE TRIGGER check_settings;
+INSERT INTO retail.settings VALUES ('rfm_bins', 'abc');
+ALTER TABLE retail.settings ENABLE TRIGGER check_settings;
+\set VERBOSITY terse
+CALL retail.refresh();
+\set VERBOSITY default
+SELECT step_order, layer, relation, rows, status, error, sqlstate, setting
+FROM retail.refresh_log WHERE run_id > :good_run ORDER BY run_id, step_order;
+SELECT count(*) AS silver_lines, (SELECT count(*) FROM gold.mart_customer_segments) AS customers
+FROM silver.cleaned_transactions;
+DELETE FROM retail.settings;
+
+-- (2) a step that fails: a registered view that divides by zero
+CREATE MATERIALIZED VIEW public.regress_failing AS SELECT 1 / (SELECT count(*) - count(*) FROM gold.mart_countries_abc) AS x WITH NO DATA;
+INSERT INTO retail.refresh_steps VALUES (900, 'gold', 'public', 'regress_failing');
+SET client_min_messages = warning;
+\set VERBOSITY terse
+CALL retail.refresh();
+\set VERBOSITY default
+RESET client_min_messages;
+SELECT step_order, layer, relation, rows, status, error, sqlstate, setting
+FROM retail.refresh_log WHERE run_id > :good_run ORDER BY run_id, step_order;
+SELECT count(*) AS silver_lines, (SELECT count(*) FROM gold.mart_countries_abc) AS countries
+FROM silver.cleaned_transactions;
+SELECT step_order, relation, status FROM retail.last_refresh;
+
+-- the cause removed, the next refresh succeeds and sees the second line
+DELETE FROM retail.refresh_steps WHERE step_order = 900;
+DROP MATERIALIZED VIEW public.regress_failing;
+SET client_min_messages = warning;
+CALL retail.refresh();
+RESET client_min_messages;
+SELECT count(*) AS silver_lines, (SELECT count(*) FROM gold.mart_countries_abc) AS countries
+FROM silver.cleaned_transactions;
+SELECT DISTINCT status FROM retail.last_refresh;
+TRUNCATE bronze.transactions_raw;

@@ -9,8 +9,9 @@ INSERT INTO hand VALUES
  (1, '536365', '85123A', 'WHITE HANGING HEART', ' 6', '2010-12-01 08:26', '2.55', '17850', 'United Kingdom', NULL),
  -- same eight fields as row 1: the later copy is the duplicate
  (2, '536365', '85123A', 'WHITE HANGING HEART', ' 6', '2010-12-01 08:26', '2.55', '17850', 'United Kingdom', 'duplicate'),
- -- customer written 17850.0: the raw text differs, so not a duplicate
- (3, '536365 ', '85123A', 'WHITE HANGING HEART', '6', '2010-12-01 08:26', '2.55', '17850.0', 'United Kingdom', NULL),
+ -- customer written 17850.00 (a point and zeros: customer 17850): the raw
+ -- text differs, so not a duplicate
+ (3, '536365 ', '85123A', 'WHITE HANGING HEART', '6', '2010-12-01 08:26', '2.55', '17850.00', 'United Kingdom', NULL),
  -- equal to row 1 once every field is trimmed
  (4, ' 536365', '85123A', ' WHITE HANGING HEART ', '6 ', '2010-12-01 08:26 ', '2.55', '17850', 'United Kingdom', 'duplicate'),
  (5, 'c536379', 'D', 'Discount', '-1', '12/1/2010 9:41', '27.50', '14527', 'United Kingdom', 'cancellation'),
@@ -37,7 +38,9 @@ INSERT INTO hand VALUES
  (25, '536396', '22139', '', '2', '2011-02-28 10:00', '0.001', '12583', 'France', NULL),
  -- NULL and '' are the same empty description: a duplicate of row 25
  (26, '536396', '22139', NULL, '2', '2011-02-28 10:00', '0.001', '12583', 'France', 'duplicate'),
- (27, '536397', '22139', 'X', '3', '2011-02-28 10:00', '99999999999999999999.99', '12583', 'France', NULL),
+ -- the largest clean price (rule 1: below 10^15, steps of 0.000001); line
+ -- total 3 x 999999999999999.999999 = 2999999999999999.999997
+ (27, '536397', '22139', 'X', '3', '2011-02-28 10:00', '999999999999999.999999', '12583', 'France', NULL),
  -- malformed comes first even for a cancellation without customer
  (28, 'C536398', '22139', 'X', '-2', 'bad date', '1', '', 'UK', 'malformed'),
  (29, '536399', '22139', 'X', '2', '2011-12-09 12:50', '2.10', '-5', 'France', 'malformed'),
@@ -89,7 +92,8 @@ ORDER BY load_ordinal;
 -- orders: invoice 536365 has lines 1 and 3 (6 units at 2.55 each): 2 lines, 12 units, 30.60
 SELECT * FROM silver.orders ORDER BY invoice_no;
 
--- a second refresh (concurrent this time) after another batch keeps the earliest copy clean
+-- a second refresh (concurrent this time) after another batch classifies that
+-- batch alone and finds its line a duplicate of a line of the first batch
 INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date,
 									 unit_price, customer_id, country)
 VALUES ('536365', '85123A', 'WHITE HANGING HEART', '6', '2010-12-01 08:26', '2.55', '17850', 'United Kingdom');

@@ -81,7 +81,7 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'Schedule the refresh as a login role that may run CALL retail.refresh().';
 	END IF;
-	IF NOT has_function_privilege('retail.refresh(boolean)', 'EXECUTE') THEN
+	IF NOT has_function_privilege('retail.refresh(boolean, boolean)', 'EXECUTE') THEN
 		RAISE EXCEPTION 'role % may not run retail.refresh()', current_user
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'Schedule the refresh as a role that may run CALL retail.refresh().';

@@ -38,11 +38,18 @@ checked AS (
 	SELECT t.*,
 		   inv <> '' AND sc <> '' AND co <> ''
 		   AND q ~ '^[+-]?[0-9]+$' AND q::numeric BETWEEN -2147483648 AND 2147483647
+		   -- a plain decimal below 10^15 in steps of 0.000001: after leading
+		   -- zeros at most 15 integer digits, after the point at most 6
+		   -- decimals then only zeros, and a digit somewhere
 		   AND p ~ '^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$'
+		   AND p ~ '^[+-]?0*[0-9]{0,15}(\.[0-9]{0,6}0*)?$'
 		   AND (d ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$'
 				OR d ~ '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}$')
-		   AND (cu = '' OR (cu ~ '^[0-9]+(\.0)?$'
-							AND regexp_replace(cu, '\.0$', '')::numeric <= 9223372036854775807)) AS well_formed
+		   -- the year (the only run of four digits) within 1900 .. 2099
+		   AND (regexp_match(d, '[0-9]{4}'))[1]::int BETWEEN 1900 AND 2099
+		   -- digits, optionally a point and one or more zeros
+		   AND (cu = '' OR (cu ~ '^[0-9]+(\.0+)?$'
+							AND regexp_replace(cu, '\.0+$', '')::numeric <= 9223372036854775807)) AS well_formed
 	FROM t
 ),
 ruled AS (
@@ -71,7 +78,7 @@ SELECT load_ordinal,
 	   CASE WHEN well_formed THEN replace(d, 'T', ' ')::timestamp END AS invoice_ts,
 	   CASE WHEN well_formed THEN p::numeric END AS unit_price,
 	   CASE WHEN well_formed THEN q::int * p::numeric END AS line_total,
-	   CASE WHEN well_formed AND cu <> '' THEN regexp_replace(cu, '\.0$', '')::bigint END AS customer_id,
+	   CASE WHEN well_formed AND cu <> '' THEN regexp_replace(cu, '\.0+$', '')::bigint END AS customer_id,
 	   co AS country
 FROM ruled;
 

@@ -1,0 +1,151 @@
+
+-- The work of retail.refresh(), as the extension's owner so that a role
+-- without ownership (retail_loader) can refresh.  A failure is caught: the
+-- run's changes are rolled back, the failure is logged, and its error is
+-- returned for retail.refresh() to raise after committing the log row.  This
+-- part is also run by the upgrade scripts.
+CREATE FUNCTION retail.refresh_run(concurrently boolean, full boolean,
+								   OUT failed_sqlstate text, OUT failed_message text,
+								   OUT failed_detail text, OUT failed_hint text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- room for the fingerprints of a whole bronze when rebuilding
+SET work_mem = '256MB'
+AS $$
+DECLARE
+	step record;
+	run bigint := nextval('retail.refresh_run_seq');
+	progress retail.refresh_progress;
+	through bigint;
+	after bigint;
+	rebuild boolean;
+	current_step integer := 0;
+	current_layer text := 'settings';
+	current_relation text := 'retail.settings';
+	use_concurrently boolean := false;
+	started timestamptz := clock_timestamp();
+	row_count bigint;
+	failed_table text;
+	failed_column text;
+BEGIN
+	-- One refresh at a time; a second caller waits for the first.
+	PERFORM pg_advisory_xact_lock('retail.refresh_steps'::regclass::oid::bigint);
+	BEGIN
+		-- Loads in flight finish first and loads starting now wait for the
+		-- commit, so no line can later appear below the ordinals read here.
+		-- Readers of bronze are not blocked.
+		LOCK TABLE bronze.transactions_raw IN SHARE MODE;
+		SELECT * INTO progress FROM retail.refresh_progress;
+		through := coalesce((SELECT max(b.load_ordinal) FROM bronze.transactions_raw b), 0);
+		rebuild := refresh_run.full OR progress.rebuild_needed OR through < progress.bronze_through;
+		IF NOT rebuild AND through = progress.bronze_through AND NOT progress.gold_stale
+			AND NOT EXISTS (SELECT FROM retail.refresh_steps s
+								JOIN pg_matviews m ON m.schemaname = s.schema_name AND m.matviewname = s.view_name
+							WHERE NOT m.ispopulated) THEN
+			INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent, status)
+			VALUES (run, 0, 'bronze', 'bronze.transactions_raw', 0,
+					round(extract(epoch FROM clock_timestamp() - started), 3), false, 'nothing_new');
+			RAISE NOTICE 'nothing new in bronze.transactions_raw since the last refresh';
+			RETURN;
+		END IF;
+		PERFORM retail.check_settings();
+
+		current_step := 10;
+		current_layer := 'silver';
+		current_relation := 'silver.transactions';
+		started := clock_timestamp();
+		after := progress.bronze_through;
+		IF rebuild THEN
+			after := 0;
+			IF refresh_run.concurrently THEN
+				-- readers keep the old rows until the commit
+				DELETE FROM silver.transactions;
+				DELETE FROM silver.orders;
+				DELETE FROM silver.customer_invoices;
+				DELETE FROM silver.customer_state;
+				DELETE FROM silver.customer_months;
+				DELETE FROM silver.country_state;
+				DELETE FROM silver.product_months;
+				DELETE FROM silver.product_descriptions;
+				DELETE FROM silver.product_prices;
+			ELSE
+				TRUNCATE silver.transactions, silver.orders, silver.customer_invoices,
+					silver.customer_state, silver.customer_months, silver.country_state,
+					silver.product_months, silver.product_descriptions, silver.product_prices;
+				-- readers wait anyway: build the lookup indexes once, after
+				-- the rows, instead of row by row
+				DROP INDEX silver.transactions_clean_fingerprint, silver.transactions_clean_product_price;
+			END IF;
+		END IF;
+		row_count := retail.classify_lines(after, through);
+		IF rebuild AND NOT refresh_run.concurrently THEN
+			CREATE INDEX transactions_clean_fingerprint ON silver.transactions (fingerprint)
+				WHERE reason IS NULL;
+			CREATE INDEX transactions_clean_product_price ON silver.transactions (stock_code, unit_price)
+				WHERE reason IS NULL;
+		END IF;
+		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
+		VALUES (run, 10, 'silver', current_relation, row_count,
+				round(extract(epoch FROM clock_timestamp() - started), 3), NOT rebuild);
+		RAISE NOTICE 'silver %: % lines classified in % s (%)', current_relation, row_count,
+			round(extract(epoch FROM clock_timestamp() - started), 3),
+			CASE WHEN rebuild THEN 'rebuilt from all of bronze' ELSE 'appended' END;
+
+		current_step := 20;
+		current_relation := 'silver.orders';
+		started := clock_timestamp();
+		PERFORM retail.merge_lines(after, through);
+		IF rebuild THEN
+			ANALYZE silver.transactions, silver.orders, silver.customer_invoices, silver.customer_state,
+				silver.customer_months, silver.country_state, silver.product_months,
+				silver.product_descriptions, silver.product_prices;
+		END IF;
+		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
+		VALUES (run, 20, 'silver', 'silver.orders and states',
+				(SELECT count(*) FROM silver.transactions t
+				 WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL),
+				round(extract(epoch FROM clock_timestamp() - started), 3), NOT rebuild);
+
+		FOR step IN
+			SELECT s.step_order, s.layer, s.schema_name, s.view_name, m.ispopulated
+			FROM retail.refresh_steps s
+			JOIN pg_matviews m ON m.schemaname = s.schema_name AND m.matviewname = s.view_name
+			ORDER BY s.step_order
+		LOOP
+			current_step := step.step_order;
+			current_layer := step.layer;
+			current_relation := format('%I.%I', step.schema_name, step.view_name);
+			-- CONCURRENTLY keeps readers unblocked but needs a populated view.
+			use_concurrently := refresh_run.concurrently AND step.ispopulated;
+			started := clock_timestamp();
+			EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
+						   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, current_relation);
+			EXECUTE format('ANALYZE %s', current_relation);
+			EXECUTE format('SELECT count(*) FROM %s', current_relation) INTO row_count;
+			INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
+			VALUES (run, step.step_order, step.layer, current_relation, row_count,
+					round(extract(epoch FROM clock_timestamp() - started), 3), use_concurrently);
+			RAISE NOTICE '% %: % rows in % s', step.layer, current_relation, row_count,
+				round(extract(epoch FROM clock_timestamp() - started), 3);
+		END LOOP;
+		UPDATE retail.refresh_progress
+		SET bronze_through = through, rebuild_needed = false, gold_stale = false;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS failed_sqlstate = RETURNED_SQLSTATE, failed_message = MESSAGE_TEXT,
+								failed_detail = PG_EXCEPTION_DETAIL, failed_hint = PG_EXCEPTION_HINT,
+								failed_table = TABLE_NAME, failed_column = COLUMN_NAME;
+		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent,
+										status, error, sqlstate, setting)
+		VALUES (run, current_step, current_layer, current_relation, NULL,
+				round(extract(epoch FROM clock_timestamp() - started), 3), use_concurrently,
+				'failed', concat_ws(E'\n', failed_message, nullif(failed_detail, '')), failed_sqlstate,
+				CASE WHEN failed_table = 'settings' THEN nullif(failed_column, '') END);
+		failed_hint := nullif(failed_hint, '');
+		failed_detail := concat_ws(E'\n', nullif(failed_detail, ''),
+								   format('retail.refresh() stopped at %s (step %s) and changed nothing; the failure is logged in retail.refresh_log (run %s).',
+										  current_relation, current_step, run));
+	END;
+END
+$$;
+COMMENT ON FUNCTION retail.refresh_run(boolean, boolean) IS
+	'The work of retail.refresh(): silver from the new bronze lines (or all of them), then gold, logged; on failure rolls the run back, logs the failure and returns its error';

@@ -1,0 +1,33 @@
+
+-- retail.refresh() itself.  This part is also run by the upgrade scripts.
+CREATE FUNCTION retail.in_transaction_block() RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ra_in_transaction_block' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION retail.in_transaction_block() IS
+	'Whether the current statement runs inside a transaction block (BEGIN ... COMMIT), where a procedure cannot commit';
+
+-- No SET clause and no SECURITY DEFINER here: either would forbid the COMMIT
+-- that keeps the failure's log row.  So it runs on the caller's search_path:
+-- it names nothing unqualified and uses no operator.
+CREATE PROCEDURE retail.refresh(concurrently boolean DEFAULT true, full boolean DEFAULT false)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	failure record;
+BEGIN
+	failure := retail.refresh_run(refresh.concurrently, refresh.full);
+	IF failure.failed_sqlstate IS NOT NULL THEN
+		-- Keep the log row, unless the caller's transaction block owns it.
+		IF NOT retail.in_transaction_block() THEN
+			COMMIT;
+		END IF;
+		IF failure.failed_hint IS NOT NULL THEN
+			RAISE EXCEPTION USING ERRCODE = failure.failed_sqlstate, MESSAGE = failure.failed_message,
+								  DETAIL = failure.failed_detail, HINT = failure.failed_hint;
+		END IF;
+		RAISE EXCEPTION USING ERRCODE = failure.failed_sqlstate, MESSAGE = failure.failed_message,
+							  DETAIL = failure.failed_detail;
+	END IF;
+END
+$$;
+COMMENT ON PROCEDURE retail.refresh(boolean, boolean) IS
+	'Bring silver and gold up to bronze in one transaction: classify the lines loaded since the last refresh (all of bronze when full, or when bronze changed otherwise), merge them into the states, recompute gold (CONCURRENTLY: readers not blocked); nothing new, nothing done; a failure changes nothing, is logged in retail.refresh_log and raised';

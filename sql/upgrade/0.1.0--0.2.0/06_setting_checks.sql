@@ -1,0 +1,1 @@
+../../install/06_setting_checks.sql

@@ -1,0 +1,59 @@
+-- C hardening (issue 8): window-safe finals, interruptible loops, NULL and
+-- range checks of rfm_segment, rfm_segments(NULL), check_segment_preset
+-- reporting unreachable segments, byte-wise key comparison documented.
+
+COMMENT ON FUNCTION retail.rfm_segment(text, integer, integer, integer, integer) IS
+	'Segment of a score cell under a preset of retail.segment_rules (first matching rule); a cell no rule covers is an error; a NULL score gives NULL, a NULL recency_days gives NULL when a rule bounding it decides; scores outside 1 .. 10 and a negative recency_days are errors';
+
+-- a new result column: drop and create
+DROP FUNCTION retail.check_segment_preset(text, integer);
+CREATE FUNCTION retail.check_segment_preset(preset text, bins integer DEFAULT 5)
+	RETURNS TABLE (r integer, f integer, m integer, recency_days_from integer, recency_days_to integer,
+				   unreachable_segment text)
+	AS 'MODULE_PATHNAME', 'ra_check_segment_preset' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION retail.check_segment_preset(text, integer) IS
+	'What a preset leaves out at a number of bins: score cells (and recency_days ranges; NULL to = no end) without a rule, then one row (cell columns NULL) per segment that no cell can reach; no rows for a preset that is complete and fully used at those bins';
+
+CREATE OR REPLACE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL, bins integer DEFAULT 5,
+									preset text DEFAULT 'standard', seed_preset text DEFAULT 'seed')
+	RETURNS TABLE (customer_id bigint, recency_days integer, frequency bigint, monetary numeric,
+				   r integer, f integer, m integer, rfm_cell text, segment text, seed_segment text,
+				   first_purchase timestamp, last_purchase timestamp, as_of date)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	customers retail.customer_summary_row[];
+BEGIN
+	IF lines IS NULL THEN
+		RAISE EXCEPTION 'lines must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Pass a relation of order lines, such as ''silver.cleaned_transactions''.';
+	END IF;
+	IF NOT has_table_privilege(lines, 'SELECT') THEN
+		RAISE EXCEPTION 'permission denied for table %', lines
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	EXECUTE format($query$
+		SELECT array_agg(ROW(g.customer_id, (g.s).first_purchase, (g.s).last_purchase, (g.s).frequency,
+							 (g.s).monetary)::retail.customer_summary_row)
+		FROM (SELECT l.customer_id::bigint AS customer_id,
+					 retail.rfm_customer(l.invoice_no::text, l.invoice_ts::timestamp, l.line_total::numeric) AS s
+			  FROM %s l
+			  WHERE l.customer_id IS NOT NULL
+			  GROUP BY 1) g
+	$query$, lines) INTO customers;
+	RETURN QUERY SELECT * FROM retail.rfm_segments_of(customers, as_of_date, bins, preset, seed_preset);
+END
+$$;
+
+COMMENT ON AGGREGATE retail.rfm_customer(text, timestamp, numeric) IS
+	'Per customer (GROUP BY customer): first and last purchase, number of distinct invoices (told apart byte by byte, whatever their collation), exact sum of amounts; NULLs are skipped field by field';
+COMMENT ON AGGREGATE retail.rfm_customers(bigint, text, timestamp, numeric) IS
+	'retail.rfm_customer of every customer in one pass, without GROUP BY: an array by customer_id; lines without a customer are skipped; invoices are told apart byte by byte, whatever their collation';
+COMMENT ON AGGREGATE retail.abc_classify(text, numeric) IS
+	'ABC classification of (key, value) pairs with thresholds 0.80 and 0.95: an array of retail.abc_item in rank order (unnest it); keys are told apart byte by byte whatever their collation (under a nondeterministic one ''a'' and ''A'' are two items), the collation only orders items of equal value';
+COMMENT ON AGGREGATE retail.abc_classify(text, numeric, numeric, numeric) IS
+	'ABC classification of (key, value) pairs: A while the share ranked before is < a, B while < b, else C (0 < a < b <= 1); an array of retail.abc_item; keys are told apart byte by byte whatever their collation, the collation only orders items of equal value';
+COMMENT ON AGGREGATE retail.most_frequent(text) IS
+	'Most frequent non-NULL value; among equally frequent values the first in the collation''s order (NULL when there is none); values are counted byte by byte whatever their collation (under a nondeterministic one ''a'' and ''A'' are two values)';

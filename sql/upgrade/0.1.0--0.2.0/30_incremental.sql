@@ -1,0 +1,12 @@
+
+-- Silver becomes tables that retail.refresh() appends to, with mergeable
+-- states; gold marts are computed from the states (31_silver.sql and
+-- 80_gold.sql are the install script's parts).  Every gold mart, the
+-- ad-hoc functions over silver and the silver views go, with what depends
+-- on them; the next refresh rebuilds silver from bronze.
+DROP MATERIALIZED VIEW gold.mart_customer_segments, gold.mart_cohort_retention, gold.mart_countries_abc,
+	gold.mart_products_abc, gold.audit_order_anomalies CASCADE;
+DROP FUNCTION retail.countries_abc(numeric, numeric), retail.products_abc(numeric, numeric, numeric, numeric),
+	retail.order_anomalies(double precision);
+DROP MATERIALIZED VIEW silver.orders, silver.transactions CASCADE;
+DELETE FROM retail.refresh_steps WHERE layer = 'silver';

@@ -1,0 +1,1 @@
+../../install/30_silver.sql

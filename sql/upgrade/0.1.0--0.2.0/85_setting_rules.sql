@@ -1,0 +1,1 @@
+../../install/85_setting_rules.sql

@@ -1,0 +1,1 @@
+../../install/89_refresh_progress.sql

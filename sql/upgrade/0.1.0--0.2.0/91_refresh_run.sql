@@ -1,0 +1,1 @@
+../../install/91_refresh_run.sql

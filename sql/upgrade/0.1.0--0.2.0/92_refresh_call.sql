@@ -1,0 +1,1 @@
+../../install/92_refresh_call.sql

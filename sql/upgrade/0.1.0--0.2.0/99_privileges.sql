@@ -1,0 +1,1 @@
+../../install/99_privileges.sql
