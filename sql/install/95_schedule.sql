@@ -2,7 +2,8 @@
 -- Scheduling retail.refresh() with pg_cron.  pg_cron is optional: nothing here
 -- refers to its objects until these functions run (dynamic SQL), and they check
 -- first what a job needs to succeed, because pg_cron itself only reports
--- "connection failed" in cron.job_run_details, once per run.
+-- "connection failed" in cron.job_run_details, once per run.  This part is
+-- also run by the upgrade scripts.
 CREATE FUNCTION retail.refresh_job()
 RETURNS bigint
 LANGUAGE plpgsql
