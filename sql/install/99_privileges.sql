@@ -41,7 +41,8 @@ GRANT SELECT ON retail.setting_defaults, retail.settings, retail.current_setting
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA retail TO retail_bi;
 REVOKE EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint, integer, boolean),
 	retail.generate_transaction_rows(bigint, integer, bigint, integer, boolean),
-	retail.refresh_run(boolean, boolean) FROM retail_bi;
+	retail.refresh_run(boolean, boolean), retail.schedule_refresh(text), retail.unschedule_refresh(),
+	retail.refresh_job() FROM retail_bi;
 
 GRANT USAGE ON SCHEMA bronze, silver TO retail_loader;
 GRANT SELECT, INSERT ON bronze.transactions_raw TO retail_loader;
@@ -49,5 +50,6 @@ GRANT USAGE ON SEQUENCE bronze.transactions_raw_load_ordinal_seq TO retail_loade
 GRANT SELECT ON ALL TABLES IN SCHEMA silver TO retail_loader;
 GRANT EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint, integer, boolean),
 	retail.generate_transaction_rows(bigint, integer, bigint, integer, boolean),
-	retail.refresh_run(boolean, boolean) TO retail_loader;
+	retail.refresh_run(boolean, boolean), retail.schedule_refresh(text), retail.unschedule_refresh(),
+	retail.refresh_job() TO retail_loader;
 GRANT EXECUTE ON PROCEDURE retail.refresh(boolean, boolean) TO retail_loader;
