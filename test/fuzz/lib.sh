@@ -2,10 +2,11 @@
 # and UndefinedBehaviorSanitizer, and a throwaway cluster whose server runs
 # with the ASan runtime preloaded.  Sourced, not run.
 #
-# The server itself is not instrumented; ASan sees our C code's accesses to
-# the stack, to globals and to memory from malloc, which in PostgreSQL means
-# the blocks of memory contexts and every chunk larger than 8 kB.  An overrun
-# inside a memory-context block (a small palloc chunk) is not seen.
+# The server itself is not instrumented: ASan checks our C code's accesses
+# (stack, globals, memory from malloc) and, through test/fuzz/palloc_wrap.c,
+# every chunk our code allocates with palloc and friends.  Memory that the
+# server allocates (pstrdup, StringInfo, hash tables, detoasted values) is
+# checked only at the bounds of its memory-context block.
 
 pg_config=${PG_CONFIG:-pg_config}
 bindir=$("$pg_config" --bindir)
@@ -36,9 +37,15 @@ fuzz_setup() {
 	mkdir "$work/build"
 	cp -a Makefile ./*.control src sql test "$work/build/"
 	make -s -C "$work/build" clean >/dev/null
-	make -s -C "$work/build" PG_CONFIG="$pg_config" PG_CFLAGS="$sanitize -Werror" PG_LDFLAGS="$sanitize" >/dev/null
-	make -s -C "$work/build" PG_CONFIG="$pg_config" PG_CFLAGS="$sanitize" PG_LDFLAGS="$sanitize" \
-		install DESTDIR="$work/dest" >/dev/null
+	local objs wrap="" f
+	objs="$(cd "$work/build" && echo src/*.c | sed 's/\.c\b/.o/g') test/fuzz/palloc_wrap.o"
+	for f in palloc palloc0 palloc_extended repalloc repalloc_huge pnstrdup MemoryContextAlloc \
+		MemoryContextAllocZero MemoryContextAllocHuge MemoryContextAllocExtended; do
+		wrap="$wrap,--wrap=$f"
+	done
+	local flags=(PG_CONFIG="$pg_config" OBJS="$objs" PG_CFLAGS="$sanitize -Werror" PG_LDFLAGS="$sanitize -Wl$wrap")
+	make -s -C "$work/build" "${flags[@]}" >/dev/null
+	make -s -C "$work/build" "${flags[@]}" install DESTDIR="$work/dest" >/dev/null
 	gcc -shared -fPIC -O2 -o "$work/asan_preload_fix.so" test/fuzz/asan_preload_fix.c
 	chmod -R a+rX "$work"
 }
