@@ -12,9 +12,9 @@
 \set QUIET on
 SET client_min_messages = warning;
 SELECT coalesce(nullif(current_setting('bench.repeats', true), '')::int, 3) AS repeats \gset
-CREATE TABLE public.bench_refresh (kind text, round int, seconds numeric, silver_seconds numeric,
+CREATE TABLE public.bench_timed (kind text, round int, seconds numeric, silver_seconds numeric,
 								   lines bigint, hwm_before_kb bigint, hwm_after_kb bigint);
-CREATE TABLE public.bench_refresh_steps (kind text, round int, step_order int, relation text, seconds numeric);
+CREATE TABLE public.bench_timed_steps (kind text, round int, step_order int, relation text, seconds numeric);
 
 -- The last day: every bronze line dated on the last date of silver, kept
 -- aside in load order.
@@ -42,9 +42,9 @@ SELECT b.kind,
 	   round(f.seconds / nullif(percentile_disc(0.5) WITHIN GROUP (ORDER BY b.seconds), 0), 1) AS x_cheaper,
 	   round(max(b.hwm_after_kb) / 1024.0, 1) AS peak_rss_mb,
 	   round(max(b.hwm_after_kb - b.hwm_before_kb) / 1024.0, 1) AS peak_growth_mb
-FROM public.bench_refresh b,
+FROM public.bench_timed b,
 	 (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY seconds) AS seconds
-	  FROM public.bench_refresh WHERE kind = '1 full rebuild, concurrently => false') f
+	  FROM public.bench_timed WHERE kind = '1 full rebuild, concurrently => false') f
 GROUP BY b.kind, f.seconds
 ORDER BY b.kind;
 \echo '== targets: last day <= 10 % of the plain full rebuild; nothing new < 1 %; peak RSS < 256 MB'
@@ -53,7 +53,7 @@ SELECT step_order, relation,
 	   percentile_disc(0.5) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE kind LIKE '1 %') AS full_plain,
 	   percentile_disc(0.5) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE kind LIKE '2 %') AS full_concurrent,
 	   percentile_disc(0.5) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE kind LIKE '3 %') AS last_day
-FROM public.bench_refresh_steps
+FROM public.bench_timed_steps
 GROUP BY step_order, relation
 ORDER BY step_order;
-DROP TABLE public.bench_refresh, public.bench_refresh_steps, public.bench_last_day;
+DROP TABLE public.bench_timed, public.bench_timed_steps, public.bench_last_day;
