@@ -312,7 +312,7 @@ BEGIN
 				   m.revenue / nullif(max(m.revenue) OVER (), 0) AS height
 			FROM gold.mart_countries_abc m
 		)
-		SELECT format('<svg width="%s" height="400" viewBox="0 0 %s 400" role="img" '
+		SELECT format('<svg width="%s" height="380" viewBox="0 0 %s 380" role="img" '
 					  'aria-label="Revenue by country with cumulative share">%s%s%s'
 					  '<polyline class="pareto-line" fill="none" stroke="#c0504d" stroke-width="2" points="%s"/>%s</svg>',
 					  chart_width, chart_width,
