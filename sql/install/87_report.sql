@@ -213,7 +213,7 @@ BEGIN
 												'<rect x="%s" y="%s" width="54" height="24" rx="2" fill="#1f4e79" '
 												'fill-opacity="%s"/>%s<text x="%s" y="%s" text-anchor="middle"%s>%s%s</text></g>',
 												CASE WHEN s.complete THEN '' ELSE ' incomplete' END,
-												s.cohort_month, s.period, s.retention, s.complete,
+												to_char(s.cohort_month, 'YYYY-MM-DD'), s.period, s.retention, s.complete,
 												to_char(s.cohort_month, 'Mon YYYY'), s.period,
 												to_char(s.active_customers, count_format),
 												to_char(s.cohort_size, count_format),
@@ -389,19 +389,20 @@ BEGIN
 					  '<text x="8" y="70" class="strong">A</text><text x="8" y="86" class="muted">top 80 %%</text>'
 					  '<text x="8" y="160" class="strong">B</text><text x="8" y="176" class="muted">next 15 %%</text>'
 					  '<text x="8" y="250" class="strong">C</text><text x="8" y="266" class="muted">last 5 %%</text>%s</svg>',
-					  string_agg(format('<g class="abcxyz-cell" data-cell="%s%s" data-products="%s"><title>%s%s: %s products, '
+					  string_agg(format('<g class="abcxyz-cell" data-cell="%s%s" data-products="%s"><title>%s%s: %s %s, '
 										'revenue %s</title><rect x="%s" y="%s" width="116" height="86" rx="3" fill="#1f4e79" '
 										'fill-opacity="%s"/><text x="%s" y="%s" text-anchor="middle" class="strong%s">%s</text>'
-										'<text x="%s" y="%s" text-anchor="middle"%s>%s products</text>'
+										'<text x="%s" y="%s" text-anchor="middle"%s>%s %s</text>'
 										'<text x="%s" y="%s" text-anchor="middle"%s>%s revenue</text></g>',
 										f.abc, f.xyz, f.n, f.abc, f.xyz, to_char(f.n, count_format),
+										CASE WHEN f.n = 1 THEN 'product' ELSE 'products' END,
 										to_char(round(f.revenue), count_format),
 										90 + 120 * (f.j - 1), 26 + 90 * (f.i - 1), round(0.06 + 0.94 * f.share / t.top, 3),
 										148 + 120 * (f.j - 1), 26 + 90 * (f.i - 1) + 24,
 										CASE WHEN f.share / t.top > 0.5 THEN ' on-dark' ELSE '' END, f.abc || f.xyz,
 										148 + 120 * (f.j - 1), 26 + 90 * (f.i - 1) + 46,
 										CASE WHEN f.share / t.top > 0.5 THEN ' class="on-dark"' ELSE '' END,
-										to_char(f.n, count_format),
+										to_char(f.n, count_format), CASE WHEN f.n = 1 THEN 'product' ELSE 'products' END,
 										148 + 120 * (f.j - 1), 26 + 90 * (f.i - 1) + 64,
 										CASE WHEN f.share / t.top > 0.5 THEN ' class="on-dark"' ELSE '' END,
 										to_char(100 * f.share, 'FM990.0') || ' %'),
@@ -456,11 +457,15 @@ BEGIN
 		body := body || format('<section id="anomalies"><h2>Which orders need a look?</h2><p class="lead">%s</p>%s</section>',
 							   CASE
 								   WHEN anomalies = 0 THEN 'No order stands out.'
-								   WHEN anomalies <= top_anomalies
-									   THEN format('%s flagged orders, strongest first (z: robust z-score).',
-												   to_char(anomalies, count_format))
-								   ELSE format('%s flagged orders; the %s strongest (z: robust z-score).',
-											   to_char(anomalies, count_format), to_char(top_anomalies, count_format))
+								   ELSE format('%s flagged %s%s', to_char(anomalies, count_format),
+											   CASE WHEN anomalies = 1 THEN 'order' ELSE 'orders' END,
+											   CASE
+												   WHEN top_anomalies = 0 THEN '.'
+												   WHEN anomalies <= top_anomalies
+													   THEN ', strongest first (z: robust z-score).'
+												   ELSE format('; the %s strongest (z: robust z-score).',
+															   to_char(top_anomalies, count_format))
+											   END)
 							   END,
 							   CASE WHEN part IS NULL THEN ''
 									ELSE '<table><thead><tr><th>Invoice</th><th>Date</th><th>Customer</th><th>Country</th>'
