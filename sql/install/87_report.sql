@@ -483,10 +483,10 @@ BEGIN
 						 JOIN gold.mart_customer_segments s ON s.customer_id = v.customer_id
 					GROUP BY s.segment
 				)
-				SELECT format('<div class="split"><svg width="520" height="%s" viewBox="0 0 520 %s" role="img" '
+				SELECT format('<div class="split"><svg width="480" height="%s" viewBox="0 0 480 %s" role="img" '
 							  'aria-label="Customer lifetime value by segment">%s</svg><table><thead><tr><th>Segment</th>'
-							  '<th class="num">Customers</th><th class="num">CLV</th><th class="num">per customer</th>'
-							  '<th class="num">P(alive)</th><th class="num">Orders next 90 days</th></tr></thead>'
+							  '<th class="num">Customers</th><th class="num">CLV</th><th class="num">Per customer</th>'
+							  '<th class="num">P(alive)</th><th class="num">Orders, 90 days</th></tr></thead>'
 							  '<tbody>%s</tbody></table></div>',
 							  10 + 26 * count(*), 10 + 26 * count(*),
 							  string_agg(format('<g class="clv-segment" data-segment="%s"><text x="162" y="%s" '
@@ -494,8 +494,8 @@ BEGIN
 												'height="18" fill="#1f4e79"/><text x="%s" y="%s" class="muted">%s</text></g>',
 												retail.html_escape(v.segment), 10 + 26 * v.row_no + 13,
 												retail.html_escape(v.segment), 10 + 26 * v.row_no,
-												round(270 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
-												176 + round(270 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
+												round(230 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
+												176 + round(230 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
 												10 + 26 * v.row_no + 13, to_char(round(v.clv), count_format)),
 										 '' ORDER BY v.row_no),
 							  string_agg(format('<tr><td>%s</td><td class="num">%s</td><td class="num">%s</td>'
@@ -553,9 +553,9 @@ BEGIN
 				)
 				SELECT format('<svg width="%s" height="%s" viewBox="0 0 %s %s" role="img" aria-label="Segment migration">'
 							  '<text x="8" y="16" class="muted">From ↓  to →</text>%s%s%s</svg>',
-							  170 + 74 * (SELECT count(*) FROM axis WHERE segment IS NOT NULL),
+							  250 + 74 * (SELECT count(*) FROM axis WHERE segment IS NOT NULL),
 							  120 + 30 * (SELECT count(*) FROM axis),
-							  170 + 74 * (SELECT count(*) FROM axis WHERE segment IS NOT NULL),
+							  250 + 74 * (SELECT count(*) FROM axis WHERE segment IS NOT NULL),
 							  120 + 30 * (SELECT count(*) FROM axis),
 							  (SELECT string_agg(format('<text transform="translate(%s 104) rotate(-40)" class="strong">%s</text>',
 														170 + 74 * (a.pos - (SELECT count(*) FROM axis WHERE segment IS NULL)) + 30,
@@ -563,7 +563,7 @@ BEGIN
 							   FROM axis a WHERE a.segment IS NOT NULL),
 							  (SELECT string_agg(format('<text x="162" y="%s" text-anchor="end" class="strong">%s</text>',
 														112 + 30 * a.pos + 19,
-														coalesce(retail.html_escape(a.segment), 'New customers')),
+														retail.html_escape(coalesce(a.segment, 'Not yet customers'))),
 												 '' ORDER BY a.pos)
 							   FROM axis a),
 							  string_agg(format('<g class="migration-cell" data-from="%s" data-to="%s"><title>%s → %s: %s '
@@ -571,7 +571,8 @@ BEGIN
 												'rx="2" fill="#1f4e79" fill-opacity="%s"%s/><text x="%s" y="%s" '
 												'text-anchor="middle"%s>%s</text></g>',
 												retail.html_escape(coalesce(p.from_segment, '(new)')), retail.html_escape(p.to_segment),
-												coalesce(retail.html_escape(p.from_segment), 'New'), retail.html_escape(p.to_segment),
+												retail.html_escape(coalesce(p.from_segment, 'Not yet customers')),
+												retail.html_escape(p.to_segment),
 												to_char(p.n, count_format), to_char(100 * p.share, 'FM990.0') || ' %',
 												170 + 74 * p.col_pos, 112 + 30 * p.row_pos,
 												round(0.06 + 0.94 * coalesce(p.share, 0), 3),
