@@ -297,7 +297,8 @@ BEGIN
 		GROUP BY k.n;
 		body := body || format('<section id="segments"><h2>Who are our best customers?</h2>'
 							   '<p class="lead">RFM segments (recency, frequency, monetary value) as of %s: their share '
-							   'of customers and of revenue. The table gives their averages per customer: days since the last order (recency), orders and spend.</p>%s</section>',
+							   'of customers and of revenue. The table gives their averages per customer: days since '
+							   'the last order (recency), orders and spend.</p>%s</section>',
 							   to_char(as_of, 'YYYY-MM-DD'), part);
 
 		-- Pareto of countries: bars by revenue, the cumulative share on the
