@@ -82,6 +82,7 @@ $css$;
 	countries integer;
 	bar numeric;
 	chart_width numeric;
+	tick numeric;
 	anomalies bigint;
 	migration_to date;
 	migration_from date;
@@ -303,14 +304,22 @@ BEGIN
 
 		-- Pareto of countries: bars by revenue, the cumulative share on the
 		-- right axis, the A/B/C classes as bands behind.
-		SELECT count(*) INTO countries FROM gold.mart_countries_abc;
+		SELECT count(*), max(m.revenue) INTO countries, tick FROM gold.mart_countries_abc m;
 		bar := greatest(12, least(40, round(880.0 / greatest(countries, 1))));
 		chart_width := 80 + bar * countries + 50;
+		-- four ticks of a round step (1, 2, 2.5 or 5 times a power of ten)
+		-- up to the largest revenue or above
+		IF tick > 0 THEN
+			SELECT min(x.magnitude * k) INTO tick
+			FROM (SELECT power(10::numeric, floor(log(tick / 4))) AS magnitude) x,
+				 unnest(ARRAY[1, 2, 2.5, 5, 10]) k
+			WHERE x.magnitude * k >= tick / 4;
+		END IF;
 		WITH c AS (
 			SELECT m.country, m.revenue, m.share, m.abc_class,
 				   m.cum_share_before + m.share AS cum_share,
 				   row_number() OVER (ORDER BY m.rank) - 1 AS i,
-				   m.revenue / nullif(max(m.revenue) OVER (), 0) AS height
+				   m.revenue / nullif(4 * tick, 0) AS height
 			FROM gold.mart_countries_abc m
 		)
 		SELECT format('<svg width="%s" height="380" viewBox="0 0 %s 380" role="img" '
@@ -330,12 +339,13 @@ BEGIN
 												'<text x="74" y="%s" text-anchor="end" class="muted">%s</text>'
 												'<text x="%s" y="%s" class="muted">%s %%</text>',
 												80 + bar * countries, 280 - 65 * q, 280 - 65 * q, 284 - 65 * q,
-												CASE WHEN t.top * q / 4 >= 1e6 THEN to_char(t.top * q / 4e6, 'FM990.0') || ' M'
-													 WHEN t.top * q / 4 >= 1e3 THEN to_char(t.top * q / 4e3, 'FM990') || ' k'
-													 ELSE to_char(t.top * q / 4, 'FM990') END,
+												-- FM drops the trailing zeros of the decimals, not the point
+												CASE WHEN tick * q >= 1e6 THEN rtrim(to_char(tick * q / 1e6, 'FM999,990.99'), '.') || ' M'
+													 WHEN tick * q >= 1e3 THEN rtrim(to_char(tick * q / 1e3, 'FM990.99'), '.') || ' k'
+													 ELSE rtrim(to_char(tick * q, 'FM990.99'), '.') END,
 												86 + bar * countries, 284 - 65 * q, 25 * q),
 										 '' ORDER BY q)
-					   FROM generate_series(0, 4) q, (SELECT max(x.revenue) AS top FROM c x) t),
+					   FROM generate_series(0, 4) q),
 					  -- the bars, with the country below
 					  string_agg(format('<g class="pareto-bar" data-country="%s" data-class="%s"><title>%s: %s (%s, '
 										'cumulative %s)</title><rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>'
