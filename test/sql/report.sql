@@ -81,6 +81,15 @@ SELECT substring(r FROM '<section id="anomalies"><h2>[^<]*</h2><p class="lead">(
 -- top_anomalies 0: the count, no table
 SELECT substring(retail.report_html(0) FROM '<section id="anomalies">.*?</section>') AS no_rows;
 
+-- a failed latest refresh is told, its error escaped
+INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, seconds, concurrent, status, error)
+SELECT max(run_id) + 1, 0, 'settings', 'retail.settings', 0, false, 'failed', 'setting <x> & co'
+FROM retail.refresh_log;
+SELECT substring(r FROM '<section class="notice" id="refresh-failed"><strong>([^<]*)</strong> \(') AS notice,
+	   substring(r FROM '<section class="notice" id="refresh-failed">.*?\): (.*?)</section>') AS error,
+	   substring(r FROM '<div class="kpi notice"><div class="label">([^<]*)</div>') AS tile
+FROM retail.report_html() r;
+
 -- nothing from the data reaches the page unescaped, nothing is fetched
 SELECT r LIKE '%<b>Land%' OR r LIKE '%<i>Widget%' AS raw_text,
 	   r ~* '<script|src=|href=|@import|https?:' AS fetches_or_runs
