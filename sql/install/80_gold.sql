@@ -112,7 +112,10 @@ END;
 COMMENT ON FUNCTION retail.customer_summaries_before(date) IS
 	'Every customer with a clean line before a date, summed over those lines only (first and last purchase, invoices, revenue)';
 
-CREATE MATERIALIZED VIEW gold.segment_history AS
+-- The current snapshot is gold.mart_customer_segments; the month ends are
+-- a view of their own, which a batch of lines of the current month cannot
+-- change: the refresh recomputes it once a month, or for late lines.
+CREATE MATERIALIZED VIEW gold.segment_month_ends AS
 SELECT s.as_of, s.customer_id, s.recency_days, s.frequency, s.monetary::numeric(38, 6) AS monetary,
 	   s.r, s.f, s.m, s.rfm_cell, s.segment, s.seed_segment
 FROM (SELECT coalesce((SELECT retail.setting('rfm_as_of'))::date, max(c.last_purchase)::date + 1) AS as_of,
@@ -124,11 +127,39 @@ FROM (SELECT coalesce((SELECT retail.setting('rfm_as_of'))::date, max(c.last_pur
 											   (SELECT retail.setting('rfm_bins'))::integer,
 											   (SELECT retail.setting('rfm_preset')),
 											   (SELECT retail.setting('rfm_seed_preset'))) s
+WHERE a < d.as_of
 WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.segment_history IS
+COMMENT ON MATERIALIZED VIEW gold.segment_month_ends IS
+	'The snapshots of gold.segment_history at the first day of a month before the current as-of date';
+CREATE UNIQUE INDEX ON gold.segment_month_ends (as_of, customer_id);
+
+-- Appending lines leaves the month ends as they are when every new clean
+-- line is on or after the latest month start they hold, and that month
+-- start is still the latest before the as-of date.
+CREATE FUNCTION retail.segment_month_ends_unchanged(after bigint, through bigint) RETURNS boolean
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT coalesce(e.latest = date_trunc('month', coalesce((SELECT retail.setting('rfm_as_of'))::date,
+															(SELECT max(c.last_purchase)::date + 1
+															 FROM silver.customer_state c)) - 1)
+					AND (SELECT min(t.invoice_ts) FROM silver.transactions t
+						 WHERE t.load_ordinal > segment_month_ends_unchanged.after
+						   AND t.load_ordinal <= segment_month_ends_unchanged.through AND t.reason IS NULL)
+						>= e.latest,
+					false)
+	FROM (SELECT max(h.as_of) AS latest FROM gold.segment_month_ends h) e;
+END;
+COMMENT ON FUNCTION retail.segment_month_ends_unchanged(bigint, bigint) IS
+	'Whether the lines with load_ordinal in (after, through], once merged into silver, leave gold.segment_month_ends as it is';
+
+CREATE VIEW gold.segment_history AS
+SELECT as_of, customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment
+FROM gold.mart_customer_segments
+UNION ALL
+SELECT as_of, customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment
+FROM gold.segment_month_ends;
+COMMENT ON VIEW gold.segment_history IS
 	'Segments at the current as-of date and at the first day of earlier months (setting segment_snapshots), each scored on the lines before its date: one row per snapshot and customer';
-CREATE UNIQUE INDEX ON gold.segment_history (as_of, customer_id);
-CREATE INDEX ON gold.segment_history (customer_id);
 
 -- How customers moved between the segments of two snapshots; a customer
 -- without a line before the earlier one comes from segment NULL.
@@ -467,5 +498,5 @@ CREATE UNIQUE INDEX ON gold.dim_customers (customer_id);
 CREATE INDEX ON gold.dim_customers (country);
 
 INSERT INTO retail.refresh_steps VALUES
-	(150, 'gold', 'gold', 'segment_history'),
-	(600, 'gold', 'gold', 'dim_customers');
+	(150, 'gold', 'gold', 'segment_month_ends', 'retail.segment_month_ends_unchanged(bigint, bigint)'),
+	(600, 'gold', 'gold', 'dim_customers', NULL);

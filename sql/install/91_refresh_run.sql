@@ -28,6 +28,7 @@ DECLARE
 	failed_table text;
 	failed_column text;
 	silver_tables text[];
+	unchanged boolean;
 	table_name text;
 BEGIN
 	-- One refresh at a time; a second caller waits for the first.
@@ -105,7 +106,7 @@ BEGIN
 				round(extract(epoch FROM clock_timestamp() - started), 3), NOT rebuild);
 
 		FOR step IN
-			SELECT s.step_order, s.layer, s.schema_name, s.view_name, m.ispopulated
+			SELECT s.step_order, s.layer, s.schema_name, s.view_name, s.unchanged_check, m.ispopulated
 			FROM retail.refresh_steps s
 			JOIN pg_matviews m ON m.schemaname = s.schema_name AND m.matviewname = s.view_name
 			ORDER BY s.step_order
@@ -116,6 +117,17 @@ BEGIN
 			-- CONCURRENTLY keeps readers unblocked but needs a populated view.
 			use_concurrently := refresh_run.concurrently AND step.ispopulated;
 			started := clock_timestamp();
+			IF step.unchanged_check IS NOT NULL AND step.ispopulated AND NOT rebuild AND NOT progress.gold_stale THEN
+				EXECUTE format('SELECT %s($1, $2)', step.unchanged_check::oid::regproc) INTO unchanged
+					USING after, through;
+				IF unchanged THEN
+					INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent,
+													status)
+					VALUES (run, step.step_order, step.layer, current_relation, NULL,
+							round(extract(epoch FROM clock_timestamp() - started), 3), false, 'unchanged');
+					CONTINUE;
+				END IF;
+			END IF;
 			EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
 						   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, current_relation);
 			EXECUTE format('ANALYZE %s', current_relation);

@@ -88,6 +88,23 @@ SELECT as_of, count(*) AS customers FROM gold.segment_history GROUP BY as_of ORD
 UPDATE retail.settings SET value = '1' WHERE name = 'segment_snapshots';
 ROLLBACK TO refused;
 
+-- A batch of lines on or after the latest month start cannot change the
+-- month ends: the refresh skips them (status unchanged) and still gives the
+-- new current snapshot; a late line before it makes the refresh recompute
+-- them.  Both equal a full rebuild (test incremental compares them all).
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
+									 customer_id, country)
+VALUES ('S6a', '10001', 'a', '1', '2011-03-26 10:00', '4', '6', 'UK');
+CALL retail.refresh();
+SELECT relation, status FROM retail.last_refresh WHERE relation LIKE 'gold.segment%';
+SELECT as_of, count(*) AS customers FROM gold.segment_history GROUP BY as_of ORDER BY as_of;
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
+									 customer_id, country)
+VALUES ('S7a', '10001', 'a', '1', '2011-02-15 10:00', '4', '7', 'UK');
+CALL retail.refresh();
+SELECT relation, status FROM retail.last_refresh WHERE relation LIKE 'gold.segment%';
+SELECT as_of, count(*) AS customers FROM gold.segment_history GROUP BY as_of ORDER BY as_of;
+
 -- The customer dimension: country of the first order (customer 1: UK,
 -- though an order is from France), cohort month, orders, revenue, segment.
 SELECT customer_id, country, first_purchase, last_purchase, orders, revenue, cohort_month, recency_days,
@@ -99,7 +116,7 @@ ROLLBACK;
 
 -- What a refresh registers, and what a BI tool finds: no gold column without
 -- a comment (the install checks this too).
-SELECT step_order, view_name FROM retail.refresh_steps WHERE view_name IN ('segment_history', 'dim_customers')
+SELECT step_order, view_name FROM retail.refresh_steps WHERE view_name IN ('segment_month_ends', 'dim_customers')
 ORDER BY step_order;
 SELECT count(*) AS undocumented
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
