@@ -2,11 +2,9 @@
 -- The report: one self-contained HTML page drawn from the gold marts (inline
 -- SVG and CSS, no script, nothing fetched from the network), for people who
 -- would not read the marts' tables.  It reads gold and retail.refresh_log
--- only, so retail_bi can produce it.  Marts of later versions (cohort
--- completeness, gold.orders, customer value, segment migration) are used
--- where they exist: columns through to_jsonb(row), relations through
--- to_regclass, so the page renders on every shape.  This part is also run by
--- the upgrade scripts (it only creates objects).
+-- only, so retail_bi can produce it.  Customer value is drawn where its mart
+-- exists.  This part is also run by the upgrade scripts (it only creates
+-- objects).
 
 CREATE FUNCTION retail.html_escape(value text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -116,16 +114,14 @@ BEGIN
 	SELECT e.extversion INTO version FROM pg_catalog.pg_extension e WHERE e.extname = 'retail_analytics';
 
 	-- The marts are filled by retail.refresh(); before that there is no data.
-	SELECT count(*) = 5 AND bool_and(c.relispopulated) INTO populated
+	SELECT bool_and(c.relispopulated) INTO populated
 	FROM pg_catalog.pg_class c
-	WHERE c.oid IN (pg_catalog.to_regclass('gold.mart_customer_segments'),
-					pg_catalog.to_regclass('gold.mart_cohort_retention'),
-					pg_catalog.to_regclass('gold.mart_countries_abc'),
-					pg_catalog.to_regclass('gold.mart_products_abc'),
-					pg_catalog.to_regclass('gold.audit_order_anomalies'));
+	WHERE c.oid IN ('gold.mart_customer_segments'::regclass, 'gold.segment_month_ends'::regclass,
+					'gold.mart_cohort_retention'::regclass, 'gold.mart_countries_abc'::regclass,
+					'gold.mart_products_abc'::regclass, 'gold.audit_order_anomalies'::regclass);
 	IF populated THEN
-		SELECT count(*), sum(s.monetary), sum(s.frequency), min(s.first_purchase), max(s.last_purchase), max(s.as_of)
-		INTO customers, revenue, orders, first_ts, last_ts, as_of
+		SELECT count(*), sum(s.monetary), min(s.first_purchase), max(s.last_purchase), max(s.as_of)
+		INTO customers, revenue, first_ts, last_ts, as_of
 		FROM gold.mart_customer_segments s;
 	END IF;
 	IF coalesce(customers, 0) = 0 THEN
@@ -135,15 +131,11 @@ BEGIN
 							   'page then shows customers, retention, segments, countries, products and anomalous '
 							   'orders.</p></section>', freshness);
 	ELSE
-		-- an invoice can hold lines of several customers: count orders, not
-		-- customers' invoices, where gold has them
-		IF pg_catalog.to_regclass('gold.orders') IS NOT NULL THEN
-			SELECT count(*) INTO orders FROM gold.orders;
-		END IF;
+		SELECT count(*) INTO orders FROM gold.orders;
 		-- month-1 retention over the cohorts whose month 1 has ended
 		SELECT sum(r.active_customers)::numeric / nullif(sum(r.cohort_size), 0) INTO month1
 		FROM gold.mart_cohort_retention r
-		WHERE r.period = 1 AND coalesce((pg_catalog.to_jsonb(r) ->> 'complete')::boolean, true);
+		WHERE r.period = 1 AND r.complete;
 
 		body := body || format(
 			'<section class="kpis" id="headline">'
@@ -171,9 +163,8 @@ BEGIN
 		FROM gold.mart_cohort_retention r;
 		chart_width := 170 + 56 * periods;
 		WITH cells AS (
-			SELECT r.cohort_month, r.period, r.cohort_size, r.active_customers, r.retention,
-				   coalesce((pg_catalog.to_jsonb(r) ->> 'complete')::boolean, true) AS complete,
-				   dense_rank() OVER (ORDER BY r.cohort_month) - 1 AS row_no
+			SELECT r.cohort_month, r.period, r.cohort_size, r.active_customers, r.retention::numeric AS retention,
+				   r.complete, dense_rank() OVER (ORDER BY r.cohort_month) - 1 AS row_no
 			FROM gold.mart_cohort_retention r
 		),
 		shaded AS (
@@ -243,8 +234,7 @@ BEGIN
 							   '<p class="lead">Share of each monthly cohort (customers by month of first purchase) '
 							   'buying again in the months after; darker is better.%s The last row weights each '
 							   'cohort by its size.</p>%s</section>',
-							   CASE WHEN EXISTS (SELECT FROM gold.mart_cohort_retention r
-												 WHERE NOT coalesce((pg_catalog.to_jsonb(r) ->> 'complete')::boolean, true))
+							   CASE WHEN EXISTS (SELECT FROM gold.mart_cohort_retention r WHERE NOT r.complete)
 									THEN ' Hatched cells marked * are months that had not ended when the data stops: '
 										 'their figure can still grow.'
 									ELSE '' END,
@@ -253,8 +243,7 @@ BEGIN
 		-- Segments: share of customers next to share of revenue.
 		WITH segments AS (
 			SELECT s.segment, s.customers, s.revenue, s.avg_recency_days, s.avg_frequency, s.avg_monetary,
-				   s.customers::numeric / sum(s.customers) OVER () AS customer_share,
-				   s.revenue / nullif(sum(s.revenue) OVER (), 0) AS revenue_share,
+				   s.customer_share::numeric AS customer_share, s.revenue_share::numeric AS revenue_share,
 				   row_number() OVER (ORDER BY s.revenue DESC, s.segment) - 1 AS row_no
 			FROM gold.segment_summary s
 		),
@@ -317,7 +306,7 @@ BEGIN
 		END IF;
 		WITH c AS (
 			SELECT m.country, m.revenue, m.share, m.abc_class,
-				   m.cum_share_before + m.share AS cum_share,
+				   (m.cum_share_before + m.share)::numeric AS cum_share,
 				   row_number() OVER (ORDER BY m.rank) - 1 AS i,
 				   m.revenue / nullif(4 * tick, 0) AS height
 			FROM gold.mart_countries_abc m
@@ -448,23 +437,22 @@ BEGIN
 									 WHEN 'wholesale_total' THEN 'Total far above the usual order'
 									 WHEN 'unit_price_outlier' THEN
 										 'A unit price far from the product''s usual'
-										 || CASE WHEN a.j ->> 'stock_code' IS NOT NULL
+										 || CASE WHEN a.stock_code IS NOT NULL
 												 THEN format(': %s at %s (usual %s)',
-															 retail.html_escape(coalesce(p.description, a.j ->> 'stock_code')),
-															 to_char((a.j ->> 'unit_price')::numeric, money_format),
-															 to_char((a.j ->> 'product_median_price')::numeric, money_format))
+															 retail.html_escape(coalesce(p.description, a.stock_code)),
+															 to_char(a.unit_price, money_format),
+															 to_char(a.product_median_price, money_format))
 												 ELSE '' END
 									 WHEN 'mixed_parties' THEN 'Lines of several customers or countries'
 									 ELSE retail.html_escape(a.reason)
 								 END),
 						  '' ORDER BY a.strength)
 		INTO part
-		FROM (SELECT x.*, pg_catalog.to_jsonb(x) AS j,
-					 row_number() OVER (ORDER BY abs(x.z) DESC NULLS LAST, x.invoice_no, x.reason) AS strength
+		FROM (SELECT x.*, row_number() OVER (ORDER BY abs(x.z) DESC NULLS LAST, x.invoice_no, x.reason) AS strength
 			  FROM gold.audit_order_anomalies x
 			  ORDER BY strength
 			  LIMIT top_anomalies) a
-			 LEFT JOIN gold.mart_products_abc p ON p.stock_code = a.j ->> 'stock_code';
+			 LEFT JOIN gold.mart_products_abc p ON p.stock_code = a.stock_code;
 		body := body || format('<section id="anomalies"><h2>Which orders need a look?</h2><p class="lead">%s</p>%s</section>',
 							   CASE
 								   WHEN anomalies = 0 THEN 'No order stands out.'
@@ -483,127 +471,117 @@ BEGIN
 										 '<th class="num">Total</th><th class="num">z</th><th>Why</th></tr></thead><tbody>'
 										 || part || '</tbody></table>' END);
 
-		-- Customer value by segment, where the mart exists and is filled.
-		IF pg_catalog.to_regclass('gold.mart_customer_value') IS NOT NULL THEN
-			BEGIN
-				WITH v AS (
-					SELECT s.segment, count(*) AS n, sum(v.clv) AS clv, avg(v.clv) AS avg_clv, avg(v.p_alive) AS p_alive,
-						   sum(v.expected_purchases_90d) AS purchases_90d,
-						   row_number() OVER (ORDER BY sum(v.clv) DESC NULLS LAST, s.segment) - 1 AS row_no
-					FROM gold.mart_customer_value v
-						 JOIN gold.mart_customer_segments s ON s.customer_id = v.customer_id
-					GROUP BY s.segment
-				)
-				SELECT format('<div class="split"><svg width="480" height="%s" viewBox="0 0 480 %s" role="img" '
-							  'aria-label="Customer lifetime value by segment">%s</svg><table><thead><tr><th>Segment</th>'
-							  '<th class="num">Customers</th><th class="num">CLV</th><th class="num">Per customer</th>'
-							  '<th class="num">P(alive)</th><th class="num">Orders, 90 days</th></tr></thead>'
-							  '<tbody>%s</tbody></table></div>',
-							  10 + 26 * count(*), 10 + 26 * count(*),
-							  string_agg(format('<g class="clv-segment" data-segment="%s"><text x="162" y="%s" '
-												'text-anchor="end" class="strong">%s</text><rect x="170" y="%s" width="%s" '
-												'height="18" fill="#1f4e79"/><text x="%s" y="%s" class="muted">%s</text></g>',
-												retail.html_escape(v.segment), 10 + 26 * v.row_no + 13,
-												retail.html_escape(v.segment), 10 + 26 * v.row_no,
-												round(230 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
-												176 + round(230 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
-												10 + 26 * v.row_no + 13, to_char(round(v.clv), count_format)),
-										 '' ORDER BY v.row_no),
-							  string_agg(format('<tr><td>%s</td><td class="num">%s</td><td class="num">%s</td>'
-												'<td class="num">%s</td><td class="num">%s</td><td class="num">%s</td></tr>',
-												retail.html_escape(v.segment), to_char(v.n, count_format),
-												to_char(round(v.clv), count_format), to_char(v.avg_clv, money_format),
-												to_char(100 * v.p_alive, 'FM990.0') || ' %',
-												to_char(v.purchases_90d, 'FM999,999,990.0')),
-										 '' ORDER BY v.row_no))
-				INTO part
-				FROM v, (SELECT coalesce(nullif(max(x.clv), 0), 1) AS top FROM v x) t
-				GROUP BY t.top;
-				body := body || format('<section id="clv"><h2>What are customers worth?</h2><p class="lead">Customer '
-									   'lifetime value (BG/NBD and Gamma-Gamma models) by segment: the expected value of '
-									   'future purchases, the chance the customer is still active, and the orders '
-									   'expected in the next 90 days.</p>%s</section>', part);
-			EXCEPTION WHEN object_not_in_prerequisite_state THEN
-				-- not filled yet (refreshed before the mart was added)
-				NULL;
-			END;
+		-- Customer value by segment, where that mart exists and is filled.
+		IF coalesce((SELECT c.relispopulated FROM pg_catalog.pg_class c
+					 WHERE c.oid = pg_catalog.to_regclass('gold.mart_customer_value')), false) THEN
+			WITH v AS (
+				SELECT s.segment, count(*) AS n, sum(v.clv)::numeric AS clv, avg(v.clv)::numeric AS avg_clv,
+					   avg(v.p_alive) AS p_alive, sum(v.expected_purchases_90d) AS purchases_90d,
+					   row_number() OVER (ORDER BY sum(v.clv) DESC NULLS LAST, s.segment) - 1 AS row_no
+				FROM gold.mart_customer_value v
+					 JOIN gold.mart_customer_segments s ON s.customer_id = v.customer_id
+				GROUP BY s.segment
+			)
+			SELECT format('<div class="split"><svg width="480" height="%s" viewBox="0 0 480 %s" role="img" '
+						  'aria-label="Customer lifetime value by segment">%s</svg><table><thead><tr><th>Segment</th>'
+						  '<th class="num">Customers</th><th class="num">CLV</th><th class="num">Per customer</th>'
+						  '<th class="num">P(alive)</th><th class="num">Orders, 90 days</th></tr></thead>'
+						  '<tbody>%s</tbody></table></div>',
+						  10 + 26 * count(*), 10 + 26 * count(*),
+						  string_agg(format('<g class="clv-segment" data-segment="%s"><text x="162" y="%s" '
+											'text-anchor="end" class="strong">%s</text><rect x="170" y="%s" width="%s" '
+											'height="18" fill="#1f4e79"/><text x="%s" y="%s" class="muted">%s</text></g>',
+											retail.html_escape(v.segment), 10 + 26 * v.row_no + 13,
+											retail.html_escape(v.segment), 10 + 26 * v.row_no,
+											round(230 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
+											176 + round(230 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
+											10 + 26 * v.row_no + 13, to_char(round(v.clv), count_format)),
+									 '' ORDER BY v.row_no),
+						  string_agg(format('<tr><td>%s</td><td class="num">%s</td><td class="num">%s</td>'
+											'<td class="num">%s</td><td class="num">%s</td><td class="num">%s</td></tr>',
+											retail.html_escape(v.segment), to_char(v.n, count_format),
+											to_char(round(v.clv), count_format), to_char(v.avg_clv, money_format),
+											to_char(100 * v.p_alive, 'FM990.0') || ' %',
+											to_char(v.purchases_90d, 'FM999,999,990.0')),
+									 '' ORDER BY v.row_no))
+			INTO part
+			FROM v, (SELECT coalesce(nullif(max(x.clv), 0), 1) AS top FROM v x) t
+			GROUP BY t.top;
+			body := body || format('<section id="clv"><h2>What are customers worth?</h2><p class="lead">Customer '
+								   'lifetime value (BG/NBD and Gamma-Gamma models) by segment: the expected value of '
+								   'future purchases, the chance the customer is still active, and the orders '
+								   'expected in the next 90 days.</p>%s</section>', part);
 		END IF;
 
-		-- Segment migration since the previous snapshot, where it exists.
-		IF pg_catalog.to_regclass('gold.segment_migration') IS NOT NULL THEN
-			BEGIN
-				SELECT max(m.to_as_of) INTO migration_to FROM gold.segment_migration m;
-				SELECT max(m.from_as_of) INTO migration_from FROM gold.segment_migration m WHERE m.to_as_of = migration_to;
-				WITH flows AS (
-					SELECT m.from_segment, m.to_segment, sum(m.customers) AS n
-					FROM gold.segment_migration m
-					WHERE m.from_as_of = migration_from AND m.to_as_of = migration_to
-					GROUP BY m.from_segment, m.to_segment
-				),
-				known AS (
-					SELECT s.segment, s.revenue FROM gold.segment_summary s
-				),
-				-- segments in the order of the segments section, new customers first
-				axis AS (
-					SELECT x.segment, row_number() OVER (ORDER BY x.segment IS NOT NULL, k.revenue DESC NULLS LAST, x.segment)
-										  - 1 AS pos
-					FROM (SELECT f.from_segment AS segment FROM flows f
-						  UNION SELECT f.to_segment FROM flows f) x
-						 LEFT JOIN known k ON k.segment = x.segment
-				),
-				rows_ AS (
-					SELECT f.from_segment, sum(f.n) AS total FROM flows f GROUP BY f.from_segment
-				),
-				placed AS (
-					SELECT f.*, r.pos AS row_pos, c.pos - (SELECT count(*) FROM axis WHERE segment IS NULL) AS col_pos,
-						   f.n::numeric / nullif(t.total, 0) AS share
-					FROM flows f
-						 JOIN axis r ON r.segment IS NOT DISTINCT FROM f.from_segment
-						 JOIN axis c ON c.segment = f.to_segment
-						 JOIN rows_ t ON t.from_segment IS NOT DISTINCT FROM f.from_segment
-				)
-				SELECT format('<svg width="%s" height="%s" viewBox="0 0 %s %s" role="img" aria-label="Segment migration">'
-							  '<text x="8" y="16" class="muted">From ↓  to →</text>%s%s%s</svg>',
-							  250 + 74 * (SELECT count(*) FROM axis WHERE segment IS NOT NULL),
-							  120 + 30 * (SELECT count(*) FROM axis),
-							  250 + 74 * (SELECT count(*) FROM axis WHERE segment IS NOT NULL),
-							  120 + 30 * (SELECT count(*) FROM axis),
-							  (SELECT string_agg(format('<text transform="translate(%s 104) rotate(-40)" class="strong">%s</text>',
-														170 + 74 * (a.pos - (SELECT count(*) FROM axis WHERE segment IS NULL)) + 30,
-														retail.html_escape(a.segment)), '' ORDER BY a.pos)
-							   FROM axis a WHERE a.segment IS NOT NULL),
-							  (SELECT string_agg(format('<text x="162" y="%s" text-anchor="end" class="strong">%s</text>',
-														112 + 30 * a.pos + 19,
-														retail.html_escape(coalesce(a.segment, 'Not yet customers'))),
-												 '' ORDER BY a.pos)
-							   FROM axis a),
-							  string_agg(format('<g class="migration-cell" data-from="%s" data-to="%s"><title>%s → %s: %s '
-												'customers (%s of the row)</title><rect x="%s" y="%s" width="72" height="28" '
-												'rx="2" fill="#1f4e79" fill-opacity="%s"%s/><text x="%s" y="%s" '
-												'text-anchor="middle"%s>%s</text></g>',
-												retail.html_escape(coalesce(p.from_segment, '(new)')), retail.html_escape(p.to_segment),
-												retail.html_escape(coalesce(p.from_segment, 'Not yet customers')),
-												retail.html_escape(p.to_segment),
-												to_char(p.n, count_format), to_char(100 * p.share, 'FM990.0') || ' %',
-												170 + 74 * p.col_pos, 112 + 30 * p.row_pos,
-												round(0.06 + 0.94 * coalesce(p.share, 0), 3),
-												CASE WHEN p.from_segment = p.to_segment THEN ' stroke="#c0504d" stroke-width="2"'
-													 ELSE '' END,
-												170 + 74 * p.col_pos + 36, 112 + 30 * p.row_pos + 19,
-												CASE WHEN p.share > 0.55 THEN ' class="on-dark"' ELSE '' END,
-												to_char(p.n, count_format)),
-										 '' ORDER BY p.row_pos, p.col_pos))
-				INTO part
-				FROM placed p;
-				IF part IS NOT NULL THEN
-					body := body || format('<section id="migration"><h2>How did customers move?</h2><p class="lead">'
-										   'Customers by segment on %s (rows) and on %s (columns); a red frame marks '
-										   'those who stayed, the shade the share of the row.</p>%s</section>',
-										   to_char(migration_from, 'YYYY-MM-DD'), to_char(migration_to, 'YYYY-MM-DD'), part);
-				END IF;
-			EXCEPTION WHEN object_not_in_prerequisite_state THEN
-				NULL;
-			END;
+		-- Segment migration between the two latest snapshots, where there are two.
+		SELECT max(h.as_of) INTO migration_to FROM gold.segment_history h;
+		SELECT max(h.as_of) INTO migration_from FROM gold.segment_history h WHERE h.as_of < migration_to;
+		IF migration_from IS NOT NULL THEN
+			WITH flows AS (
+				SELECT m.from_segment, m.to_segment, m.customers AS n
+				FROM retail.segment_migration(migration_from, migration_to) m
+			),
+			known AS (
+				SELECT s.segment, s.revenue FROM gold.segment_summary s
+			),
+			-- segments in the order of the segments section, new customers first
+			axis AS (
+				SELECT x.segment, row_number() OVER (ORDER BY x.segment IS NOT NULL, k.revenue DESC NULLS LAST, x.segment)
+									  - 1 AS pos
+				FROM (SELECT f.from_segment AS segment FROM flows f
+					  UNION SELECT f.to_segment FROM flows f) x
+					 LEFT JOIN known k ON k.segment = x.segment
+			),
+			rows_ AS (
+				SELECT f.from_segment, sum(f.n) AS total FROM flows f GROUP BY f.from_segment
+			),
+			placed AS (
+				SELECT f.*, r.pos AS row_pos, c.pos - (SELECT count(*) FROM axis WHERE segment IS NULL) AS col_pos,
+					   f.n::numeric / nullif(t.total, 0) AS share
+				FROM flows f
+					 JOIN axis r ON r.segment IS NOT DISTINCT FROM f.from_segment
+					 JOIN axis c ON c.segment = f.to_segment
+					 JOIN rows_ t ON t.from_segment IS NOT DISTINCT FROM f.from_segment
+			)
+			SELECT format('<svg width="%s" height="%s" viewBox="0 0 %s %s" role="img" aria-label="Segment migration">'
+						  '<text x="8" y="16" class="muted">From ↓  to →</text>%s%s%s</svg>',
+						  250 + 74 * (SELECT count(*) FROM axis WHERE segment IS NOT NULL),
+						  120 + 30 * (SELECT count(*) FROM axis),
+						  250 + 74 * (SELECT count(*) FROM axis WHERE segment IS NOT NULL),
+						  120 + 30 * (SELECT count(*) FROM axis),
+						  (SELECT string_agg(format('<text transform="translate(%s 104) rotate(-40)" class="strong">%s</text>',
+													170 + 74 * (a.pos - (SELECT count(*) FROM axis WHERE segment IS NULL)) + 30,
+													retail.html_escape(a.segment)), '' ORDER BY a.pos)
+						   FROM axis a WHERE a.segment IS NOT NULL),
+						  (SELECT string_agg(format('<text x="162" y="%s" text-anchor="end" class="strong">%s</text>',
+													112 + 30 * a.pos + 19,
+													retail.html_escape(coalesce(a.segment, 'Not yet customers'))),
+											 '' ORDER BY a.pos)
+						   FROM axis a),
+						  string_agg(format('<g class="migration-cell" data-from="%s" data-to="%s"><title>%s → %s: %s '
+											'customers (%s of the row)</title><rect x="%s" y="%s" width="72" height="28" '
+											'rx="2" fill="#1f4e79" fill-opacity="%s"%s/><text x="%s" y="%s" '
+											'text-anchor="middle"%s>%s</text></g>',
+											retail.html_escape(coalesce(p.from_segment, '(new)')), retail.html_escape(p.to_segment),
+											retail.html_escape(coalesce(p.from_segment, 'Not yet customers')),
+											retail.html_escape(p.to_segment),
+											to_char(p.n, count_format), to_char(100 * p.share, 'FM990.0') || ' %',
+											170 + 74 * p.col_pos, 112 + 30 * p.row_pos,
+											round(0.06 + 0.94 * coalesce(p.share, 0), 3),
+											CASE WHEN p.from_segment = p.to_segment THEN ' stroke="#c0504d" stroke-width="2"'
+												 ELSE '' END,
+											170 + 74 * p.col_pos + 36, 112 + 30 * p.row_pos + 19,
+											CASE WHEN p.share > 0.55 THEN ' class="on-dark"' ELSE '' END,
+											to_char(p.n, count_format)),
+									 '' ORDER BY p.row_pos, p.col_pos))
+			INTO part
+			FROM placed p;
+			IF part IS NOT NULL THEN
+				body := body || format('<section id="migration"><h2>How did customers move?</h2><p class="lead">'
+									   'Customers by segment on %s (rows) and on %s (columns); a red frame marks '
+									   'those who stayed, the shade the share of the row.</p>%s</section>',
+									   to_char(migration_from, 'YYYY-MM-DD'), to_char(migration_to, 'YYYY-MM-DD'), part);
+			END IF;
 		END IF;
 	END IF;
 

@@ -27,7 +27,9 @@ FROM retail.report_html() r;
 --   17851 (France):         B1 2011-01-20 4 x 5.00 = 20.00, B2 2011-03-01 2 x 5.00 = 10.00
 --   17852 (<b>Land</b>):    E1 2011-02-05 1 x 1234.50 = 1234.50
 -- revenue 1,289.80 (shown rounded: 1,290), 5 orders of 257.96 on average, 3
--- customers of 1.7 orders each; 2011-01-10 .. 2011-03-01 is 51 days.
+-- customers of 1.7 orders each; 2011-01-10 .. 2011-03-01 is 51 days.  March
+-- has not ended on the last day: month-1 retention is that of January's
+-- cohort alone, 1 of 2.
 INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
 									 customer_id, country) VALUES
 	('A1', 'P1', 'HEART', '6', '2011-01-10 09:00', '2.55', '17850', 'United Kingdom'),
@@ -44,11 +46,12 @@ FROM page, regexp_matches(r, '<div class="label">([^<]*)</div><div class="value"
 WHERE m[1] <> 'Last refresh';
 
 -- the heatmap: cohort January (17850, 17851): month 1 17850 (1 of 2), month 2
--- 17851 (1 of 2); cohort February (17852): month 1 nobody
+-- 17851 (1 of 2); cohort February (17852): month 1 nobody.  The cells of
+-- March are incomplete.
 SELECT m[1] AS class, m[2] AS cohort, m[3] AS period, m[4] AS title
 FROM page, regexp_matches(r, '<g class="(heat-cell[^"]*)" data-cohort="([^"]*)" data-period="([^"]*)"[^>]*><title>([^<]*)</title>', 'g') m;
--- the average row, weighted by cohort size: month 0 3/3, month 1 (1 + 0)/3,
--- month 2 1/2
+-- the average row, weighted by cohort size, over ended months: month 0 3/3,
+-- month 1 1/2 (January's), month 2 none
 SELECT m[1] AS average
 FROM page, regexp_matches(substring(r FROM 'Weighted average(.*?)</svg>'), '>([0-9.]+%)</text>', 'g') m;
 
@@ -80,6 +83,24 @@ FROM page, regexp_matches(r, '<tr class="anomaly">(.*?)</tr>', 'g') m;
 SELECT substring(r FROM '<section id="anomalies"><h2>[^<]*</h2><p class="lead">([^<]*)</p>') AS lead FROM page;
 -- top_anomalies 0: the count, no table
 SELECT substring(retail.report_html(0) FROM '<section id="anomalies">.*?</section>') AS no_rows;
+
+-- migration between the two latest snapshots: 2011-03-01 (the month end
+-- before the as-of date) and 2011-03-02; a cell per flow of
+-- retail.segment_migration, with its customers
+SELECT substring(r FROM '<section id="migration"><h2>[^<]*</h2><p class="lead">Customers by segment on ([0-9-]+ \(rows\) and on [0-9-]+)')
+	   AS snapshots
+FROM page;
+WITH drawn AS (
+	SELECT replace(m[1], '&#39;', '''') || ' > ' || replace(m[2], '&#39;', '''') || ': ' || m[3] AS flow
+	FROM page, regexp_matches(r, '<g class="migration-cell" data-from="([^"]*)" data-to="([^"]*)"><title>[^<]*</title><rect[^>]*/><text[^>]*>([0-9,]+)</text>', 'g') m
+),
+computed AS (
+	SELECT coalesce(f.from_segment, '(new)') || ' > ' || f.to_segment || ': ' || f.customers AS flow
+	FROM retail.segment_migration('2011-03-01', '2011-03-02') f
+)
+SELECT (SELECT array_agg(flow ORDER BY flow) FROM drawn) = (SELECT array_agg(flow ORDER BY flow) FROM computed)
+	   AS cell_per_flow,
+	   (SELECT count(*) FROM drawn) AS cells;
 
 -- a failed latest refresh is told, its error escaped
 INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, seconds, concurrent, status, error)
