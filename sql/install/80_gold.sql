@@ -6,6 +6,14 @@
 -- silver.  This part is also run by the upgrade scripts, after they drop the
 -- gold objects of the older version.
 
+-- Fractions (shares, retention) are double precision: the exact ratio,
+-- carried to 40 decimals, rounded once to the nearest double.
+CREATE FUNCTION retail.fraction(part numeric, whole numeric) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (round(part, 40) / nullif(whole, 0))::double precision;
+COMMENT ON FUNCTION retail.fraction(numeric, numeric) IS
+	'part / whole as the double precision nearest the exact ratio (NULL when whole is 0): how gold gives shares and retention';
+
 -- RFM (src/rfm.c, 40_rfm.sql)
 -- Scores and segments of customers: the mart's path (from
 -- silver.customer_state) and the ad-hoc one (from any relation) both end here.
@@ -62,9 +70,9 @@ CREATE INDEX ON gold.mart_customer_segments (segment);
 
 CREATE VIEW gold.segment_summary AS
 SELECT segment, count(*) AS customers,
-	   (count(*)::numeric / sum(count(*)) OVER ())::double precision AS customer_share,
+	   retail.fraction(count(*), sum(count(*)) OVER ()) AS customer_share,
 	   sum(monetary)::numeric(38, 6) AS revenue,
-	   (sum(monetary) / nullif(sum(sum(monetary)) OVER (), 0))::double precision AS revenue_share,
+	   retail.fraction(sum(monetary), sum(sum(monetary)) OVER ()) AS revenue_share,
 	   avg(recency_days)::numeric(12, 1) AS avg_recency_days,
 	   avg(frequency)::numeric(12, 2) AS avg_frequency,
 	   avg(monetary)::numeric(38, 2) AS avg_monetary
@@ -211,7 +219,7 @@ COMMENT ON FUNCTION retail.segment_migration(date, date) IS
 	'Transition matrix between two snapshots of gold.segment_history: per (from_segment, to_segment), the customers and their revenue to to_as_of; from_segment NULL for customers new since from_as_of';
 
 CREATE VIEW gold.segment_migration AS
-SELECT m.*
+SELECT m.from_as_of, m.to_as_of, m.from_segment, m.to_segment, m.customers, m.revenue::numeric(38, 6) AS revenue
 FROM (SELECT h.as_of, lag(h.as_of) OVER (ORDER BY h.as_of) AS previous
 	  FROM (SELECT DISTINCT as_of FROM gold.segment_history) h) s
 	 CROSS JOIN LATERAL retail.segment_migration(s.previous, s.as_of) m
@@ -230,7 +238,7 @@ SELECT c.cohort AS cohort_month,
 	   c.period,
 	   c.cohort_size,
 	   c.active_customers,
-	   c.retention::double precision AS retention,
+	   retail.fraction(c.active_customers, c.cohort_size) AS retention,
 	   c.revenue::numeric(38, 6) AS revenue,
 	   (c.cohort + make_interval(months => c.period + 1))::date <= l.last_day + 1 AS complete
 FROM (SELECT retail.cohort_matrix(s.customer_id, s.month::timestamp, s.revenue) AS cells
@@ -296,10 +304,10 @@ COMMENT ON VIEW gold.cohort_triangle_display IS
 CREATE VIEW gold.cohort_period_averages AS
 SELECT r.period,
 	   count(*) AS cohorts,
-	   sum(r.cohort_size) AS customers,
-	   sum(r.active_customers) AS active_customers,
-	   avg(r.active_customers::numeric / r.cohort_size)::double precision AS avg_retention,
-	   (sum(r.active_customers) / sum(r.cohort_size))::double precision AS weighted_retention
+	   sum(r.cohort_size)::bigint AS customers,
+	   sum(r.active_customers)::bigint AS active_customers,
+	   retail.fraction(sum(round(r.active_customers::numeric, 40) / r.cohort_size), count(*)) AS avg_retention,
+	   retail.fraction(sum(r.active_customers), sum(r.cohort_size)) AS weighted_retention
 FROM gold.mart_cohort_retention r
 WHERE r.complete
 GROUP BY r.period
@@ -359,20 +367,24 @@ COMMENT ON FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) IS
 
 -- Settings as sub-selects: computed once per refresh, not once per line.
 CREATE MATERIALIZED VIEW gold.mart_countries_abc AS
-SELECT rank, country, revenue::numeric(38, 6) AS revenue, share::double precision AS share,
-	   cum_share_before::double precision AS cum_share_before, abc_class
+SELECT rank, country, revenue::numeric(38, 6) AS revenue, retail.fraction(revenue, sum(revenue) OVER ()) AS share,
+	   retail.fraction(coalesce(sum(revenue) OVER preceding, 0), sum(revenue) OVER ()) AS cum_share_before,
+	   abc_class
 FROM retail.countries_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric)
+WINDOW preceding AS (ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_countries_abc IS
 	'Countries ranked by revenue with share, share of the countries before, and ABC class (A < 80 %, B < 95 %, else C)';
 CREATE UNIQUE INDEX ON gold.mart_countries_abc (country);
 
 CREATE MATERIALIZED VIEW gold.mart_products_abc AS
-SELECT rank, stock_code, description, revenue::numeric(38, 6) AS revenue, share::double precision AS share,
-	   cum_share_before::double precision AS cum_share_before, abc_class, cv::double precision AS cv, xyz_class,
-	   abc_xyz
+SELECT rank, stock_code, description, revenue::numeric(38, 6) AS revenue,
+	   retail.fraction(revenue, sum(revenue) OVER ()) AS share,
+	   retail.fraction(coalesce(sum(revenue) OVER preceding, 0), sum(revenue) OVER ()) AS cum_share_before,
+	   abc_class, cv::double precision AS cv, xyz_class, abc_xyz
 FROM retail.products_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric,
 						 (SELECT retail.setting('xyz_x'))::numeric, (SELECT retail.setting('xyz_y'))::numeric)
+WINDOW preceding AS (ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_products_abc IS
 	'Products (stock_code) ranked by revenue with ABC class, coefficient of variation of monthly units, XYZ class (X < 0.5, Y < 1.0, else Z) and the ABC-XYZ cell';
