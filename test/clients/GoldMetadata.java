@@ -171,66 +171,74 @@ public class GoldMetadata {
 	// SELECT * from every object: numerics arrive with their declared scale,
 	// fractions in [0, 1], no text formatted as a percentage outside *_display,
 	// the views that promise an order return it.
-	static void readAll(Connection conn, List<Relation> gold) throws SQLException {
+	static void readAll(Connection conn, List<Relation> gold) {
 		for (Relation rel : gold) {
-			String obj = "gold." + rel.name();
-			List<String> keys = new ArrayList<>();
-			try (Statement st = conn.createStatement();
-					ResultSet rs = st.executeQuery("SELECT * FROM gold." + quote(rel.name()))) {
-				ResultSetMetaData rmd = rs.getMetaData();
-				int n = rmd.getColumnCount();
-				if (n != rel.columns().size()) {
-					fail("read", obj, n + " columns read, " + rel.columns().size() + " from getColumns");
-					continue;
-				}
-				Set<String> reported = new TreeSet<>();
-				for (int i = 1; i <= n; i++) {
-					Column col = rel.columns().get(i - 1);
-					if (!col.name().equals(rmd.getColumnName(i)))
-						fail("read", obj + "." + col.name(), "read as column " + rmd.getColumnName(i));
-					else if (col.isNumeric() && rmd.getScale(i) != col.scale())
-						fail("read_scale", obj + "." + col.name(),
-								"ResultSetMetaData scale " + rmd.getScale(i) + ", getColumns " + col.scale());
-				}
-				Order order = ORDER.get(rel.name());
-				long rows = 0;
-				while (rs.next()) {
-					rows++;
-					for (int i = 1; i <= n; i++) {
-						Column col = rel.columns().get(i - 1);
-						String where = obj + "." + col.name();
-						if (col.isNumeric()) {
-							BigDecimal v = rs.getBigDecimal(i);
-							if (v == null)
-								continue;
-							if (v.scale() != col.scale() && reported.add("scale " + where))
-								fail("read_scale", where, "value " + v.toPlainString() + " has scale " + v.scale()
-										+ ", getColumns DECIMAL_DIGITS " + col.scale() + " (row " + rows + ")");
-							if (!rel.isDisplay() && FRACTION.matcher(col.name()).find()
-									&& (v.signum() < 0 || v.compareTo(BigDecimal.ONE) > 0)
-									&& reported.add("fraction " + where))
-								fail("fraction_values", where, "value " + v.toPlainString() + " outside [0, 1]");
-						} else if (col.type() == Types.VARCHAR && !rel.isDisplay()) {
-							String v = rs.getString(i);
-							if (v != null && v.strip().endsWith("%") && reported.add("percent " + where))
-								fail("percent_text", where, "text formatted as a percentage: '" + v + "'");
-						}
-					}
-					if (order != null) {
-						StringBuilder key = new StringBuilder();
-						for (String name : order.columns())
-							key.append(rs.getString(name)).append('|');
-						keys.add(key.toString());
-					}
-				}
-				if (rows == 0 && !rel.name().startsWith("audit_"))
-					fail("read", obj, "no rows after a refresh of generated data");
-				if (order != null)
-					checkOrder(conn, rel.name(), order, keys);
+			try {
+				read(conn, rel);
+			} catch (SQLException e) {
+				fail("read", "gold." + rel.name(), "SQLSTATE " + e.getSQLState() + ": " + e.getMessage());
 			}
 		}
 		for (String check : List.of("read", "read_scale", "fraction_values", "percent_text", "order"))
 			report(check);
+	}
+
+	static void read(Connection conn, Relation rel) throws SQLException {
+		String obj = "gold." + rel.name();
+		List<String> keys = new ArrayList<>();
+		try (Statement st = conn.createStatement();
+				ResultSet rs = st.executeQuery("SELECT * FROM gold." + quote(rel.name()))) {
+			ResultSetMetaData rmd = rs.getMetaData();
+			int n = rmd.getColumnCount();
+			if (n != rel.columns().size()) {
+				fail("read", obj, n + " columns read, " + rel.columns().size() + " from getColumns");
+				return;
+			}
+			Set<String> reported = new TreeSet<>();
+			for (int i = 1; i <= n; i++) {
+				Column col = rel.columns().get(i - 1);
+				if (!col.name().equals(rmd.getColumnName(i)))
+					fail("read", obj + "." + col.name(), "read as column " + rmd.getColumnName(i));
+				else if (col.isNumeric() && rmd.getScale(i) != col.scale())
+					fail("read_scale", obj + "." + col.name(),
+							"ResultSetMetaData scale " + rmd.getScale(i) + ", getColumns DECIMAL_DIGITS " + col.scale());
+			}
+			Order order = ORDER.get(rel.name());
+			long rows = 0;
+			while (rs.next()) {
+				rows++;
+				for (int i = 1; i <= n; i++) {
+					Column col = rel.columns().get(i - 1);
+					String where = obj + "." + col.name();
+					if (col.isNumeric()) {
+						BigDecimal v = rs.getBigDecimal(i);
+						if (v == null)
+							continue;
+						if (v.scale() != col.scale() && reported.add("scale " + where))
+							fail("read_scale", where, "value " + v.toPlainString() + " has scale " + v.scale()
+									+ ", getColumns DECIMAL_DIGITS " + col.scale() + " (row " + rows + ")");
+						if (!rel.isDisplay() && FRACTION.matcher(col.name()).find()
+								&& (v.signum() < 0 || v.compareTo(BigDecimal.ONE) > 0)
+								&& reported.add("fraction " + where))
+							fail("fraction_values", where, "value " + v.toPlainString() + " outside [0, 1]");
+					} else if (col.type() == Types.VARCHAR && !rel.isDisplay()) {
+						String v = rs.getString(i);
+						if (v != null && v.strip().endsWith("%") && reported.add("percent " + where))
+							fail("percent_text", where, "text formatted as a percentage: '" + v + "'");
+					}
+				}
+				if (order != null) {
+					StringBuilder key = new StringBuilder();
+					for (String name : order.columns())
+						key.append(rs.getString(name)).append('|');
+					keys.add(key.toString());
+				}
+			}
+			if (rows == 0 && !rel.name().startsWith("audit_"))
+				fail("read", obj, "no rows after a refresh of generated data");
+			if (order != null)
+				checkOrder(conn, rel.name(), order, keys);
+		}
 	}
 
 	static void checkOrder(Connection conn, String name, Order order, List<String> keys) throws SQLException {
