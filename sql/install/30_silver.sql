@@ -65,10 +65,13 @@ CREATE TABLE silver.orders (
 	invoice_ts timestamp,
 	lines bigint NOT NULL,
 	units bigint NOT NULL,
-	total numeric NOT NULL
+	total numeric NOT NULL,
+	mixed_parties boolean NOT NULL
 );
 COMMENT ON TABLE silver.orders IS
 	'One row per invoice of cleaned lines: first line''s customer and country, earliest time, lines, units, total';
+COMMENT ON COLUMN silver.orders.mixed_parties IS
+	'Some line of the invoice has another customer or country than its first line';
 CREATE INDEX orders_customer_id ON silver.orders (customer_id);
 
 -- Mergeable states of the clean lines, one table per grain: a refresh adds
@@ -82,6 +85,18 @@ CREATE TABLE silver.customer_invoices (
 );
 COMMENT ON TABLE silver.customer_invoices IS
 	'State: the distinct invoices of each customer''s clean lines (RFM frequency)';
+
+CREATE TABLE silver.customer_invoice_days (
+	customer_id bigint,
+	invoice_no text,
+	day date,
+	first_ts timestamp NOT NULL,
+	last_ts timestamp NOT NULL,
+	revenue numeric NOT NULL,
+	PRIMARY KEY (customer_id, invoice_no, day)
+);
+COMMENT ON TABLE silver.customer_invoice_days IS
+	'State: per customer, invoice and day with a clean line, the first and last time and the sum of line_total (segments at any date, purchase days of the CLV models)';
 
 CREATE TABLE silver.customer_state (
 	customer_id bigint PRIMARY KEY,
@@ -235,11 +250,17 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	INSERT INTO silver.orders AS o (invoice_no, customer_id, country, invoice_ts, lines, units, total)
+	-- The batch mixes parties when its lines differ among themselves; the
+	-- invoice does when they do or when the batch's first line differs from
+	-- the invoice's first line of an earlier batch.
+	INSERT INTO silver.orders AS o (invoice_no, customer_id, country, invoice_ts, lines, units, total,
+									mixed_parties)
 	SELECT DISTINCT ON (t.invoice_no)
 		   t.invoice_no, t.customer_id, t.country,
 		   min(t.invoice_ts) OVER invoice, count(*) OVER invoice,
-		   sum(t.quantity) OVER invoice, sum(t.line_total) OVER invoice
+		   sum(t.quantity) OVER invoice, sum(t.line_total) OVER invoice,
+		   min(t.customer_id) OVER invoice <> max(t.customer_id) OVER invoice
+		   OR min(t.country) OVER invoice <> max(t.country) OVER invoice
 	FROM silver.transactions t
 	WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
 	WINDOW invoice AS (PARTITION BY t.invoice_no ORDER BY t.load_ordinal
@@ -249,7 +270,9 @@ BEGIN
 	SET invoice_ts = least(o.invoice_ts, excluded.invoice_ts),
 		lines = o.lines + excluded.lines,
 		units = o.units + excluded.units,
-		total = o.total + excluded.total;
+		total = o.total + excluded.total,
+		mixed_parties = o.mixed_parties OR excluded.mixed_parties
+			OR (o.customer_id, o.country) IS DISTINCT FROM (excluded.customer_id, excluded.country);
 
 	WITH new_invoices AS (
 		INSERT INTO silver.customer_invoices
@@ -277,6 +300,17 @@ BEGIN
 		last_purchase = greatest(c.last_purchase, excluded.last_purchase),
 		frequency = c.frequency + excluded.frequency,
 		monetary = c.monetary + excluded.monetary;
+
+	INSERT INTO silver.customer_invoice_days AS c (customer_id, invoice_no, day, first_ts, last_ts, revenue)
+	SELECT t.customer_id, t.invoice_no, t.invoice_ts::date, min(t.invoice_ts), max(t.invoice_ts),
+		   sum(t.line_total)
+	FROM silver.transactions t
+	WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
+	GROUP BY 1, 2, 3
+	ON CONFLICT (customer_id, invoice_no, day) DO UPDATE
+	SET first_ts = least(c.first_ts, excluded.first_ts),
+		last_ts = greatest(c.last_ts, excluded.last_ts),
+		revenue = c.revenue + excluded.revenue;
 
 	INSERT INTO silver.customer_months AS c (customer_id, month, revenue)
 	SELECT t.customer_id, date_trunc('month', t.invoice_ts)::date, sum(t.line_total)

@@ -209,41 +209,4 @@ CREATE FUNCTION retail.check_segment_preset(preset text, bins integer DEFAULT 5)
 COMMENT ON FUNCTION retail.check_segment_preset(text, integer) IS
 	'What a preset leaves out at a number of bins: score cells (and recency_days ranges; NULL to = no end) without a rule, then one row (cell columns NULL) per segment that no cell can reach; no rows for a preset that is complete and fully used at those bins';
 
--- One call: the finished segments of any relation of order lines with the
--- silver column names (customer_id, invoice_no, invoice_ts, line_total).
-CREATE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL, bins integer DEFAULT 5,
-									preset text DEFAULT 'standard', seed_preset text DEFAULT 'seed')
-	RETURNS TABLE (customer_id bigint, recency_days integer, frequency bigint, monetary numeric,
-				   r integer, f integer, m integer, rfm_cell text, segment text, seed_segment text,
-				   first_purchase timestamp, last_purchase timestamp, as_of date)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	customers retail.customer_summary_row[];
-BEGIN
-	IF lines IS NULL THEN
-		RAISE EXCEPTION 'lines must not be NULL'
-			USING ERRCODE = 'null_value_not_allowed',
-				  HINT = 'Pass a relation of order lines, such as ''silver.cleaned_transactions''.';
-	END IF;
-	IF NOT has_table_privilege(lines, 'SELECT') THEN
-		RAISE EXCEPTION 'permission denied for table %', lines
-			USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	EXECUTE format($query$
-		SELECT array_agg(ROW(g.customer_id, (g.s).first_purchase, (g.s).last_purchase, (g.s).frequency,
-							 (g.s).monetary)::retail.customer_summary_row)
-		FROM (SELECT l.customer_id::bigint AS customer_id,
-					 retail.rfm_customer(l.invoice_no::text, l.invoice_ts::timestamp, l.line_total::numeric) AS s
-			  FROM %s l
-			  WHERE l.customer_id IS NOT NULL
-			  GROUP BY 1) g
-	$query$, lines) INTO customers;
-	RETURN QUERY SELECT * FROM retail.rfm_segments_of(customers, as_of_date, bins, preset, seed_preset);
-END
-$$;
-COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text) IS
-	'RFM segments of the order lines in a relation (customer_id, invoice_no, invoice_ts, line_total): one row per customer';
-
 INSERT INTO retail.refresh_steps VALUES (100, 'gold', 'gold', 'mart_customer_segments');

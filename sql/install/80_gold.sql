@@ -47,8 +47,8 @@ COMMENT ON FUNCTION retail.rfm_segments_of(retail.customer_summary_row[], date, 
 	'RFM segments of customers given as summaries (one element each): recency to as_of (default the day after the last purchase), scores, cell and the two presets'' segments';
 
 CREATE MATERIALIZED VIEW gold.mart_customer_segments AS
-SELECT customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment,
-	   first_purchase, last_purchase, as_of
+SELECT customer_id, recency_days, frequency, monetary::numeric(38, 6) AS monetary, r, f, m, rfm_cell,
+	   segment, seed_segment, first_purchase, last_purchase, as_of
 FROM retail.rfm_segments_of((SELECT array_agg(ROW(s.customer_id, s.first_purchase, s.last_purchase, s.frequency,
 												   s.monetary)::retail.customer_summary_row)
 							 FROM silver.customer_state s),
@@ -62,70 +62,250 @@ CREATE INDEX ON gold.mart_customer_segments (segment);
 
 CREATE VIEW gold.segment_summary AS
 SELECT segment, count(*) AS customers,
-	   round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS pct_customers,
-	   sum(monetary) AS revenue,
-	   round(100 * sum(monetary) / sum(sum(monetary)) OVER (), 2) AS pct_revenue,
-	   round(avg(recency_days), 1) AS avg_recency_days,
-	   round(avg(frequency), 2) AS avg_frequency,
-	   round(avg(monetary), 2) AS avg_monetary
+	   (count(*)::numeric / sum(count(*)) OVER ())::double precision AS customer_share,
+	   sum(monetary)::numeric(38, 6) AS revenue,
+	   (sum(monetary) / nullif(sum(sum(monetary)) OVER (), 0))::double precision AS revenue_share,
+	   avg(recency_days)::numeric(12, 1) AS avg_recency_days,
+	   avg(frequency)::numeric(12, 2) AS avg_frequency,
+	   avg(monetary)::numeric(38, 2) AS avg_monetary
 FROM gold.mart_customer_segments
-GROUP BY segment;
-COMMENT ON VIEW gold.segment_summary IS 'Segments of gold.mart_customer_segments: size and share of customers and of revenue';
+GROUP BY segment
+ORDER BY revenue DESC, segment;
+COMMENT ON VIEW gold.segment_summary IS
+	'Segments of gold.mart_customer_segments, largest revenue first: customers and revenue, and their shares';
+
+-- Segments at earlier dates: a snapshot at the current as-of date and at the
+-- first day of each earlier month (the segments at the end of the month
+-- before), each from the lines before its date only.
+INSERT INTO retail.setting_defaults VALUES
+	('segment_snapshots', '13', 'Snapshots kept in gold.segment_history: the current one and the month ends before it');
+
+CREATE FUNCTION retail.segment_snapshot_dates(as_of date, first_day date, snapshots integer)
+	RETURNS SETOF date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT d.as_of
+	FROM (SELECT segment_snapshot_dates.as_of
+		  UNION
+		  SELECT m::date
+		  FROM generate_series(date_trunc('month', segment_snapshot_dates.first_day) + interval '1 month',
+							   segment_snapshot_dates.as_of - 1, interval '1 month') m) d
+	ORDER BY d.as_of DESC
+	LIMIT segment_snapshot_dates.snapshots;
+END;
+COMMENT ON FUNCTION retail.segment_snapshot_dates(date, date, integer) IS
+	'As-of dates of the segment snapshots: as_of and the first day of each month after that of first_day and before as_of, the latest snapshots of them';
+
+-- Customers as retail.rfm_customer sums up their lines before a date, from
+-- the per-invoice-day state.
+CREATE FUNCTION retail.customer_summaries_before(before date) RETURNS retail.customer_summary_row[]
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT array_agg(ROW(c.customer_id, c.first_purchase, c.last_purchase, c.frequency,
+						 c.monetary)::retail.customer_summary_row ORDER BY c.customer_id)
+	FROM (SELECT d.customer_id, min(d.first_ts) AS first_purchase, max(d.last_ts) AS last_purchase,
+				 count(DISTINCT d.invoice_no) AS frequency, sum(d.revenue) AS monetary
+		  FROM silver.customer_invoice_days d
+		  WHERE d.day < customer_summaries_before.before
+		  GROUP BY d.customer_id) c;
+END;
+COMMENT ON FUNCTION retail.customer_summaries_before(date) IS
+	'Every customer with a clean line before a date, summed over those lines only (first and last purchase, invoices, revenue)';
+
+-- The current snapshot is gold.mart_customer_segments; the month ends are
+-- a view of their own, which a batch of lines of the current month cannot
+-- change: the refresh recomputes it once a month, or for late lines.
+CREATE MATERIALIZED VIEW gold.segment_month_ends AS
+SELECT s.as_of, s.customer_id, s.recency_days, s.frequency, s.monetary::numeric(38, 6) AS monetary,
+	   s.r, s.f, s.m, s.rfm_cell, s.segment, s.seed_segment
+FROM (SELECT coalesce((SELECT retail.setting('rfm_as_of'))::date, max(c.last_purchase)::date + 1) AS as_of,
+			 min(c.first_purchase)::date AS first_day
+	  FROM silver.customer_state c) d
+	 CROSS JOIN LATERAL retail.segment_snapshot_dates(d.as_of, d.first_day,
+													  (SELECT retail.setting('segment_snapshots'))::integer) a
+	 CROSS JOIN LATERAL retail.rfm_segments_of(retail.customer_summaries_before(a), a,
+											   (SELECT retail.setting('rfm_bins'))::integer,
+											   (SELECT retail.setting('rfm_preset')),
+											   (SELECT retail.setting('rfm_seed_preset'))) s
+WHERE a < d.as_of
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold.segment_month_ends IS
+	'The snapshots of gold.segment_history at the first day of a month before the current as-of date';
+CREATE UNIQUE INDEX ON gold.segment_month_ends (as_of, customer_id);
+
+-- Appending lines leaves the month ends as they are when every new clean
+-- line is on or after the latest month start they hold, and that month
+-- start is still the latest before the as-of date.
+CREATE FUNCTION retail.segment_month_ends_unchanged(after bigint, through bigint) RETURNS boolean
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT coalesce(e.latest = date_trunc('month', coalesce((SELECT retail.setting('rfm_as_of'))::date,
+															(SELECT max(c.last_purchase)::date + 1
+															 FROM silver.customer_state c)) - 1)
+					AND (SELECT min(t.invoice_ts) FROM silver.transactions t
+						 WHERE t.load_ordinal > segment_month_ends_unchanged.after
+						   AND t.load_ordinal <= segment_month_ends_unchanged.through AND t.reason IS NULL)
+						>= e.latest,
+					false)
+	FROM (SELECT max(h.as_of) AS latest FROM gold.segment_month_ends h) e;
+END;
+COMMENT ON FUNCTION retail.segment_month_ends_unchanged(bigint, bigint) IS
+	'Whether the lines with load_ordinal in (after, through], once merged into silver, leave gold.segment_month_ends as it is';
+
+CREATE VIEW gold.segment_history AS
+SELECT as_of, customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment
+FROM gold.mart_customer_segments
+UNION ALL
+SELECT as_of, customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment
+FROM gold.segment_month_ends;
+COMMENT ON VIEW gold.segment_history IS
+	'Segments at the current as-of date and at the first day of earlier months (setting segment_snapshots), each scored on the lines before its date: one row per snapshot and customer';
+
+-- How customers moved between the segments of two snapshots; a customer
+-- without a line before the earlier one comes from segment NULL.
+CREATE FUNCTION retail.check_segment_snapshots(from_as_of date, to_as_of date) RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	missing date;
+	snapshots text;
+BEGIN
+	SELECT d INTO missing
+	FROM unnest(ARRAY[from_as_of, to_as_of]) d
+	WHERE d IS NULL OR NOT EXISTS (SELECT FROM gold.segment_history h WHERE h.as_of = d)
+	LIMIT 1;
+	IF FOUND THEN
+		SELECT string_agg(DISTINCT h.as_of::text, ', ') INTO snapshots FROM gold.segment_history h;
+		RAISE EXCEPTION 'no segment snapshot as of %', coalesce(missing::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('gold.segment_history holds snapshots as of: %s.',
+								  coalesce(snapshots, 'none (retail.refresh() makes them)'));
+	END IF;
+	IF from_as_of >= to_as_of THEN
+		RAISE EXCEPTION 'from_as_of % is not before to_as_of %', from_as_of, to_as_of
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION retail.check_segment_snapshots(date, date) IS
+	'True when gold.segment_history has both snapshots and the first is the earlier; an error naming the missing one otherwise';
+
+CREATE FUNCTION retail.segment_migration(from_as_of date, to_as_of date)
+	RETURNS TABLE (from_as_of date, to_as_of date, from_segment text, to_segment text, customers bigint,
+				   revenue numeric(38, 6))
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT segment_migration.from_as_of, segment_migration.to_as_of, f.segment, t.segment, count(*),
+		   sum(t.monetary)::numeric(38, 6)
+	FROM gold.segment_history t
+		 LEFT JOIN gold.segment_history f
+				   ON f.as_of = segment_migration.from_as_of AND f.customer_id = t.customer_id
+	WHERE t.as_of = segment_migration.to_as_of
+	  AND retail.check_segment_snapshots(segment_migration.from_as_of, segment_migration.to_as_of)
+	GROUP BY f.segment, t.segment
+	ORDER BY f.segment NULLS FIRST, t.segment;
+END;
+COMMENT ON FUNCTION retail.segment_migration(date, date) IS
+	'Transition matrix between two snapshots of gold.segment_history: per (from_segment, to_segment), the customers and their revenue to to_as_of; from_segment NULL for customers new since from_as_of';
+
+CREATE VIEW gold.segment_migration AS
+SELECT m.*
+FROM (SELECT h.as_of, lag(h.as_of) OVER (ORDER BY h.as_of) AS previous
+	  FROM (SELECT DISTINCT as_of FROM gold.segment_history) h) s
+	 CROSS JOIN LATERAL retail.segment_migration(s.previous, s.as_of) m
+WHERE s.previous IS NOT NULL
+ORDER BY m.to_as_of DESC, m.from_segment NULLS FIRST, m.to_segment;
+COMMENT ON VIEW gold.segment_migration IS
+	'How customers moved between the segments of every two consecutive snapshots of gold.segment_history, latest first';
 
 -- Cohort retention (src/cohort.c, 50_cohort.sql)
 -- The mart: monthly cohorts of silver, bounded retention, from the
 -- customers' monthly state (one row per customer and active month: the same
--- matrix as from the lines).
+-- matrix as from the lines).  A cell is complete when its month had ended by
+-- the last day with a line.
 CREATE MATERIALIZED VIEW gold.mart_cohort_retention AS
 SELECT c.cohort AS cohort_month,
 	   c.period,
 	   c.cohort_size,
 	   c.active_customers,
-	   c.retention,
-	   c.revenue
+	   c.retention::double precision AS retention,
+	   c.revenue::numeric(38, 6) AS revenue,
+	   (c.cohort + make_interval(months => c.period + 1))::date <= l.last_day + 1 AS complete
 FROM (SELECT retail.cohort_matrix(s.customer_id, s.month::timestamp, s.revenue) AS cells
 	  FROM silver.customer_months s) m
 	 CROSS JOIN LATERAL pg_catalog.unnest(m.cells) AS c
+	 CROSS JOIN (SELECT max(s.last_purchase)::date AS last_day FROM silver.customer_state s) l
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_cohort_retention IS
-	'Monthly cohorts of silver customers: for every cohort and period up to the last month of silver, cohort size, active customers, retention, revenue';
+	'Monthly cohorts of silver customers: for every cohort and period up to the last month of silver, cohort size, active customers, retention, revenue, and whether the period is complete';
 CREATE UNIQUE INDEX ON gold.mart_cohort_retention (cohort_month, period);
 
--- For people: the triangle in percent, and the average per period.
+-- The triangle: one row per cohort, a column per period.
 CREATE VIEW gold.cohort_triangle AS
 SELECT r.cohort_month,
 	   max(r.cohort_size) AS cohort_size,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 0), 1) AS p0,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 1), 1) AS p1,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 2), 1) AS p2,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 3), 1) AS p3,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 4), 1) AS p4,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 5), 1) AS p5,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 6), 1) AS p6,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 7), 1) AS p7,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 8), 1) AS p8,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 9), 1) AS p9,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 10), 1) AS p10,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 11), 1) AS p11,
-	   round(100 * max(r.retention) FILTER (WHERE r.period = 12), 1) AS p12
+	   min(r.period) FILTER (WHERE NOT r.complete) AS running_period,
+	   max(r.retention) FILTER (WHERE r.period = 0) AS p0,
+	   max(r.retention) FILTER (WHERE r.period = 1) AS p1,
+	   max(r.retention) FILTER (WHERE r.period = 2) AS p2,
+	   max(r.retention) FILTER (WHERE r.period = 3) AS p3,
+	   max(r.retention) FILTER (WHERE r.period = 4) AS p4,
+	   max(r.retention) FILTER (WHERE r.period = 5) AS p5,
+	   max(r.retention) FILTER (WHERE r.period = 6) AS p6,
+	   max(r.retention) FILTER (WHERE r.period = 7) AS p7,
+	   max(r.retention) FILTER (WHERE r.period = 8) AS p8,
+	   max(r.retention) FILTER (WHERE r.period = 9) AS p9,
+	   max(r.retention) FILTER (WHERE r.period = 10) AS p10,
+	   max(r.retention) FILTER (WHERE r.period = 11) AS p11,
+	   max(r.retention) FILTER (WHERE r.period = 12) AS p12
 FROM gold.mart_cohort_retention r
 GROUP BY r.cohort_month
 ORDER BY r.cohort_month;
 COMMENT ON VIEW gold.cohort_triangle IS
-	'Retention triangle in percent (1 decimal): one row per monthly cohort, columns p0 .. p12; NULL where the data ends';
+	'Retention triangle: one row per monthly cohort, retention (fraction) of periods 0 .. 12, NULL where the data ends; running_period is the period not yet complete';
+
+-- For people: percentages, the running period marked.
+CREATE FUNCTION retail.retention_display(retention double precision, running boolean) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN to_char((100 * retention)::numeric, 'FM990.0') || ' %' || CASE WHEN running THEN '*' ELSE '' END;
+COMMENT ON FUNCTION retail.retention_display(double precision, boolean) IS
+	'A retention as shown to people: percent with one decimal, followed by * when its period is still running';
+
+CREATE VIEW gold.cohort_triangle_display AS
+SELECT t.cohort_month, t.cohort_size,
+	   retail.retention_display(t.p0, t.running_period = 0) AS p0,
+	   retail.retention_display(t.p1, t.running_period = 1) AS p1,
+	   retail.retention_display(t.p2, t.running_period = 2) AS p2,
+	   retail.retention_display(t.p3, t.running_period = 3) AS p3,
+	   retail.retention_display(t.p4, t.running_period = 4) AS p4,
+	   retail.retention_display(t.p5, t.running_period = 5) AS p5,
+	   retail.retention_display(t.p6, t.running_period = 6) AS p6,
+	   retail.retention_display(t.p7, t.running_period = 7) AS p7,
+	   retail.retention_display(t.p8, t.running_period = 8) AS p8,
+	   retail.retention_display(t.p9, t.running_period = 9) AS p9,
+	   retail.retention_display(t.p10, t.running_period = 10) AS p10,
+	   retail.retention_display(t.p11, t.running_period = 11) AS p11,
+	   retail.retention_display(t.p12, t.running_period = 12) AS p12
+FROM gold.cohort_triangle t
+ORDER BY t.cohort_month;
+COMMENT ON VIEW gold.cohort_triangle_display IS
+	'gold.cohort_triangle for people: retention in percent with one decimal; * marks a period still running';
 
 CREATE VIEW gold.cohort_period_averages AS
 SELECT r.period,
 	   count(*) AS cohorts,
 	   sum(r.cohort_size) AS customers,
 	   sum(r.active_customers) AS active_customers,
-	   round(100 * avg(r.retention), 1) AS avg_retention_pct,
-	   round(100 * sum(r.active_customers) / sum(r.cohort_size), 1) AS weighted_retention_pct
+	   avg(r.active_customers::numeric / r.cohort_size)::double precision AS avg_retention,
+	   (sum(r.active_customers) / sum(r.cohort_size))::double precision AS weighted_retention
 FROM gold.mart_cohort_retention r
+WHERE r.complete
 GROUP BY r.period
 ORDER BY r.period;
 COMMENT ON VIEW gold.cohort_period_averages IS
-	'Per period: cohorts that reached it, their customers, average retention in percent, plain (mean over cohorts) and weighted by cohort size';
+	'Per period, over the cohorts whose cell is complete: cohorts, their customers, active customers, mean retention over cohorts and retention weighted by cohort size';
 
 -- ABC/XYZ (src/abc.c, 60_abc.sql)
 -- The marts' queries, with their thresholds as arguments.
@@ -179,7 +359,8 @@ COMMENT ON FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) IS
 
 -- Settings as sub-selects: computed once per refresh, not once per line.
 CREATE MATERIALIZED VIEW gold.mart_countries_abc AS
-SELECT rank, country, revenue, share, cum_share_before, abc_class
+SELECT rank, country, revenue::numeric(38, 6) AS revenue, share::double precision AS share,
+	   cum_share_before::double precision AS cum_share_before, abc_class
 FROM retail.countries_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_countries_abc IS
@@ -187,8 +368,9 @@ COMMENT ON MATERIALIZED VIEW gold.mart_countries_abc IS
 CREATE UNIQUE INDEX ON gold.mart_countries_abc (country);
 
 CREATE MATERIALIZED VIEW gold.mart_products_abc AS
-SELECT rank, stock_code, description, revenue, share, cum_share_before, abc_class,
-	   cv, xyz_class, abc_xyz
+SELECT rank, stock_code, description, revenue::numeric(38, 6) AS revenue, share::double precision AS share,
+	   cum_share_before::double precision AS cum_share_before, abc_class, cv::double precision AS cv, xyz_class,
+	   abc_xyz
 FROM retail.products_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric,
 						 (SELECT retail.setting('xyz_x'))::numeric, (SELECT retail.setting('xyz_y'))::numeric)
 WITH NO DATA;
@@ -200,11 +382,14 @@ CREATE UNIQUE INDEX ON gold.mart_products_abc (stock_code);
 -- The audit's query, with its threshold as argument.  One row per (order,
 -- reason): wholesale_total when the order's z of ln(total) exceeds the
 -- threshold; unit_price_outlier when one of its lines has |z| of
--- ln(unit_price), against the lines of the same product, above it (z is then
--- that of the line with the largest |z|).
+-- ln(unit_price), against the lines of the same product, above it (the line
+-- with the largest |z| is named: its product, price and z, and the product's
+-- median price); mixed_parties when its lines carry more than one customer
+-- or country (z NULL).
 CREATE FUNCTION retail.order_anomalies(threshold double precision DEFAULT 3.5)
 RETURNS TABLE (invoice_no text, customer_id bigint, country text, invoice_ts timestamp,
-			   total numeric, z double precision, reason text)
+			   total numeric, z double precision, reason text, stock_code text, unit_price numeric,
+			   product_median_price numeric)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
 	WITH order_center AS (
@@ -225,28 +410,33 @@ BEGIN ATOMIC
 		FROM silver.product_prices p
 	),
 	medians AS (
-		SELECT x.stock_code, x.lo + (x.hi - x.lo) * 0.5 AS median
+		SELECT x.stock_code, x.lo + (x.hi - x.lo) * 0.5 AS median,
+			   (x.lo_price + x.hi_price) / 2 AS median_price
 		FROM (SELECT r.stock_code, min(r.v) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo,
-					 min(r.v) FILTER (WHERE r.running > r.n / 2) AS hi
+					 min(r.v) FILTER (WHERE r.running > r.n / 2) AS hi,
+					 min(r.unit_price) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo_price,
+					 min(r.unit_price) FILTER (WHERE r.running > r.n / 2) AS hi_price
 			  FROM (SELECT p.*, (sum(p.lines) OVER (PARTITION BY p.stock_code ORDER BY p.v
 													ROWS UNBOUNDED PRECEDING))::bigint AS running
 					FROM prices p) r
 			  GROUP BY r.stock_code) x
 	),
 	product_center AS (
-		SELECT x.stock_code, ROW(x.median, x.lo + (x.hi - x.lo) * 0.5)::retail.median_mad_result AS center
-		FROM (SELECT r.stock_code, r.median, min(r.d) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo,
+		SELECT x.stock_code, x.median_price,
+			   ROW(x.median, x.lo + (x.hi - x.lo) * 0.5)::retail.median_mad_result AS center
+		FROM (SELECT r.stock_code, r.median, r.median_price,
+					 min(r.d) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo,
 					 min(r.d) FILTER (WHERE r.running > r.n / 2) AS hi
-			  FROM (SELECT p.stock_code, m.median, p.n, abs(p.v - m.median) AS d,
+			  FROM (SELECT p.stock_code, m.median, m.median_price, p.n, abs(p.v - m.median) AS d,
 						   (sum(p.lines) OVER (PARTITION BY p.stock_code ORDER BY abs(p.v - m.median)
 											   ROWS UNBOUNDED PRECEDING))::bigint AS running
 					FROM prices p JOIN medians m ON m.stock_code = p.stock_code) r
-			  GROUP BY r.stock_code, r.median) x
+			  GROUP BY r.stock_code, r.median, r.median_price) x
 	),
 	price_lines AS (
 		-- the lines at a price whose |z| exceeds the threshold
-		SELECT t.invoice_no, f.z
-		FROM (SELECT p.stock_code, p.unit_price, retail.modified_z(p.v, c.center) AS z
+		SELECT t.invoice_no, f.z, f.stock_code, f.unit_price, f.median_price
+		FROM (SELECT p.stock_code, p.unit_price, c.median_price, retail.modified_z(p.v, c.center) AS z
 			  FROM prices p JOIN product_center c ON c.stock_code = p.stock_code
 			  WHERE (c.center).mad > 0) f
 			 JOIN silver.transactions t
@@ -254,26 +444,59 @@ BEGIN ATOMIC
 		WHERE abs(f.z) > order_anomalies.threshold
 	),
 	flags AS (
-		SELECT w.invoice_no, w.z, 'wholesale_total' AS reason
+		SELECT w.invoice_no, w.z, 'wholesale_total' AS reason, NULL AS stock_code, NULL::numeric AS unit_price,
+			   NULL::numeric AS median_price
 		FROM wholesale w
 		WHERE w.z > order_anomalies.threshold
 		UNION ALL
-		(SELECT DISTINCT ON (l.invoice_no) l.invoice_no, l.z, 'unit_price_outlier'
+		(SELECT DISTINCT ON (l.invoice_no) l.invoice_no, l.z, 'unit_price_outlier', l.stock_code, l.unit_price,
+				l.median_price
 		 FROM price_lines l
-		 ORDER BY l.invoice_no, abs(l.z) DESC, l.z DESC)
+		 ORDER BY l.invoice_no, abs(l.z) DESC, l.z DESC, l.stock_code, l.unit_price)
+		UNION ALL
+		SELECT o.invoice_no, NULL, 'mixed_parties', NULL, NULL, NULL
+		FROM silver.orders o
+		WHERE o.mixed_parties
 	)
-	SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, f.z, f.reason
+	SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, f.z, f.reason, f.stock_code,
+		   f.unit_price, f.median_price
 	FROM flags f
 		 JOIN silver.orders o ON o.invoice_no = f.invoice_no
-	ORDER BY o.invoice_no, f.reason;
+	ORDER BY abs(f.z) DESC NULLS LAST, o.invoice_no, f.reason;
 END;
 COMMENT ON FUNCTION retail.order_anomalies(double precision) IS
-	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders) and unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines); the query of gold.audit_order_anomalies';
+	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders), unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines; the line named), and mixed_parties (lines of more than one customer or country); the query of gold.audit_order_anomalies';
 
 CREATE MATERIALIZED VIEW gold.audit_order_anomalies AS
-SELECT invoice_no, customer_id, country, invoice_ts, total, z, reason
+SELECT invoice_no, customer_id, country, invoice_ts, total::numeric(38, 6) AS total, z, reason, stock_code,
+	   unit_price::numeric(38, 6) AS unit_price, product_median_price::numeric(38, 6) AS product_median_price
 FROM retail.order_anomalies((SELECT retail.setting('audit_threshold'))::double precision)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.audit_order_anomalies IS
-	'Orders flagged by a modified z-score above 3.5, one row per (order, reason): wholesale_total, unit_price_outlier';
+	'Orders flagged by a modified z-score above the setting audit_threshold (3.5), or mixing customers or countries: one row per (order, reason), strongest |z| first';
 CREATE UNIQUE INDEX ON gold.audit_order_anomalies (invoice_no, reason);
+
+-- For BI: the orders, and one row per customer with what describes it.
+CREATE VIEW gold.orders AS
+SELECT invoice_no, customer_id, country, invoice_ts, lines, units, total::numeric(38, 6) AS total
+FROM silver.orders;
+COMMENT ON VIEW gold.orders IS 'One row per order (invoice) of clean lines';
+
+CREATE MATERIALIZED VIEW gold.dim_customers AS
+SELECT s.customer_id, o.country, s.first_purchase, s.last_purchase, s.frequency AS orders,
+	   s.monetary AS revenue, date_trunc('month', s.first_purchase)::date AS cohort_month,
+	   s.recency_days, s.r, s.f, s.m, s.rfm_cell, s.segment, s.seed_segment
+FROM gold.mart_customer_segments s
+	 LEFT JOIN (SELECT DISTINCT ON (o.customer_id) o.customer_id, o.country
+				FROM silver.orders o
+				ORDER BY o.customer_id, o.invoice_ts, o.invoice_no) o ON o.customer_id = s.customer_id
+ORDER BY s.customer_id
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold.dim_customers IS
+	'One row per customer: country of the first order, purchases, cohort, RFM scores and segments';
+CREATE UNIQUE INDEX ON gold.dim_customers (customer_id);
+CREATE INDEX ON gold.dim_customers (country);
+
+INSERT INTO retail.refresh_steps VALUES
+	(150, 'gold', 'gold', 'segment_month_ends', 'retail.segment_month_ends_unchanged(bigint, bigint)'),
+	(600, 'gold', 'gold', 'dim_customers', NULL);

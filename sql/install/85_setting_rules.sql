@@ -13,7 +13,8 @@ FROM (VALUES
 		('abc_b', 'number', 0, true, 1, false),
 		('xyz_x', 'number', 0, true, NULL, false),
 		('xyz_y', 'number', 0, true, NULL, false),
-		('audit_threshold', 'number', 0, true, NULL, false))
+		('audit_threshold', 'number', 0, true, NULL, false),
+		('segment_snapshots', 'integer', 2, false, 1000, false))
 	AS r(name, value_type, lower_bound, lower_exclusive, upper_bound, nullable)
 WHERE d.name = r.name;
 

@@ -12,7 +12,7 @@ CREATE TABLE retail.refresh_log (
 	seconds numeric NOT NULL,
 	concurrent boolean NOT NULL,
 	finished_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-	status text NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'failed', 'nothing_new')),
+	status text NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'failed', 'nothing_new', 'unchanged')),
 	error text,
 	sqlstate text,
 	setting text,
@@ -23,7 +23,7 @@ COMMENT ON TABLE retail.refresh_log IS
 COMMENT ON COLUMN retail.refresh_log.step_order IS
 	'0: the settings checked (or, status nothing_new, no new bronze line); 10: silver lines classified; 20: silver.orders and states merged; then the gold views of retail.refresh_steps';
 COMMENT ON COLUMN retail.refresh_log.status IS
-	'ok; nothing_new (no new bronze line, no changed setting: nothing was done); or failed: the whole run was rolled back and the marts are those of the last run that succeeded';
+	'ok; nothing_new (no new bronze line, no changed setting: nothing was done); unchanged (the new lines cannot change this view: it was not refreshed); or failed: the whole run was rolled back and the marts are those of the last run that succeeded';
 COMMENT ON COLUMN retail.refresh_log.setting IS 'For a failed run caused by a setting, its name';
 
 CREATE VIEW retail.last_refresh AS

@@ -27,6 +27,9 @@ DECLARE
 	row_count bigint;
 	failed_table text;
 	failed_column text;
+	silver_tables text[];
+	unchanged boolean;
+	table_name text;
 BEGIN
 	-- One refresh at a time; a second caller waits for the first.
 	PERFORM pg_advisory_xact_lock('retail.refresh_steps'::regclass::oid::bigint);
@@ -57,21 +60,19 @@ BEGIN
 		after := progress.bronze_through;
 		IF rebuild THEN
 			after := 0;
+			-- every table of silver that the extension made is derived from bronze
+			SELECT array_agg(c.oid::regclass::text ORDER BY c.relname) INTO silver_tables
+			FROM pg_class c
+				 JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+				 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'retail_analytics'
+			WHERE c.relnamespace = 'silver'::regnamespace AND c.relkind = 'r';
 			IF refresh_run.concurrently THEN
 				-- readers keep the old rows until the commit
-				DELETE FROM silver.transactions;
-				DELETE FROM silver.orders;
-				DELETE FROM silver.customer_invoices;
-				DELETE FROM silver.customer_state;
-				DELETE FROM silver.customer_months;
-				DELETE FROM silver.country_state;
-				DELETE FROM silver.product_months;
-				DELETE FROM silver.product_descriptions;
-				DELETE FROM silver.product_prices;
+				FOREACH table_name IN ARRAY silver_tables LOOP
+					EXECUTE format('DELETE FROM %s', table_name);
+				END LOOP;
 			ELSE
-				TRUNCATE silver.transactions, silver.orders, silver.customer_invoices,
-					silver.customer_state, silver.customer_months, silver.country_state,
-					silver.product_months, silver.product_descriptions, silver.product_prices;
+				EXECUTE format('TRUNCATE %s', array_to_string(silver_tables, ', '));
 				-- readers wait anyway: build the lookup indexes once, after
 				-- the rows, instead of row by row
 				DROP INDEX silver.transactions_clean_fingerprint, silver.transactions_clean_product_price;
@@ -96,9 +97,7 @@ BEGIN
 		started := clock_timestamp();
 		PERFORM retail.merge_lines(after, through);
 		IF rebuild THEN
-			ANALYZE silver.transactions, silver.orders, silver.customer_invoices, silver.customer_state,
-				silver.customer_months, silver.country_state, silver.product_months,
-				silver.product_descriptions, silver.product_prices;
+			EXECUTE format('ANALYZE %s', array_to_string(silver_tables, ', '));
 		END IF;
 		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
 		VALUES (run, 20, 'silver', 'silver.orders and states',
@@ -107,7 +106,7 @@ BEGIN
 				round(extract(epoch FROM clock_timestamp() - started), 3), NOT rebuild);
 
 		FOR step IN
-			SELECT s.step_order, s.layer, s.schema_name, s.view_name, m.ispopulated
+			SELECT s.step_order, s.layer, s.schema_name, s.view_name, s.unchanged_check, m.ispopulated
 			FROM retail.refresh_steps s
 			JOIN pg_matviews m ON m.schemaname = s.schema_name AND m.matviewname = s.view_name
 			ORDER BY s.step_order
@@ -118,6 +117,17 @@ BEGIN
 			-- CONCURRENTLY keeps readers unblocked but needs a populated view.
 			use_concurrently := refresh_run.concurrently AND step.ispopulated;
 			started := clock_timestamp();
+			IF step.unchanged_check IS NOT NULL AND step.ispopulated AND NOT rebuild AND NOT progress.gold_stale THEN
+				EXECUTE format('SELECT %s($1, $2)', step.unchanged_check::oid::regproc) INTO unchanged
+					USING after, through;
+				IF unchanged THEN
+					INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent,
+													status)
+					VALUES (run, step.step_order, step.layer, current_relation, NULL,
+							round(extract(epoch FROM clock_timestamp() - started), 3), false, 'unchanged');
+					CONTINUE;
+				END IF;
+			END IF;
 			EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
 						   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, current_relation);
 			EXECUTE format('ANALYZE %s', current_relation);

@@ -313,8 +313,8 @@ REFRESH MATERIALIZED VIEW gold.mart_countries_abc;
 REFRESH MATERIALIZED VIEW gold.mart_products_abc;
 SELECT rank, country, revenue, share, cum_share_before, abc_class
 FROM gold.mart_countries_abc ORDER BY rank;
-SELECT rank, stock_code, description, revenue, share, round(cum_share_before, 4) AS cum,
-	   abc_class, round(cv, 10) AS cv, xyz_class, abc_xyz
+SELECT rank, stock_code, description, revenue, share, round(cum_share_before::numeric, 4) AS cum,
+	   abc_class, round(cv::numeric, 10) AS cv, xyz_class, abc_xyz
 FROM gold.mart_products_abc ORDER BY rank;
 -- refreshable concurrently (unique index)
 REFRESH MATERIALIZED VIEW CONCURRENTLY gold.mart_products_abc;

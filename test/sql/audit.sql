@@ -134,6 +134,12 @@ RESET client_min_messages;
 REFRESH MATERIALIZED VIEW gold.audit_order_anomalies;
 SELECT invoice_no, customer_id, country, invoice_ts, total, round(z::numeric, 6) AS z, reason
 FROM gold.audit_order_anomalies ORDER BY invoice_no, reason;
+-- a price outlier names its line: inv 5, Q at 65536 against Q's median price
+-- 4 (prices 1 2 4 8 65536); inv 11, R at 0.5 against R's median 32 (prices
+-- 0.5 16 32 32 64).  Strongest |z| first: 9.443, then the two of |z| 4.047
+-- by invoice_no as text ('11' < '5').
+SELECT invoice_no, reason, round(z::numeric, 3) AS z, stock_code, unit_price, product_median_price
+FROM retail.order_anomalies();
 -- the threshold is settable: at 5 only the 9.443 line remains; at 10 nothing
 SELECT invoice_no, reason FROM retail.order_anomalies(5);
 SELECT count(*) FROM retail.order_anomalies(10);
@@ -153,6 +159,32 @@ RESET client_min_messages;
 REFRESH MATERIALIZED VIEW gold.audit_order_anomalies;
 SELECT count(*) FROM gold.audit_order_anomalies;
 SELECT count(*) FROM retail.order_anomalies(0);
+ROLLBACK;
+
+-- mixed_parties: invoices whose lines carry more than one customer or
+-- country, whether the lines come in one batch or two.  Batch 1: M1 (101,
+-- UK), M2 (102, UK).  Batch 2: M1 (101, France): M1 now mixes countries;
+-- M2 (102, UK) again, another product: still one party; M3 two lines of 103
+-- and 104: mixes customers within the batch.
+BEGIN;
+DELETE FROM bronze.transactions_raw;
+SET LOCAL client_min_messages = warning;
+CALL retail.refresh(concurrently => false);
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country)
+VALUES ('M1', '10001', 'a', '1', '2011-03-01 12:00', '10', '101', 'UK'),
+	   ('M2', '10001', 'a', '1', '2011-03-01 12:00', '10', '102', 'UK');
+CALL retail.refresh();
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country)
+VALUES ('M1', '10002', 'b', '1', '2011-03-01 12:00', '10', '101', 'France'),
+	   ('M2', '10002', 'b', '1', '2011-03-01 12:00', '10', '102', 'UK'),
+	   ('M3', '10001', 'a', '1', '2011-03-02 12:00', '10', '103', 'UK'),
+	   ('M3', '10002', 'b', '1', '2011-03-02 12:00', '10', '104', 'UK');
+CALL retail.refresh();
+SELECT invoice_no, customer_id, country, total, z, reason, stock_code FROM gold.audit_order_anomalies
+ORDER BY invoice_no;
+-- the same from a full rebuild
+CALL retail.refresh(full => true);
+SELECT invoice_no, reason FROM gold.audit_order_anomalies ORDER BY invoice_no;
 ROLLBACK;
 
 DROP SCHEMA audit_test CASCADE;

@@ -307,12 +307,12 @@ SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total) FROM cohort_tes
 -- transaction rolled back at the end.  The four customers of the month case
 -- plus customer 5 (a second line-only January customer), as raw UCI rows of
 -- quantity 1.  Cohort 2020-12 has 2 customers, 2021-01 has 3 (1, 2, 5):
---   triangle 2020-12: 100, 50, 0, 0, 50;  2021-01: 100, 0, 0, 33.3
---   p0: 2 cohorts, 5 customers, 5 active: 100 / 100
---   p1: 1/2 and 0/3: mean 25.0, weighted 1/5 = 20.0
+--   triangle 2020-12: 1, 0.5, 0, 0, 0.5;  2021-01: 1, 0, 0, 0.3333333333
+--   p0: 2 cohorts, 5 customers, 5 active: 1 / 1
+--   p1: 1/2 and 0/3: mean 0.25, weighted 1/5 = 0.2
 --   p2: 0 and 0
---   p3: 0/2 and 1/3: mean 16.7, weighted 1/5 = 20.0
---   p4: only 2020-12, 1/2: 50.0 / 50.0
+--   p3: 0/2 and 1/3: mean 0.1666666667, weighted 1/5 = 0.2
+--   p4: only 2020-12, 1/2: 0.5 / 0.5
 BEGIN;
 SET LOCAL client_min_messages = warning;
 DELETE FROM bronze.transactions_raw;
@@ -332,6 +332,20 @@ SELECT * FROM gold.mart_cohort_retention ORDER BY cohort_month, period;
 SELECT * FROM gold.cohort_triangle;
 SELECT * FROM gold.cohort_period_averages;
 SELECT relation, rows FROM retail.last_refresh WHERE relation LIKE 'gold.mart_cohort%';
+-- The last line above is on 2021-04-30, the last day of April: every cell is
+-- complete.  A line of customer 1 on 2021-05-03 opens May, which has not
+-- ended: 2020-12 period 5 (0 of 2) and 2021-01 period 4 (customer 1: 1 of
+-- 3) are running; the triangle marks them, the averages leave them out (the
+-- same rows as above, no period 5).
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date,
+									 unit_price, customer_id, country)
+VALUES ('500010', '10001', 'A', '1', '2021-05-03 10:00', '1', '1', 'UK');
+CALL retail.refresh();
+SELECT cohort_month, period, active_customers, retention, complete
+FROM gold.mart_cohort_retention WHERE period >= 4 ORDER BY cohort_month, period;
+SELECT cohort_month, running_period, p4, p5 FROM gold.cohort_triangle;
+SELECT * FROM gold.cohort_triangle_display;
+SELECT * FROM gold.cohort_period_averages;
 ROLLBACK;
 SELECT step_order, layer FROM retail.refresh_steps WHERE view_name = 'mart_cohort_retention';
 SELECT indexdef FROM pg_indexes WHERE tablename = 'mart_cohort_retention';

@@ -21,12 +21,11 @@ BEGIN
 					   replace(rel, '.', '__'), rel);
 	END LOOP;
 END $$;
+-- every table of silver and every gold mart
 CREATE FUNCTION incr_snap.relations() RETURNS text[] LANGUAGE sql AS $$
-	SELECT ARRAY['silver.transactions', 'silver.orders', 'silver.customer_invoices', 'silver.customer_state',
-				 'silver.customer_months', 'silver.country_state', 'silver.product_months',
-				 'silver.product_descriptions', 'silver.product_prices', 'gold.mart_customer_segments',
-				 'gold.mart_cohort_retention', 'gold.mart_countries_abc', 'gold.mart_products_abc',
-				 'gold.audit_order_anomalies']
+	SELECT array_agg(c.oid::regclass::text ORDER BY n.nspname DESC, c.relname)
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE (n.nspname = 'silver' AND c.relkind = 'r') OR (n.nspname = 'gold' AND c.relkind = 'm')
 $$;
 CREATE FUNCTION incr_snap.differences() RETURNS TABLE (relation text, rows bigint, differing bigint)
 LANGUAGE plpgsql AS $$

@@ -1,5 +1,5 @@
 -- C hardening (issue 8): window-safe finals, interruptible loops, NULL and
--- range checks of rfm_segment, rfm_segments(NULL), check_segment_preset
+-- range checks of rfm_segment, rfm_segments(NULL) (45_rfm_segments.sql), check_segment_preset
 -- reporting unreachable segments, byte-wise key comparison documented.
 
 COMMENT ON FUNCTION retail.rfm_segment(text, integer, integer, integer, integer) IS
@@ -13,39 +13,6 @@ CREATE FUNCTION retail.check_segment_preset(preset text, bins integer DEFAULT 5)
 	AS 'MODULE_PATHNAME', 'ra_check_segment_preset' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION retail.check_segment_preset(text, integer) IS
 	'What a preset leaves out at a number of bins: score cells (and recency_days ranges; NULL to = no end) without a rule, then one row (cell columns NULL) per segment that no cell can reach; no rows for a preset that is complete and fully used at those bins';
-
-CREATE OR REPLACE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL, bins integer DEFAULT 5,
-									preset text DEFAULT 'standard', seed_preset text DEFAULT 'seed')
-	RETURNS TABLE (customer_id bigint, recency_days integer, frequency bigint, monetary numeric,
-				   r integer, f integer, m integer, rfm_cell text, segment text, seed_segment text,
-				   first_purchase timestamp, last_purchase timestamp, as_of date)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	customers retail.customer_summary_row[];
-BEGIN
-	IF lines IS NULL THEN
-		RAISE EXCEPTION 'lines must not be NULL'
-			USING ERRCODE = 'null_value_not_allowed',
-				  HINT = 'Pass a relation of order lines, such as ''silver.cleaned_transactions''.';
-	END IF;
-	IF NOT has_table_privilege(lines, 'SELECT') THEN
-		RAISE EXCEPTION 'permission denied for table %', lines
-			USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	EXECUTE format($query$
-		SELECT array_agg(ROW(g.customer_id, (g.s).first_purchase, (g.s).last_purchase, (g.s).frequency,
-							 (g.s).monetary)::retail.customer_summary_row)
-		FROM (SELECT l.customer_id::bigint AS customer_id,
-					 retail.rfm_customer(l.invoice_no::text, l.invoice_ts::timestamp, l.line_total::numeric) AS s
-			  FROM %s l
-			  WHERE l.customer_id IS NOT NULL
-			  GROUP BY 1) g
-	$query$, lines) INTO customers;
-	RETURN QUERY SELECT * FROM retail.rfm_segments_of(customers, as_of_date, bins, preset, seed_preset);
-END
-$$;
 
 COMMENT ON AGGREGATE retail.rfm_customer(text, timestamp, numeric) IS
 	'Per customer (GROUP BY customer): first and last purchase, number of distinct invoices (told apart byte by byte, whatever their collation), exact sum of amounts; NULLs are skipped field by field';

@@ -3,7 +3,7 @@
 -- retail.refresh_run() so that retail_loader can refresh.
 ALTER TABLE retail.refresh_log
 	ALTER COLUMN rows DROP NOT NULL,
-	ADD COLUMN status text NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'failed', 'nothing_new')),
+	ADD COLUMN status text NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'failed', 'nothing_new', 'unchanged')),
 	ADD COLUMN error text,
 	ADD COLUMN sqlstate text,
 	ADD COLUMN setting text;
@@ -12,7 +12,7 @@ COMMENT ON TABLE retail.refresh_log IS
 COMMENT ON COLUMN retail.refresh_log.step_order IS
 	'0: the settings checked (or, status nothing_new, no new bronze line); 10: silver lines classified; 20: silver.orders and states merged; then the gold views of retail.refresh_steps';
 COMMENT ON COLUMN retail.refresh_log.status IS
-	'ok; nothing_new (no new bronze line, no changed setting: nothing was done); or failed: the whole run was rolled back and the marts are those of the last run that succeeded';
+	'ok; nothing_new (no new bronze line, no changed setting: nothing was done); unchanged (the new lines cannot change this view: it was not refreshed); or failed: the whole run was rolled back and the marts are those of the last run that succeeded';
 COMMENT ON COLUMN retail.refresh_log.setting IS 'For a failed run caused by a setting, its name';
 
 -- a new argument, full (92_refresh_call.sql creates it again)

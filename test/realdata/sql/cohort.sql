@@ -9,8 +9,12 @@ SET datestyle = 'ISO, YMD';
 
 -- Mismatching cells (all 0): the mart (months, bounded), ISO weeks, and
 -- unbounded months through retail.cohort_retention.
+-- The mart's retention is a double precision (checked against the exact
+-- ratio just after), the oracle's a numeric: the mart's cells carry the
+-- exact ratio.
 SELECT pg_temp.cohort_mismatches(
-		   ARRAY(SELECT ROW(cohort_month, period, cohort_size, active_customers, retention, revenue)::retail.cohort_cell
+		   ARRAY(SELECT ROW(cohort_month, period, cohort_size, active_customers,
+							active_customers::numeric / cohort_size, revenue)::retail.cohort_cell
 				 FROM gold.mart_cohort_retention),
 		   'silver.cleaned_transactions') AS mart_month,
 	   pg_temp.cohort_mismatches(
@@ -20,12 +24,16 @@ SELECT pg_temp.cohort_mismatches(
 		   ARRAY(SELECT r FROM retail.cohort_retention('silver.cleaned_transactions', 'month', true) r),
 		   'silver.cleaned_transactions', 'month', true) AS month_unbounded;
 
+SELECT count(*) AS retention_not_the_ratio FROM gold.mart_cohort_retention
+WHERE retention <> (active_customers::numeric / cohort_size)::double precision;
+
 -- Four shards, lines dealt round-robin in load order (4260 of the 4334
 -- customers span several): merging their partial states gives the mart.
 SELECT (SELECT retail.cohort_merge(s)
 		FROM (SELECT retail.cohort_state(customer_id, invoice_ts, line_total) AS s
 			  FROM silver.cleaned_transactions GROUP BY load_ordinal % 4) shards)
-	 = ARRAY(SELECT ROW(cohort_month, period, cohort_size, active_customers, retention, revenue)::retail.cohort_cell
+	 = ARRAY(SELECT ROW(cohort_month, period, cohort_size, active_customers, active_customers::numeric / cohort_size,
+						revenue)::retail.cohort_cell
 			 FROM gold.mart_cohort_retention ORDER BY cohort_month, period) AS shards_equal_mart;
 
 -- Shape: the data runs from 2010-12-01 to 2011-12-09, so 13 monthly cohorts
@@ -76,7 +84,8 @@ FROM (SELECT sum(cohort_size) FILTER (WHERE period = 0) AS customers, sum(revenu
 	  FROM silver.cleaned_transactions) s;
 -- The month-1 figure analysts quote, weighted by cohort size: customers with
 -- a line in the month after their first month, over all customers whose
--- first month is before December 2011.
+-- first month is before November 2011 (December 2011, month 1 of the
+-- November cohort, had not ended by the last day of the data, 2011-12-09).
 WITH months AS (
 	SELECT DISTINCT customer_id, date_trunc('month', invoice_ts) AS month
 	FROM silver.cleaned_transactions
@@ -84,12 +93,19 @@ WITH months AS (
 firsts AS (
 	SELECT customer_id, min(month) AS first_month FROM months GROUP BY customer_id
 )
-SELECT (SELECT weighted_retention_pct FROM gold.cohort_period_averages WHERE period = 1),
-	   round(100.0 * count(m.customer_id) / count(*), 1) AS from_silver
+SELECT (SELECT weighted_retention FROM gold.cohort_period_averages WHERE period = 1),
+	   (count(m.customer_id)::numeric / count(*))::double precision AS from_silver
 FROM firsts f
 LEFT JOIN months m ON m.customer_id = f.customer_id AND m.month = f.first_month + interval '1 month'
-WHERE f.first_month < '2011-12-01';
+WHERE f.first_month < '2011-11-01';
+-- which cells are running: the December 2011 one of each cohort
+SELECT count(*) AS cells, count(*) FILTER (WHERE NOT complete) AS running,
+	   count(*) FILTER (WHERE NOT complete AND cohort_month + make_interval(months => period) <> '2011-12-01')
+	   AS running_not_december
+FROM gold.mart_cohort_retention;
 
 -- For people.
-SELECT * FROM gold.cohort_triangle;
-SELECT * FROM gold.cohort_period_averages;
+SELECT * FROM gold.cohort_triangle_display;
+SELECT period, cohorts, customers, active_customers, round(avg_retention::numeric, 4) AS avg_retention,
+	   round(weighted_retention::numeric, 4) AS weighted_retention
+FROM gold.cohort_period_averages;

@@ -28,7 +28,9 @@ SELECT DISTINCT as_of FROM gold.mart_customer_segments;
 SELECT segment, count(*) AS customers, sum(monetary) AS revenue
 FROM rfm_oracle GROUP BY segment ORDER BY segment;
 SELECT seed_segment, count(*) AS customers FROM rfm_oracle GROUP BY seed_segment ORDER BY seed_segment;
-SELECT segment, customers, pct_customers, revenue, pct_revenue FROM gold.segment_summary ORDER BY segment;
+SELECT segment, customers, round(customer_share::numeric, 4) AS customer_share, revenue,
+	   round(revenue_share::numeric, 4) AS revenue_share
+FROM gold.segment_summary;
 
 -- the one-call form on silver gives the mart; serial and parallel agree
 CREATE TEMP TABLE rfm_serial AS

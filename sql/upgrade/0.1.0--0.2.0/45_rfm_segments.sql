@@ -1,0 +1,1 @@
+../../install/45_rfm_segments.sql

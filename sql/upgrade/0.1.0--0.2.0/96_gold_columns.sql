@@ -1,0 +1,1 @@
+../../install/96_gold_columns.sql

@@ -1,0 +1,123 @@
+-- Gold for BI (issue 10): segments at any date, their history and
+-- migration, the customer dimension and the orders view, on hand-made lines
+-- whose answers are worked out below, with a preset simple enough to score
+-- by hand: Lapsed when recency_days > 30, else Active.
+--   customer 1: 2011-01-10 (10, UK), 2011-02-20 (20, France), 2011-03-15 (30)
+--   customer 2: 2011-01-05 (5)
+--   customer 3: 2011-02-10 (7), 2011-03-20 (8)
+--   customer 4: 2011-03-25 (100)
+--   customer 5: invoice S5 spanning midnight: 2011-02-28 23:50 (1) and
+--               2011-03-01 00:10 (2)
+-- The last line is on 2011-03-25: as_of 2011-03-26.  Snapshots: 2011-03-26
+-- and the first days of the months after the first line's: 2011-02-01,
+-- 2011-03-01.
+SET client_min_messages = warning;
+BEGIN;
+DELETE FROM bronze.transactions_raw;
+CALL retail.refresh(concurrently => false);
+INSERT INTO retail.segment_rules (preset, priority, segment, recency_days_min)
+VALUES ('regress_simple', 1, 'Lapsed', 31), ('regress_simple', 2, 'Active', NULL);
+INSERT INTO retail.settings VALUES ('rfm_preset', 'regress_simple');
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
+									 customer_id, country)
+VALUES ('S1a', '10001', 'a', '1', '2011-01-10 10:00', '10', '1', 'UK'),
+	   ('S1b', '10001', 'a', '1', '2011-02-20 10:00', '20', '1', 'France'),
+	   ('S1c', '10001', 'a', '1', '2011-03-15 10:00', '30', '1', 'UK'),
+	   ('S2a', '10001', 'a', '1', '2011-01-05 10:00', '5', '2', 'Germany'),
+	   ('S3a', '10001', 'a', '1', '2011-02-10 10:00', '7', '3', 'UK'),
+	   ('S3b', '10001', 'a', '1', '2011-03-20 10:00', '8', '3', 'UK'),
+	   ('S4a', '10001', 'a', '1', '2011-03-25 10:00', '100', '4', 'UK'),
+	   ('S5', '10001', 'a', '1', '2011-02-28 23:50', '1', '5', 'UK'),
+	   ('S5', '10002', 'b', '1', '2011-03-01 00:10', '2', '5', 'UK');
+CALL retail.refresh();
+
+-- Segments at a date count the lines before it only: at 2011-03-01
+-- customer 5 has bought once, for 1 (the 00:10 line is not before), and
+-- customer 4 is not a customer yet; customer 2: 2011-03-01 - 2011-01-05 =
+-- 55 days, Lapsed.
+SELECT customer_id, recency_days, frequency, monetary, segment, as_of
+FROM retail.rfm_segments('silver.cleaned_transactions', as_of_date => '2011-03-01', preset => 'regress_simple')
+ORDER BY customer_id;
+
+-- The snapshots, and customer 5 in each: none at 02-01; at 03-01 as above;
+-- at 03-26 both lines (3), last on 03-01 (25 days).
+SELECT as_of, count(*) AS customers FROM gold.segment_history GROUP BY as_of ORDER BY as_of;
+SELECT as_of, recency_days, frequency, monetary, segment FROM gold.segment_history
+WHERE customer_id = 5 ORDER BY as_of;
+-- Every snapshot equals the line-level path, retail.rfm_segments at its date
+-- (compared as text, both ways).
+SELECT h.as_of,
+	   (SELECT count(*) FROM (SELECT s::text FROM (SELECT as_of, customer_id, recency_days, frequency,
+														  monetary::numeric(38, 6), r, f, m, rfm_cell, segment,
+														  seed_segment
+													   FROM retail.rfm_segments('silver.cleaned_transactions',
+																				h.as_of, preset => 'regress_simple')) s
+							  EXCEPT
+							  SELECT g::text FROM (SELECT * FROM gold.segment_history WHERE as_of = h.as_of) g) d)
+	   AS missing,
+	   (SELECT count(*) FROM (SELECT g::text FROM (SELECT * FROM gold.segment_history WHERE as_of = h.as_of) g
+							  EXCEPT
+							  SELECT s::text FROM (SELECT as_of, customer_id, recency_days, frequency,
+														  monetary::numeric(38, 6), r, f, m, rfm_cell, segment,
+														  seed_segment
+													   FROM retail.rfm_segments('silver.cleaned_transactions',
+																				h.as_of, preset => 'regress_simple')) s) d)
+	   AS extra
+FROM (SELECT DISTINCT as_of FROM gold.segment_history) h
+ORDER BY h.as_of;
+
+-- Migration, by hand:
+--   02-01 -> 03-01: Active -> Active: 1 (30 by 03-01); Active -> Lapsed: 2
+--   (5); new -> Active: 3 and 5 (7 + 1 = 8)
+--   03-01 -> 03-26: Active -> Active: 1, 3, 5 (60 + 15 + 3 = 78); Lapsed ->
+--   Lapsed: 2 (5); new -> Active: 4 (100)
+SELECT * FROM gold.segment_migration;
+SELECT * FROM retail.segment_migration('2011-02-01', '2011-03-26');
+-- an as-of date without a snapshot, and the wrong way round
+SAVEPOINT refused;
+SELECT * FROM retail.segment_migration('2011-02-02', '2011-03-26');
+ROLLBACK TO refused;
+SELECT * FROM retail.segment_migration('2011-03-26', '2011-02-01');
+ROLLBACK TO refused;
+
+-- The number of snapshots is a setting: 2 keeps 03-26 and 03-01.
+INSERT INTO retail.settings VALUES ('segment_snapshots', '2');
+CALL retail.refresh();
+SELECT as_of, count(*) AS customers FROM gold.segment_history GROUP BY as_of ORDER BY as_of;
+-- one snapshot would migrate nothing
+UPDATE retail.settings SET value = '1' WHERE name = 'segment_snapshots';
+ROLLBACK TO refused;
+
+-- A batch of lines on or after the latest month start cannot change the
+-- month ends: the refresh skips them (status unchanged) and still gives the
+-- new current snapshot; a late line before it makes the refresh recompute
+-- them.  Both equal a full rebuild (test incremental compares them all).
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
+									 customer_id, country)
+VALUES ('S6a', '10001', 'a', '1', '2011-03-26 10:00', '4', '6', 'UK');
+CALL retail.refresh();
+SELECT relation, status FROM retail.last_refresh WHERE relation LIKE 'gold.segment%';
+SELECT as_of, count(*) AS customers FROM gold.segment_history GROUP BY as_of ORDER BY as_of;
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
+									 customer_id, country)
+VALUES ('S7a', '10001', 'a', '1', '2011-02-15 10:00', '4', '7', 'UK');
+CALL retail.refresh();
+SELECT relation, status FROM retail.last_refresh WHERE relation LIKE 'gold.segment%';
+SELECT as_of, count(*) AS customers FROM gold.segment_history GROUP BY as_of ORDER BY as_of;
+
+-- The customer dimension: country of the first order (customer 1: UK,
+-- though an order is from France), cohort month, orders, revenue, segment.
+SELECT customer_id, country, first_purchase, last_purchase, orders, revenue, cohort_month, recency_days,
+	   segment
+FROM gold.dim_customers ORDER BY customer_id;
+-- and the orders, by invoice
+SELECT * FROM gold.orders ORDER BY invoice_no;
+ROLLBACK;
+
+-- What a refresh registers, and what a BI tool finds: no gold column without
+-- a comment (the install checks this too).
+SELECT step_order, view_name FROM retail.refresh_steps WHERE view_name IN ('segment_month_ends', 'dim_customers')
+ORDER BY step_order;
+SELECT count(*) AS undocumented
+FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+WHERE c.relnamespace = 'gold'::regnamespace AND c.relkind IN ('r', 'v', 'm') AND col_description(c.oid, a.attnum) IS NULL;
