@@ -2,16 +2,17 @@
 // objects of schema gold with DatabaseMetaData.getTables/getColumns (as
 // Metabase, Tableau and Power BI do), checks their metadata against the
 // conventions of gold (issue 10: every object and column documented,
-// numerics with a declared precision and scale, fractions in [0, 1],
-// percentages only in views named *_display, dates as date, money
-// numeric(38,6)), reads every object whole, and checks that the login cannot
-// read silver or bronze.  Connects with CLIENTS_URL, CLIENTS_USER and
+// numerics with a declared precision and scale, fractions double precision in
+// [0, 1] and exact, percentages only in views named *_display, dates as date,
+// counts integers, money numeric(38,6)), reads every object whole, and checks
+// that the login cannot read silver or bronze.  Connects with CLIENTS_URL, CLIENTS_USER and
 // CLIENTS_PASSWORD.  Prints one result line per check and one line per
 // failure naming gold.object.column; exits 1 on any failure.
 //
 // Compiled at test time by test/clients/run (javac -cp postgresql.jar).
 
 import java.math.BigDecimal;
+import java.math.MathContext;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.DriverManager;
@@ -21,9 +22,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -41,8 +44,8 @@ public class GoldMetadata {
 		}
 	}
 
-	// Shares, retention and probabilities: fractions in [0, 1].  p0 .. p12 are
-	// the retention cells of the cohort triangle.
+	// Shares, retention and probabilities: fractions in [0, 1], double
+	// precision.  p0 .. p12 are the retention cells of the cohort triangle.
 	static final Pattern FRACTION = Pattern.compile("(^|_)share($|_)|(^|_)retention($|_)|_rate$|^p_alive$|^p[0-9]+$");
 	static final Pattern PERCENT = Pattern.compile("(^|_)(pct|percent|percentage)($|_)");
 	static final Pattern DATE = Pattern.compile("(^|_)month$|(^|_)as_of$");
@@ -65,6 +68,11 @@ public class GoldMetadata {
 	// Counts: integer types.
 	static final Set<String> COUNTS = Set.of("customers", "active_customers", "cohort_size", "cohorts", "orders",
 			"lines", "units", "frequency", "rank", "period");
+
+	// The objects whose fractions checkExact recomputes, and their rows.
+	static final Set<String> EXACT = Set.of("mart_cohort_retention", "cohort_triangle", "cohort_period_averages",
+			"segment_summary", "mart_countries_abc", "mart_products_abc");
+	static final Map<String, List<Map<String, Object>>> rowsOf = new HashMap<>();
 
 	static final Map<String, List<String>> failures = new LinkedHashMap<>();
 	static int failedChecks;
@@ -149,9 +157,8 @@ public class GoldMetadata {
 				if (col.isNumeric() && (col.precision() <= 0 || col.precision() >= 1000 || col.scale() < 0
 						|| col.scale() > col.precision()))
 					fail("numeric_scale", where, "numeric without a declared precision and scale: " + declared);
-				if (!rel.isDisplay() && FRACTION.matcher(col.name()).find()
-						&& !(col.isNumeric() && col.scale() > 0 && col.precision() - col.scale() == 1))
-					fail("fraction_type", where, "a fraction should be numeric(p,s) with one integer digit: " + declared);
+				if (!rel.isDisplay() && FRACTION.matcher(col.name()).find() && col.type() != Types.DOUBLE)
+					fail("fraction_type", where, "a fraction should be double precision, not " + declared);
 				if (!rel.isDisplay() && PERCENT.matcher(col.name()).find())
 					fail("percent_only_display", where, "a percentage outside a view named *_display");
 				if (!rel.isDisplay() && DATE.matcher(col.name()).find() && col.type() != Types.DATE)
@@ -181,6 +188,7 @@ public class GoldMetadata {
 		}
 		for (String check : List.of("read", "read_scale", "fraction_values", "percent_text", "order"))
 			report(check);
+		checkExact();
 	}
 
 	static void read(Connection conn, Relation rel) throws SQLException {
@@ -210,6 +218,11 @@ public class GoldMetadata {
 				for (int i = 1; i <= n; i++) {
 					Column col = rel.columns().get(i - 1);
 					String where = obj + "." + col.name();
+					if (!rel.isDisplay() && FRACTION.matcher(col.name()).find()) {
+						double f = rs.getDouble(i);
+						if (!rs.wasNull() && !(f >= 0 && f <= 1) && reported.add("fraction " + where))
+							fail("fraction_values", where, "value " + f + " outside [0, 1]");
+					}
 					if (col.isNumeric()) {
 						BigDecimal v = rs.getBigDecimal(i);
 						if (v == null)
@@ -217,15 +230,17 @@ public class GoldMetadata {
 						if (v.scale() != col.scale() && reported.add("scale " + where))
 							fail("read_scale", where, "value " + v.toPlainString() + " has scale " + v.scale()
 									+ ", getColumns DECIMAL_DIGITS " + col.scale() + " (row " + rows + ")");
-						if (!rel.isDisplay() && FRACTION.matcher(col.name()).find()
-								&& (v.signum() < 0 || v.compareTo(BigDecimal.ONE) > 0)
-								&& reported.add("fraction " + where))
-							fail("fraction_values", where, "value " + v.toPlainString() + " outside [0, 1]");
 					} else if (col.type() == Types.VARCHAR && !rel.isDisplay()) {
 						String v = rs.getString(i);
 						if (v != null && v.strip().endsWith("%") && reported.add("percent " + where))
 							fail("percent_text", where, "text formatted as a percentage: '" + v + "'");
 					}
+				}
+				if (EXACT.contains(rel.name())) {
+					Map<String, Object> row = new HashMap<>();
+					for (int i = 1; i <= n; i++)
+						row.put(rmd.getColumnName(i), rs.getObject(i));
+					rowsOf.computeIfAbsent(rel.name(), k -> new ArrayList<>()).add(row);
 				}
 				if (order != null) {
 					StringBuilder key = new StringBuilder();
@@ -239,6 +254,103 @@ public class GoldMetadata {
 			if (order != null)
 				checkOrder(conn, rel.name(), order, keys);
 		}
+	}
+
+	// No float noise: a fraction is the double nearest to its exact ratio
+	// (computed in numeric, converted once), recomputed here from the counts
+	// and money of the rows read: 4 / 5 must arrive as 0.8, not as
+	// 0.8000000000000002 (float arithmetic) or as the double of a decimal
+	// rounded too early.
+	static void checkExact() {
+		MathContext mc = new MathContext(60);
+		List<Map<String, Object>> cells = rowsOf.getOrDefault("mart_cohort_retention", List.of());
+		for (Map<String, Object> c : cells)
+			exact("mart_cohort_retention", "retention", c, num(c, "active_customers"), num(c, "cohort_size"));
+		Map<String, Object> retention = new HashMap<>();
+		for (Map<String, Object> c : cells)
+			retention.put(c.get("cohort_month") + "/" + c.get("period"), c.get("retention"));
+		for (Map<String, Object> t : rowsOf.getOrDefault("cohort_triangle", List.of()))
+			for (int k = 0; k <= 12; k++) {
+				compared.merge("gold.cohort_triangle.p" + k, 1, Integer::sum);
+				Object cell = retention.get(t.get("cohort_month") + "/" + k);
+				if (t.containsKey("p" + k) && !Objects.equals(t.get("p" + k), cell))
+					mismatch("gold.cohort_triangle.p" + k, t.get("p" + k) + " for cohort " + t.get("cohort_month")
+							+ ", gold.mart_cohort_retention has " + cell);
+			}
+		for (Map<String, Object> a : rowsOf.getOrDefault("cohort_period_averages", List.of())) {
+			exact("cohort_period_averages", "weighted_retention", a, num(a, "active_customers"), num(a, "customers"));
+			BigDecimal sum = BigDecimal.ZERO;
+			long n = 0;
+			for (Map<String, Object> c : cells)
+				if (Boolean.TRUE.equals(c.get("complete")) && c.get("period").equals(a.get("period"))) {
+					sum = sum.add(num(c, "active_customers").divide(num(c, "cohort_size"), mc));
+					n++;
+				}
+			exact("cohort_period_averages", "avg_retention", a, sum, BigDecimal.valueOf(n));
+		}
+		shares("segment_summary", "customers", "customer_share", null);
+		shares("segment_summary", "revenue", "revenue_share", null);
+		shares("mart_countries_abc", "revenue", "share", "cum_share_before");
+		shares("mart_products_abc", "revenue", "share", "cum_share_before");
+		for (String where : List.of("mart_cohort_retention.retention", "cohort_triangle.p1",
+				"cohort_period_averages.weighted_retention", "cohort_period_averages.avg_retention",
+				"segment_summary.customer_share", "segment_summary.revenue_share", "mart_countries_abc.share",
+				"mart_countries_abc.cum_share_before", "mart_products_abc.share", "mart_products_abc.cum_share_before"))
+			if (!compared.containsKey("gold." + where))
+				fail("fractions_exact", "gold." + where, "no value to recompute (column or rows missing)");
+		firstMismatch.forEach((where, what) -> fail("fractions_exact", where,
+				what + " (" + mismatches.get(where) + " rows like this)"));
+		report("fractions_exact");
+	}
+
+	// share = value / total; cumulative (if named) = values ranked strictly before / total
+	static void shares(String rel, String value, String share, String cumulative) {
+		List<Map<String, Object>> rows = new ArrayList<>(rowsOf.getOrDefault(rel, List.of()));
+		BigDecimal total = BigDecimal.ZERO;
+		for (Map<String, Object> r : rows)
+			total = total.add(num(r, value));
+		if (cumulative != null)
+			rows.sort((a, b) -> num(a, "rank").compareTo(num(b, "rank")));
+		BigDecimal before = BigDecimal.ZERO, tied = BigDecimal.ZERO;
+		Object rank = null;
+		for (Map<String, Object> r : rows) {
+			exact(rel, share, r, num(r, value), total);
+			if (cumulative != null) {
+				if (!r.get("rank").equals(rank)) {
+					before = before.add(tied);
+					tied = BigDecimal.ZERO;
+					rank = r.get("rank");
+				}
+				tied = tied.add(num(r, value));
+				exact(rel, cumulative, r, before, total);
+			}
+		}
+	}
+
+	static BigDecimal num(Map<String, Object> row, String col) {
+		Object v = row.get(col);
+		return v instanceof BigDecimal d ? d : new BigDecimal(v.toString());
+	}
+
+	static void exact(String rel, String col, Map<String, Object> row, BigDecimal num, BigDecimal den) {
+		if (!row.containsKey(col))
+			return;
+		compared.merge("gold." + rel + "." + col, 1, Integer::sum);
+		Object got = row.get(col);
+		Double want = den.signum() == 0 ? null : num.divide(den, new MathContext(60)).doubleValue();
+		if (!Objects.equals(got, want))
+			mismatch("gold." + rel + "." + col, got + " where the double nearest to " + num.toPlainString() + " / "
+					+ den.toPlainString() + " is " + want);
+	}
+
+	// per column: its first mismatch, and how many rows mismatch
+	static final Map<String, String> firstMismatch = new LinkedHashMap<>();
+	static final Map<String, Integer> mismatches = new HashMap<>();
+	static final Map<String, Integer> compared = new HashMap<>();
+
+	static void mismatch(String where, String what) {
+		firstMismatch.putIfAbsent(where, what);
+		mismatches.merge(where, 1, Integer::sum);
 	}
 
 	static void checkOrder(Connection conn, String name, Order order, List<String> keys) throws SQLException {

@@ -16,8 +16,9 @@ import warnings
 import pandas as pd
 import psycopg2
 
-# Shares, retention and probabilities: fractions in [0, 1] (p0 .. p12: the
-# retention cells of the cohort triangle).  As in GoldMetadata.java.
+# Shares, retention and probabilities: fractions in [0, 1], double precision
+# (p0 .. p12: the retention cells of the cohort triangle).  As in
+# GoldMetadata.java.
 FRACTION = re.compile(r"(^|_)share($|_)|(^|_)retention($|_)|_rate$|^p_alive$|^p[0-9]+$")
 INTEGER = {"smallint", "integer", "bigint"}
 FLOAT = {"numeric", "double precision", "real"}
@@ -101,8 +102,8 @@ def check_fractions(obj, df, columns):
     for col, typ, _ in columns:
         if FRACTION.search(col):
             where = f"gold.{obj}.{col}"
-            if typ != "numeric":
-                fail("fractions", where, f"a fraction should be numeric, not {typ}")
+            if typ != "double precision":
+                fail("fractions", where, f"a fraction should be double precision, not {typ}")
                 continue
             values = pd.to_numeric(df[col]).dropna()
             outside = values[(values < 0) | (values > 1)]
