@@ -38,6 +38,8 @@ GRANT SELECT ON retail.setting_defaults, retail.settings, retail.current_setting
 	retail.refresh_steps, retail.refresh_log, retail.last_refresh, retail.refresh_progress TO retail_bi;
 -- Every function computes on its arguments or checks the caller's right to
 -- read the relation it is given, but for these: they make data or act.
+-- retail_bi runs retail.report_html() too: it reads gold and retail.refresh_log
+-- only, as its caller (test/sql/security.sql).
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA retail TO retail_bi;
 REVOKE EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint, integer, boolean),
 	retail.generate_transaction_rows(bigint, integer, bigint, integer, boolean),

@@ -37,6 +37,9 @@ SELECT (retail.rfm_customer(i, t, a)).frequency
 FROM (VALUES ('1', '2011-01-01'::timestamp, 1.0), ('2', '2011-01-02', 2.0)) v(i, t, a);
 SELECT name, value FROM retail.current_settings WHERE name = 'rfm_bins';
 SELECT status FROM retail.last_refresh WHERE step_order = 400;
+-- and writes the report, every section of it, from gold alone
+SELECT retail.report_html()
+	   ~ 'id="headline".*id="cohorts".*id="segments".*id="countries".*id="products".*id="anomalies"' AS report;
 -- and nothing else: not bronze or silver, not through a function either
 SELECT count(*) FROM bronze.transactions_raw;
 SELECT count(*) FROM silver.cleaned_transactions;
@@ -56,6 +59,7 @@ SELECT retail.try_int4('1');
 CALL retail.refresh();
 SELECT count(*) FROM gold.mart_countries_abc;
 SELECT count(*) FROM bronze.transactions_raw;
+SELECT retail.report_html();
 RESET ROLE;
 
 -- the grants as a whole: every relation of the layers by role ...
