@@ -82,9 +82,14 @@ public class GoldMetadata {
 		failures.computeIfAbsent(check, k -> new ArrayList<>()).add(where);
 	}
 
+	static long started = System.nanoTime();
+
+	// a result line in pg_regress's format, which scripts/test counts
 	static void report(String check) {
 		boolean ok = !failures.containsKey(check);
-		System.out.printf("test clients/jdbc_%-30s ... %s%n", check, ok ? "ok" : "FAILED");
+		long ms = (System.nanoTime() - started) / 1000000;
+		System.out.printf("test clients/jdbc_%-30s ... %-6s %6d ms%n", check, ok ? "ok" : "FAILED", ms);
+		started = System.nanoTime();
 		if (!ok)
 			failedChecks++;
 	}

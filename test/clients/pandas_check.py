@@ -11,6 +11,7 @@ per failure naming gold.object.column; exits 1 on any failure.
 """
 import re
 import sys
+import time
 import warnings
 
 import pandas as pd
@@ -26,6 +27,7 @@ DATETIME = {"date", "timestamp without time zone", "timestamp with time zone"}
 TEXT = {"text", "character varying", "character"}
 
 failures = {}
+started = time.monotonic()
 
 
 def fail(check, where, what):
@@ -34,7 +36,11 @@ def fail(check, where, what):
 
 
 def report(check):
-    print(f"test clients/pandas_{check:<28} ... {'FAILED' if check in failures else 'ok'}")
+    """A result line in pg_regress's format, which scripts/test counts."""
+    global started
+    ms = int((time.monotonic() - started) * 1000)
+    print(f"test clients/pandas_{check:<28} ... {'FAILED' if check in failures else 'ok':<6} {ms:6d} ms")
+    started = time.monotonic()
 
 
 def catalog(conn):
