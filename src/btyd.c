@@ -1224,6 +1224,46 @@ gamma_gamma_expected(HeapTupleHeader model, int32 x, double m, double *result)
 	return true;
 }
 
+/* Log-likelihood of one customer under a BG/NBD model */
+PG_FUNCTION_INFO_V1(ra_bgnbd_log_likelihood);
+Datum
+ra_bgnbd_log_likelihood(PG_FUNCTION_ARGS)
+{
+	BgnbdCustomer c = bgnbd_customer(fcinfo, 1);
+	double		theta[4] = {log(c.r), log(c.alpha), log(c.a), log(c.b)};
+	Point		point = {.x = c.x,.u = c.t_x,.v = c.T,.count = 1.0};
+	Sample		sample = {.points = &point,.npoints = 1,.customers = 1.0};
+
+	PG_RETURN_FLOAT8(bgnbd_loglik(theta, NULL, &sample));
+}
+
+/* Log-likelihood of one repeat buyer under a Gamma-Gamma model; NULL for frequency 0 */
+PG_FUNCTION_INFO_V1(ra_gamma_gamma_log_likelihood);
+Datum
+ra_gamma_gamma_log_likelihood(PG_FUNCTION_ARGS)
+{
+	static const char *const names[] = {"p", "q", "gamma"};
+	double		params[3];
+	int32		x = PG_GETARG_INT32(1);
+	double		m = PG_GETARG_FLOAT8(2);
+	const char *problem = gamma_gamma_point_problem(x, m);
+	double		theta[3];
+	Point		point = {.x = x,.u = m,.v = 0.0,.count = 1.0};
+	Sample		sample = {.points = &point,.npoints = 1,.customers = 1.0};
+
+	model_params(PG_GETARG_HEAPTUPLEHEADER(0), 3, names, params);
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid customer: frequency %d, monetary_value %g", x, m),
+				 errdetail("%s.", problem)));
+	if (x == 0)
+		PG_RETURN_NULL();
+	for (int k = 0; k < 3; k++)
+		theta[k] = log(params[k]);
+	PG_RETURN_FLOAT8(gamma_gamma_loglik(theta, NULL, &sample));
+}
+
 /* Gamma-Gamma conditional expected value per purchase of a customer */
 PG_FUNCTION_INFO_V1(ra_gamma_gamma_expected_value);
 Datum

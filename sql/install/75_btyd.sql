@@ -96,6 +96,20 @@ CREATE FUNCTION retail.gamma_gamma_expected_value(model retail.gamma_gamma_model
 COMMENT ON FUNCTION retail.gamma_gamma_expected_value(retail.gamma_gamma_model, integer, double precision) IS
 	'Conditional expected value per purchase, p (gamma + frequency monetary_value) / (p frequency + q - 1); the population mean for frequency 0, NULL there if q <= 1 (infinite)';
 
+CREATE FUNCTION retail.bgnbd_log_likelihood(model retail.bgnbd_model, frequency integer, recency double precision,
+											age double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'ra_bgnbd_log_likelihood' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.bgnbd_log_likelihood(retail.bgnbd_model, integer, double precision, double precision) IS
+	'Log-likelihood of one customer under a BG/NBD model (Fader, Hardie & Lee 2005, eq. 6): what retail.bgnbd_fit maximizes the sum of';
+
+CREATE FUNCTION retail.gamma_gamma_log_likelihood(model retail.gamma_gamma_model, frequency integer,
+												  monetary_value double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'ra_gamma_gamma_log_likelihood' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.gamma_gamma_log_likelihood(retail.gamma_gamma_model, integer, double precision) IS
+	'Log-likelihood of the mean value of one repeat buyer under a Gamma-Gamma model: what retail.gamma_gamma_fit maximizes the sum of; NULL for frequency 0 (not in the likelihood)';
+
 CREATE FUNCTION retail.clv(bgnbd retail.bgnbd_model, gamma_gamma retail.gamma_gamma_model, frequency integer,
 						   recency double precision, age double precision, monetary_value double precision,
 						   months integer DEFAULT 12, discount_rate double precision DEFAULT 0.01,

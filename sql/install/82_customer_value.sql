@@ -1,0 +1,97 @@
+
+-- Gold: customer lifetime value (src/btyd.c, 75_btyd.sql).  gold.clv_model
+-- fits both models on silver; gold.mart_customer_value applies them to each
+-- customer, so retail.refresh() refreshes the model first.  This part is also
+-- run by the upgrade scripts.
+INSERT INTO retail.setting_defaults VALUES
+	('clv_horizon_months', '12', 'Horizon of gold.mart_customer_value.clv, in months of 30 days'),
+	('clv_unit', 'day', 'Unit of time of the CLV models and of gold.mart_customer_value (day or week)'),
+	('clv_discount_rate', '0.01', 'Monthly discount rate of gold.mart_customer_value.clv');
+
+-- Models are fitted only where some customer bought again (both fits would
+-- fail otherwise): the scalar subqueries are only run when the CASE needs them.
+CREATE MATERIALIZED VIEW gold.clv_model AS
+WITH settings AS (
+	SELECT retail.setting('clv_unit') AS unit,
+		   retail.setting('clv_horizon_months')::integer AS horizon_months,
+		   retail.setting('clv_discount_rate')::double precision AS discount_rate,
+		   (SELECT max(l.invoice_ts)::date FROM silver.cleaned_transactions l
+			WHERE l.customer_id IS NOT NULL) AS calibration_end
+),
+summary AS MATERIALIZED (
+	SELECT s.*
+	FROM settings x, retail.btyd_summary('silver.cleaned_transactions', x.calibration_end, x.unit) s
+),
+fitted AS (
+	SELECT CASE WHEN (SELECT max(frequency) FROM summary) > 0
+				THEN (SELECT retail.bgnbd_fit(s.frequency, s.recency, s.age) FROM summary s) END AS bgnbd,
+		   CASE WHEN (SELECT max(frequency) FROM summary) > 0
+				THEN (SELECT retail.gamma_gamma_fit(s.frequency, s.monetary_value) FROM summary s) END AS gamma_gamma
+)
+SELECT x.calibration_end, x.unit, x.horizon_months, x.discount_rate,
+	   (SELECT count(*) FROM summary) AS customers,
+	   (SELECT count(*) FROM summary s WHERE s.frequency > 0) AS repeat_customers,
+	   (f.bgnbd).r, (f.bgnbd).alpha, (f.bgnbd).a, (f.bgnbd).b,
+	   (f.bgnbd).log_likelihood AS bgnbd_log_likelihood, (f.bgnbd).converged AS bgnbd_converged,
+	   (f.gamma_gamma).p, (f.gamma_gamma).q, (f.gamma_gamma).gamma,
+	   (f.gamma_gamma).log_likelihood AS gamma_gamma_log_likelihood,
+	   (f.gamma_gamma).converged AS gamma_gamma_converged,
+	   (SELECT corr(s.frequency, s.monetary_value) FROM summary s WHERE s.frequency > 0)
+		   AS frequency_monetary_correlation,
+	   f.bgnbd, f.gamma_gamma
+FROM settings x, fitted f
+WITH NO DATA;
+-- one row; REFRESH ... CONCURRENTLY needs a unique index
+CREATE UNIQUE INDEX ON gold.clv_model (unit);
+COMMENT ON MATERIALIZED VIEW gold.clv_model IS
+	'The BG/NBD and Gamma-Gamma models fitted on the customers of silver (one row; parameters NULL while no customer bought twice), with the settings gold.mart_customer_value applies them with';
+COMMENT ON COLUMN gold.clv_model.calibration_end IS 'Last date of the silver lines with a customer: the end of the calibration period';
+COMMENT ON COLUMN gold.clv_model.unit IS 'Unit of time of the models (setting clv_unit): day or week';
+COMMENT ON COLUMN gold.clv_model.horizon_months IS 'Horizon of gold.mart_customer_value.clv in months of 30 days (setting clv_horizon_months)';
+COMMENT ON COLUMN gold.clv_model.discount_rate IS 'Monthly discount rate of gold.mart_customer_value.clv (setting clv_discount_rate)';
+COMMENT ON COLUMN gold.clv_model.customers IS 'Customers the BG/NBD model is fitted on';
+COMMENT ON COLUMN gold.clv_model.repeat_customers IS 'Customers with frequency above 0, those the Gamma-Gamma model is fitted on';
+COMMENT ON COLUMN gold.clv_model.r IS 'BG/NBD: shape of the Gamma distribution of purchase rates';
+COMMENT ON COLUMN gold.clv_model.alpha IS 'BG/NBD: scale of the Gamma distribution of purchase rates, in the unit';
+COMMENT ON COLUMN gold.clv_model.a IS 'BG/NBD: first shape of the Beta distribution of dropout probabilities';
+COMMENT ON COLUMN gold.clv_model.b IS 'BG/NBD: second shape of the Beta distribution of dropout probabilities';
+COMMENT ON COLUMN gold.clv_model.bgnbd_log_likelihood IS 'BG/NBD: maximum log-likelihood';
+COMMENT ON COLUMN gold.clv_model.bgnbd_converged IS 'BG/NBD: false if the fit did not converge or its maximum is at the edge of the parameter space (a parameter at e^30 or e^-30)';
+COMMENT ON COLUMN gold.clv_model.p IS 'Gamma-Gamma: shape of the Gamma distribution of a customer''s purchase values';
+COMMENT ON COLUMN gold.clv_model.q IS 'Gamma-Gamma: shape of the Gamma distribution of the customers'' rate parameters nu';
+COMMENT ON COLUMN gold.clv_model.gamma IS 'Gamma-Gamma: scale of the Gamma distribution of nu';
+COMMENT ON COLUMN gold.clv_model.gamma_gamma_log_likelihood IS 'Gamma-Gamma: maximum log-likelihood';
+COMMENT ON COLUMN gold.clv_model.gamma_gamma_converged IS 'Gamma-Gamma: false if the fit did not converge or its maximum is at the edge of the parameter space (a parameter at e^30 or e^-30)';
+COMMENT ON COLUMN gold.clv_model.frequency_monetary_correlation IS 'Pearson correlation of frequency and monetary_value over the repeat customers: the Gamma-Gamma model assumes none';
+COMMENT ON COLUMN gold.clv_model.bgnbd IS 'The BG/NBD model as a value, for retail.bgnbd_expected_purchases, retail.bgnbd_p_alive and retail.clv';
+COMMENT ON COLUMN gold.clv_model.gamma_gamma IS 'The Gamma-Gamma model as a value, for retail.gamma_gamma_expected_value and retail.clv';
+
+CREATE MATERIALIZED VIEW gold.mart_customer_value AS
+SELECT s.customer_id, s.frequency, s.recency, s.age,
+	   s.monetary_value::numeric(38, 6) AS monetary_value,
+	   retail.bgnbd_p_alive(m.bgnbd, s.frequency, s.recency, s.age)::numeric(11, 10) AS p_alive,
+	   retail.bgnbd_expected_purchases(m.bgnbd, 90 / retail.btyd_unit_days(m.unit), s.frequency, s.recency,
+									   s.age) AS expected_purchases_90d,
+	   retail.gamma_gamma_expected_value(m.gamma_gamma, s.frequency, s.monetary_value)::numeric(38, 6)
+		   AS expected_value,
+	   retail.clv(m.bgnbd, m.gamma_gamma, s.frequency, s.recency, s.age, s.monetary_value, m.horizon_months,
+				  m.discount_rate, m.unit)::numeric(38, 6) AS clv
+FROM gold.clv_model m,
+	 retail.btyd_summary('silver.cleaned_transactions', m.calibration_end, m.unit) s
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold.mart_customer_value IS
+	'One row per customer of silver: the BTYD summary and what the models of gold.clv_model predict (NULL while they are not fitted); refresh gold.clv_model first';
+CREATE UNIQUE INDEX ON gold.mart_customer_value (customer_id);
+COMMENT ON COLUMN gold.mart_customer_value.customer_id IS 'Customer';
+COMMENT ON COLUMN gold.mart_customer_value.frequency IS 'Repeat purchases: purchase days - 1';
+COMMENT ON COLUMN gold.mart_customer_value.recency IS 'Last purchase day - first purchase day, in the unit of gold.clv_model';
+COMMENT ON COLUMN gold.mart_customer_value.age IS 'Calibration end - first purchase day, in the unit of gold.clv_model';
+COMMENT ON COLUMN gold.mart_customer_value.monetary_value IS 'Mean value of the repeat purchase days (the first excluded); 0 without';
+COMMENT ON COLUMN gold.mart_customer_value.p_alive IS 'BG/NBD probability that the customer is still active at the calibration end';
+COMMENT ON COLUMN gold.mart_customer_value.expected_purchases_90d IS 'BG/NBD expected purchase days in the 90 days after the calibration end';
+COMMENT ON COLUMN gold.mart_customer_value.expected_value IS 'Gamma-Gamma conditional expected value per purchase day (the population mean for frequency 0)';
+COMMENT ON COLUMN gold.mart_customer_value.clv IS 'Customer lifetime value over the horizon of gold.clv_model, discounted monthly, as lifetimes computes it';
+
+INSERT INTO retail.refresh_steps VALUES
+	(500, 'gold', 'gold', 'clv_model'),
+	(510, 'gold', 'gold', 'mart_customer_value');
