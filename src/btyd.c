@@ -60,6 +60,8 @@
 
 /* Bounds of the log-parameters: past these, a parameter is at the edge */
 #define THETA_MAX 30.0
+/* A log-parameter beyond this is tried at its bound (fit_model) */
+#define EDGE_PROBE 10.0
 
 /* From here on lgamma(y + s) - lgamma(y) uses Stirling's series */
 #define LGAMMA_STIRLING 1000.0
@@ -652,7 +654,8 @@ typedef struct Fit
 	const Sample *sample;
 	int			n;
 	double		theta[MAX_PARAMS];
-	bool		at_edge[MAX_PARAMS];
+	bool		pinned[MAX_PARAMS];	/* held at its bound (fit_model's probe) */
+	bool		at_edge[MAX_PARAMS];	/* at its bound, the gradient pushing out */
 	bool		converged;
 	double		loglik_value;
 } Fit;
@@ -787,11 +790,11 @@ nelder_mead(Fit *fit)
 
 /*
  * BFGS with the analytic gradient and a backtracking (Armijo) line search,
- * from where Nelder-Mead stopped, within the bounds: a parameter that a step
- * would take across its bound is held there from then on, at the edge.
- * Converged: the gradient of the free parameters is below
- * GRADIENT_TOLERANCE, or below SMALL_GRADIENT where no step can improve the
- * objective in double precision any more.
+ * from where Nelder-Mead stopped, within the bounds (projected: a parameter
+ * at its bound whose gradient pushes it across is held there, at the edge,
+ * for as long as it does; so is a pinned one).  Converged: the gradient of
+ * the free parameters is below GRADIENT_TOLERANCE, or below SMALL_GRADIENT
+ * where no step can improve the objective in double precision any more.
  */
 static void
 bfgs(Fit *fit)
@@ -817,10 +820,20 @@ bfgs(Fit *fit)
 		bool		accepted = false;
 
 		for (int k = 0; k < n; k++)
-			if (fit->at_edge[k])
+		{
+			bool		held = fit->pinned[k] ||
+				(fabs(fit->theta[k]) >= THETA_MAX && grad[k] * fit->theta[k] < 0);
+
+			if (held != fit->at_edge[k])
+			{
+				fit->at_edge[k] = held;
+				reset = true;
+			}
+			if (held)
 				grad[k] = 0.0;
 			else
 				gmax = Max(gmax, fabs(grad[k]));
+		}
 		if (gmax <= GRADIENT_TOLERANCE)
 		{
 			fit->converged = true;
@@ -857,15 +870,6 @@ bfgs(Fit *fit)
 			fit->converged = gmax <= SMALL_GRADIENT;
 			break;
 		}
-		/* a parameter already at its bound and pushed across it stays there */
-		for (int k = 0; k < n; k++)
-			if (!fit->at_edge[k] && fabs(fit->theta[k]) >= THETA_MAX && dir[k] * fit->theta[k] > 0)
-			{
-				fit->at_edge[k] = true;
-				reset = true;
-			}
-		if (reset)
-			continue;
 		for (int k = 0; k < n; k++)
 			if (dir[k] != 0.0)
 				step_max = Min(step_max, ((dir[k] > 0 ? THETA_MAX : -THETA_MAX) - fit->theta[k]) / dir[k]);
@@ -897,12 +901,7 @@ bfgs(Fit *fit)
 			continue;
 		}
 		if (step == step_max && step_max < 1.0)
-		{
-			for (int k = 0; k < n; k++)
-				if (fabs(trial[k]) >= THETA_MAX)
-					fit->at_edge[k] = true;
-			reset = true;
-		}
+			reset = true;		/* a bound stopped the step: h knows nothing of it */
 		else
 		{
 			/* the BFGS update of the inverse Hessian, skipped when curvature is not positive */
@@ -950,6 +949,25 @@ fit_model(Fit *fit, const char *model, const char *const *names)
 
 	nelder_mead(fit);
 	bfgs(fit);
+
+	/*
+	 * Towards an edge the likelihood flattens (as 1/p for Gamma-Gamma's p):
+	 * the search can converge far out before reaching the bound.  A parameter
+	 * out there is tried at its bound, the others fitted again; if the
+	 * likelihood is no lower, the maximum is the edge's.
+	 */
+	for (int k = 0; k < fit->n; k++)
+		if (!fit->at_edge[k] && fabs(fit->theta[k]) > EDGE_PROBE)
+		{
+			Fit			probe = *fit;
+
+			probe.theta[k] = fit->theta[k] > 0 ? THETA_MAX : -THETA_MAX;
+			probe.pinned[k] = true;
+			bfgs(&probe);
+			probe.pinned[k] = false;
+			if (probe.loglik_value >= fit->loglik_value - 1e-12 * fabs(fit->loglik_value))
+				*fit = probe;
+		}
 	for (int k = 0; k < fit->n; k++)
 		if (fit->at_edge[k])
 		{
