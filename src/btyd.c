@@ -68,6 +68,8 @@
 
 /* Terms of the hypergeometric series after which a prediction gives up */
 #define HYP2F1_MAX_TERMS 100000000
+/* Up to this a, expected purchases are summed without cancellation */
+#define SERIES_MAX_A 1e4
 
 /* ---------------------------------------------------------------------
  * Special functions
@@ -1163,28 +1165,105 @@ bgnbd_p_alive(const BgnbdCustomer *c)
 }
 
 /*
+ * The bracket of FHL (2005) eq. 10 times (a+b+x-1)/(a-1), in a form without
+ * cancellation.  With A = r+x, C = a+b+x-1, Euler's transformation and the
+ * binomial series of (1-z)^(1-a) give
+ *   C/(a-1) [1 - (1-z)^A 2F1(A, b+x; C; z)]
+ *     = C (1-z)^(a-1) sum_{n>=1} (a)_{n-1}/n! z^n D_n,
+ *   D_n = 1 - prod_{k<n} (1 - A/(C+k)).
+ * C may be negative (x = 0, a + b < 1).
+ * Where A < C every term is positive and D_n = -expm1(sum log1p(-A/(C+k)))
+ * is precise even when b, hence C, runs to infinity (there the textbook form
+ * subtracts two numbers that agree to 1/b and multiplies the difference by
+ * b); and a = 1 is no longer a 0/0.  The terms grow like (1-z)^(-a) before
+ * they fall, so the sum is kept scaled (log_scale), and large a is left to
+ * the textbook form (bgnbd_expected).
+ */
+static double
+bgnbd_expected_series(double a, double A, double C, double z)
+{
+	double		term = 1.0;		/* (a)_{n-1} z^n / n!, scaled */
+	double		sum = 0.0;
+	double		log_scale = 0.0;
+	double		log_prod = 0.0; /* log prod (1 - A/(C+k)), while A < C */
+	double		prod = 1.0;		/* the product itself, otherwise */
+
+	for (int64 n = 1;; n++)
+	{
+		double		c_d;		/* C D_n */
+		double		ratio;
+
+		term *= n == 1 ? z : (a + n - 2) * z / n;
+		if (A < C)
+		{
+			log_prod += log1p(-A / (C + n - 1));
+			c_d = -C * expm1(log_prod);
+		}
+		else
+		{
+			prod *= 1.0 - A / (C + n - 1);
+			c_d = C * (1.0 - prod);
+		}
+		sum += term * c_d;
+		if (fabs(sum) > 1e250)
+		{
+			term *= 1e-250;
+			sum *= 1e-250;
+			log_scale += 250.0 * M_LN10;
+		}
+
+		/*
+		 * The tail after term n is below a geometric series: the ratio of the
+		 * next terms (a+n-1) z / (n+1) tends to z, from above only when a >
+		 * 2; |C D_m| <= |C| (1 + |prod_m|), and each further factor of the
+		 * product is at most max(1, A/(C+n)) in magnitude.
+		 */
+		ratio = z * Max(1.0, (a + n - 1) / (n + 1)) * Max(1.0, A / (C + n));
+		if (ratio < 1.0 && C + n > 0 &&
+			term * fabs(C) * (1.0 + fabs(prod)) * ratio / (1.0 - ratio) <= 1e-16 * fabs(sum))
+			break;
+		if (n >= HYP2F1_MAX_TERMS)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("the series of expected purchases does not converge in %d terms", HYP2F1_MAX_TERMS),
+					 errdetail("a = %g, r + frequency = %g, z = %g.", a, A, z),
+					 errhint("The prediction horizon is too long for the fitted alpha.")));
+		if ((n & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return sum * exp(log_scale + (a - 1) * log1p(-z));
+}
+
+/*
  * Expected repeat purchases in (T, T + t], FHL (2005) eq. 10:
  * (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x)
- *                      2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))] P(alive),
- * the power and 2F1 multiplied in logs (either alone may overflow).
+ *                      2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))] P(alive).
+ * Up to a = SERIES_MAX_A by bgnbd_expected_series; above, whose terms would
+ * be too many, as written, the power and 2F1 multiplied in logs (either
+ * alone may overflow): there (a+b+x-1)/(a-1) is large, and the cancellation
+ * costs precision, only where b is larger than a by as many digits.
  */
 static double
 bgnbd_expected(const BgnbdCustomer *c, double t)
 {
 	double		c_param = c->a + c->b + c->x - 1;
-	double		log_f;
-	double		log_power;
+	double		z;
 
 	if (t <= 0)
 		return 0.0;
-	log_power = -(c->r + c->x) * log1p(t / (c->alpha + c->T));
-	if (c_param <= 0)
+	/* 2F1(.; C; .) has poles at C = 0, -1, ...; C <= 0 only when x = 0 and a + b <= 1 */
+	if (c_param <= 0 && c_param == floor(c_param))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("expected purchases are not defined for a + b + frequency <= 1"),
+				 errmsg("expected purchases are not defined where a + b + frequency - 1 is a whole number below 1"),
 				 errdetail("a = %g, b = %g, frequency = %d.", c->a, c->b, c->x)));
-	log_f = log_hyp2f1(c->r + c->x, c->b + c->x, c_param, t / (c->alpha + c->T + t));
-	return c_param / (c->a - 1) * -expm1(log_power + log_f) * bgnbd_p_alive(c);
+	z = t / (c->alpha + c->T + t);
+	if (c->a <= SERIES_MAX_A)
+		return bgnbd_expected_series(c->a, c->r + c->x, c_param, z) * bgnbd_p_alive(c);
+	return c_param / (c->a - 1)
+		* -expm1(-(c->r + c->x) * log1p(t / (c->alpha + c->T))
+				 + log_hyp2f1(c->r + c->x, c->b + c->x, c_param, z))
+		* bgnbd_p_alive(c);
 }
 
 /* Conditional expected number of repeat purchases in the next t units */

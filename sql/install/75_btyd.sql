@@ -188,12 +188,17 @@ LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	IF transactions IS NULL OR customer_column IS NULL OR time_column IS NULL OR value_column IS NULL THEN
+		RAISE EXCEPTION 'transactions and the column names must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Pass a relation of transactions, such as ''silver.cleaned_transactions''.';
+	END IF;
 	IF calibration_end IS NULL OR holdout_end IS NULL OR holdout_end <= calibration_end THEN
 		RAISE EXCEPTION 'invalid holdout period: % to %', calibration_end, holdout_end
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Both dates are required, and holdout_end must come after calibration_end.';
 	END IF;
-	-- btyd_summary checks the arguments and the privilege before the lines are read
+	-- the query checks the privilege on the relation; btyd_summary the unit
 	RETURN QUERY EXECUTE format($query$
 		WITH summary AS MATERIALIZED (
 			SELECT * FROM retail.btyd_summary($3, $1, $4, $5, $6, $7)
