@@ -8,8 +8,9 @@ INSERT INTO retail.setting_defaults VALUES
 	('clv_unit', 'day', 'Unit of time of the CLV models and of gold.mart_customer_value (day or week)'),
 	('clv_discount_rate', '0.01', 'Monthly discount rate of gold.mart_customer_value.clv');
 
--- Models are fitted only where some customer bought again (both fits would
--- fail otherwise): the scalar subqueries are only run when the CASE needs them.
+-- No row without customers; the models are fitted only where some customer
+-- bought again (both fits would fail otherwise): the scalar subqueries are
+-- only run when the CASE needs them.
 CREATE MATERIALIZED VIEW gold.clv_model AS
 WITH settings AS (
 	SELECT retail.setting('clv_unit') AS unit,
@@ -40,11 +41,12 @@ SELECT x.calibration_end, x.unit, x.horizon_months, x.discount_rate,
 		   AS frequency_monetary_correlation,
 	   f.bgnbd, f.gamma_gamma
 FROM settings x, fitted f
+WHERE EXISTS (SELECT FROM summary)
 WITH NO DATA;
 -- one row; REFRESH ... CONCURRENTLY needs a unique index
 CREATE UNIQUE INDEX ON gold.clv_model (unit);
 COMMENT ON MATERIALIZED VIEW gold.clv_model IS
-	'The BG/NBD and Gamma-Gamma models fitted on the customers of silver (one row; parameters NULL while no customer bought twice), with the settings gold.mart_customer_value applies them with';
+	'The BG/NBD and Gamma-Gamma models fitted on the customers of silver (one row, none without customers; parameters NULL while no customer bought twice), with the settings gold.mart_customer_value applies them with';
 COMMENT ON COLUMN gold.clv_model.calibration_end IS 'Last date of the silver lines with a customer: the end of the calibration period';
 COMMENT ON COLUMN gold.clv_model.unit IS 'Unit of time of the models (setting clv_unit): day or week';
 COMMENT ON COLUMN gold.clv_model.horizon_months IS 'Horizon of gold.mart_customer_value.clv in months of 30 days (setting clv_horizon_months)';

@@ -310,14 +310,23 @@ GROUP BY h.frequency, h.customers, h.mean_actual, h.mean_predicted
 ORDER BY h.frequency = 'total', h.frequency;
 SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-06-30');
 
--- 9. The mart and the model, refreshed from silver: empty first (no model,
--- no rows), then on generated lines; the mart is the functions applied to
--- the model's row, and the settings change it.
+-- 9. The mart and the model, refreshed from silver: empty first (no rows),
+-- then one customer who never came back (a model row without models, the
+-- mart's row without predictions), then generated lines; the mart is the
+-- functions applied to the model's row, and the settings change it.
 TRUNCATE bronze.transactions_raw;
 SET client_min_messages = warning;
 CALL retail.refresh(full => true, concurrently => false);
 SELECT customers, r, p, bgnbd IS NULL AS no_bgnbd, unit, horizon_months, discount_rate FROM gold.clv_model;
 SELECT count(*) AS mart_rows FROM gold.mart_customer_value;
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
+									 customer_id, country)
+VALUES ('536365', '85123A', 'HEART', '6', '2010-12-01 08:26', '2.55', '17850', 'United Kingdom');
+CALL retail.refresh(concurrently => false);
+SELECT customers, repeat_customers, r, p, bgnbd IS NULL AS no_bgnbd, calibration_end FROM gold.clv_model;
+SELECT * FROM gold.mart_customer_value;
+TRUNCATE bronze.transactions_raw;
+CALL retail.refresh(full => true, concurrently => false);
 INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
 									 customer_id, country)
 SELECT * FROM retail.generate_transactions(20000, 5, 300, 200, false);
