@@ -1,27 +1,29 @@
 
--- Gold: customer lifetime value (src/btyd.c, 75_btyd.sql).  gold.clv_model
--- fits both models on silver; gold.mart_customer_value applies them to each
--- customer, so retail.refresh() refreshes the model first.  This part is also
--- run by the upgrade scripts.
+-- Gold: customer lifetime value (src/btyd.c, 75_btyd.sql).
+-- gold.mart_customer_value fits both models on silver and applies them to
+-- each customer; gold.clv_model shows the models, so retail.refresh()
+-- refreshes it after the mart.  This part is also run by the upgrade scripts.
 INSERT INTO retail.setting_defaults VALUES
 	('clv_horizon_months', '12', 'Horizon of gold.mart_customer_value.clv, in months of 30 days'),
 	('clv_unit', 'day', 'Unit of time of the CLV models and of gold.mart_customer_value (day or week)'),
 	('clv_discount_rate', '0.01', 'Monthly discount rate of gold.mart_customer_value.clv');
 
--- No row without customers; the models are fitted only where some customer
--- bought again (both fits would fail otherwise): the scalar subqueries are
--- only run when the CASE needs them.
-CREATE MATERIALIZED VIEW gold.clv_model AS
+-- The mart computes the summary once, fits both models on it and applies
+-- them; the models are fitted only where some customer bought again (both
+-- fits would fail otherwise): the scalar subqueries are only run when the
+-- CASE needs them.  monetary_value is rounded to the mart's 6 decimals first,
+-- so that gold.clv_model, fitted again on the mart's columns, is the same
+-- model to the bit (the fits do not depend on the order of the rows).
+CREATE MATERIALIZED VIEW gold.mart_customer_value AS
 WITH settings AS (
 	SELECT retail.setting('clv_unit') AS unit,
 		   retail.setting('clv_horizon_months')::integer AS horizon_months,
-		   retail.setting('clv_discount_rate')::double precision AS discount_rate,
-		   (SELECT max(l.invoice_ts)::date FROM silver.cleaned_transactions l
-			WHERE l.customer_id IS NOT NULL) AS calibration_end
+		   retail.setting('clv_discount_rate')::double precision AS discount_rate
 ),
 summary AS MATERIALIZED (
-	SELECT s.*
-	FROM settings x, retail.btyd_summary('silver.cleaned_transactions', x.calibration_end, x.unit) s
+	SELECT s.customer_id, s.frequency, s.recency, s.age,
+		   round(s.monetary_value::numeric, 6)::double precision AS monetary_value
+	FROM settings x, retail.btyd_summary('silver.cleaned_transactions', NULL, x.unit) s
 ),
 fitted AS (
 	SELECT CASE WHEN (SELECT max(frequency) FROM summary) > 0
@@ -29,7 +31,50 @@ fitted AS (
 		   CASE WHEN (SELECT max(frequency) FROM summary) > 0
 				THEN (SELECT retail.gamma_gamma_fit(s.frequency, s.monetary_value) FROM summary s) END AS gamma_gamma
 )
-SELECT x.calibration_end, x.unit, x.horizon_months, x.discount_rate,
+SELECT s.customer_id, s.frequency, s.recency, s.age,
+	   s.monetary_value::numeric(38, 6) AS monetary_value,
+	   retail.bgnbd_p_alive(f.bgnbd, s.frequency, s.recency, s.age)::numeric(11, 10) AS p_alive,
+	   retail.bgnbd_expected_purchases(f.bgnbd, 90 / retail.btyd_unit_days(x.unit), s.frequency, s.recency,
+									   s.age) AS expected_purchases_90d,
+	   retail.gamma_gamma_expected_value(f.gamma_gamma, s.frequency, s.monetary_value)::numeric(38, 6)
+		   AS expected_value,
+	   retail.clv(f.bgnbd, f.gamma_gamma, s.frequency, s.recency, s.age, s.monetary_value, x.horizon_months,
+				  x.discount_rate, x.unit)::numeric(38, 6) AS clv
+FROM settings x, fitted f, summary s
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold.mart_customer_value IS
+	'One row per customer of silver: the BTYD summary (to the last date of the lines, in the unit of setting clv_unit) and what the BG/NBD and Gamma-Gamma models fitted on it predict (NULL while no customer bought twice); gold.clv_model shows the models';
+CREATE UNIQUE INDEX ON gold.mart_customer_value (customer_id);
+COMMENT ON COLUMN gold.mart_customer_value.customer_id IS 'Customer';
+COMMENT ON COLUMN gold.mart_customer_value.frequency IS 'Repeat purchases: purchase days - 1';
+COMMENT ON COLUMN gold.mart_customer_value.recency IS 'Last purchase day - first purchase day, in the unit of setting clv_unit';
+COMMENT ON COLUMN gold.mart_customer_value.age IS 'Last date of the lines - first purchase day, in the unit of setting clv_unit';
+COMMENT ON COLUMN gold.mart_customer_value.monetary_value IS 'Mean value of the repeat purchase days (the first excluded), to 6 decimals; 0 without';
+COMMENT ON COLUMN gold.mart_customer_value.p_alive IS 'BG/NBD probability that the customer is still active at the calibration end';
+COMMENT ON COLUMN gold.mart_customer_value.expected_purchases_90d IS 'BG/NBD expected purchase days in the 90 days after the calibration end';
+COMMENT ON COLUMN gold.mart_customer_value.expected_value IS 'Gamma-Gamma conditional expected value per purchase day (the population mean for frequency 0)';
+COMMENT ON COLUMN gold.mart_customer_value.clv IS 'Customer lifetime value over clv_horizon_months months of 30 days, discounted by clv_discount_rate a month, as lifetimes computes it';
+
+-- The models of the mart, fitted again on its columns (the same fits: see
+-- above) with the settings it was refreshed with; no row without customers.
+CREATE MATERIALIZED VIEW gold.clv_model AS
+WITH settings AS (
+	SELECT retail.setting('clv_unit') AS unit,
+		   retail.setting('clv_horizon_months')::integer AS horizon_months,
+		   retail.setting('clv_discount_rate')::double precision AS discount_rate
+),
+summary AS MATERIALIZED (
+	SELECT v.frequency, v.recency, v.age, v.monetary_value::double precision AS monetary_value
+	FROM gold.mart_customer_value v
+),
+fitted AS (
+	SELECT CASE WHEN (SELECT max(frequency) FROM summary) > 0
+				THEN (SELECT retail.bgnbd_fit(s.frequency, s.recency, s.age) FROM summary s) END AS bgnbd,
+		   CASE WHEN (SELECT max(frequency) FROM summary) > 0
+				THEN (SELECT retail.gamma_gamma_fit(s.frequency, s.monetary_value) FROM summary s) END AS gamma_gamma
+)
+SELECT (SELECT max(c.last_purchase)::date FROM silver.customer_state c) AS calibration_end,
+	   x.unit, x.horizon_months, x.discount_rate,
 	   (SELECT count(*) FROM summary) AS customers,
 	   (SELECT count(*) FROM summary s WHERE s.frequency > 0) AS repeat_customers,
 	   (f.bgnbd).r, (f.bgnbd).alpha, (f.bgnbd).a, (f.bgnbd).b,
@@ -46,7 +91,7 @@ WITH NO DATA;
 -- one row; REFRESH ... CONCURRENTLY needs a unique index
 CREATE UNIQUE INDEX ON gold.clv_model (unit);
 COMMENT ON MATERIALIZED VIEW gold.clv_model IS
-	'The BG/NBD and Gamma-Gamma models fitted on the customers of silver (one row, none without customers; parameters NULL while no customer bought twice), with the settings gold.mart_customer_value applies them with';
+	'The BG/NBD and Gamma-Gamma models of gold.mart_customer_value (one row, none without customers; parameters NULL while no customer bought twice) and the settings it applies them with; refresh the mart first';
 COMMENT ON COLUMN gold.clv_model.calibration_end IS 'Last date of the silver lines with a customer: the end of the calibration period';
 COMMENT ON COLUMN gold.clv_model.unit IS 'Unit of time of the models (setting clv_unit): day or week';
 COMMENT ON COLUMN gold.clv_model.horizon_months IS 'Horizon of gold.mart_customer_value.clv in months of 30 days (setting clv_horizon_months)';
@@ -68,32 +113,6 @@ COMMENT ON COLUMN gold.clv_model.frequency_monetary_correlation IS 'Pearson corr
 COMMENT ON COLUMN gold.clv_model.bgnbd IS 'The BG/NBD model as a value, for retail.bgnbd_expected_purchases, retail.bgnbd_p_alive and retail.clv';
 COMMENT ON COLUMN gold.clv_model.gamma_gamma IS 'The Gamma-Gamma model as a value, for retail.gamma_gamma_expected_value and retail.clv';
 
-CREATE MATERIALIZED VIEW gold.mart_customer_value AS
-SELECT s.customer_id, s.frequency, s.recency, s.age,
-	   s.monetary_value::numeric(38, 6) AS monetary_value,
-	   retail.bgnbd_p_alive(m.bgnbd, s.frequency, s.recency, s.age)::numeric(11, 10) AS p_alive,
-	   retail.bgnbd_expected_purchases(m.bgnbd, 90 / retail.btyd_unit_days(m.unit), s.frequency, s.recency,
-									   s.age) AS expected_purchases_90d,
-	   retail.gamma_gamma_expected_value(m.gamma_gamma, s.frequency, s.monetary_value)::numeric(38, 6)
-		   AS expected_value,
-	   retail.clv(m.bgnbd, m.gamma_gamma, s.frequency, s.recency, s.age, s.monetary_value, m.horizon_months,
-				  m.discount_rate, m.unit)::numeric(38, 6) AS clv
-FROM gold.clv_model m,
-	 retail.btyd_summary('silver.cleaned_transactions', m.calibration_end, m.unit) s
-WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_customer_value IS
-	'One row per customer of silver: the BTYD summary and what the models of gold.clv_model predict (NULL while they are not fitted); refresh gold.clv_model first';
-CREATE UNIQUE INDEX ON gold.mart_customer_value (customer_id);
-COMMENT ON COLUMN gold.mart_customer_value.customer_id IS 'Customer';
-COMMENT ON COLUMN gold.mart_customer_value.frequency IS 'Repeat purchases: purchase days - 1';
-COMMENT ON COLUMN gold.mart_customer_value.recency IS 'Last purchase day - first purchase day, in the unit of gold.clv_model';
-COMMENT ON COLUMN gold.mart_customer_value.age IS 'Calibration end - first purchase day, in the unit of gold.clv_model';
-COMMENT ON COLUMN gold.mart_customer_value.monetary_value IS 'Mean value of the repeat purchase days (the first excluded); 0 without';
-COMMENT ON COLUMN gold.mart_customer_value.p_alive IS 'BG/NBD probability that the customer is still active at the calibration end';
-COMMENT ON COLUMN gold.mart_customer_value.expected_purchases_90d IS 'BG/NBD expected purchase days in the 90 days after the calibration end';
-COMMENT ON COLUMN gold.mart_customer_value.expected_value IS 'Gamma-Gamma conditional expected value per purchase day (the population mean for frequency 0)';
-COMMENT ON COLUMN gold.mart_customer_value.clv IS 'Customer lifetime value over the horizon of gold.clv_model, discounted monthly, as lifetimes computes it';
-
 INSERT INTO retail.refresh_steps VALUES
-	(500, 'gold', 'gold', 'clv_model'),
-	(510, 'gold', 'gold', 'mart_customer_value');
+	(500, 'gold', 'gold', 'mart_customer_value'),
+	(510, 'gold', 'gold', 'clv_model');

@@ -344,9 +344,13 @@ SELECT count(*) AS customers, count(*) = (SELECT count(DISTINCT customer_id) FRO
 	   min(p_alive) >= 0 AND max(p_alive) <= 1 AS p_alive_range, min(expected_purchases_90d) >= 0 AS purchases,
 	   min(clv) >= 0 AS clv, count(*) FILTER (WHERE clv IS NULL OR expected_value IS NULL) AS nulls
 FROM gold.mart_customer_value;
+-- the model row is fitted again on the mart's columns: the same models to
+-- the bit, as the mart's predictions, applied again here, show
 SELECT count(*) AS mart_mismatches
 FROM gold.mart_customer_value v, gold.clv_model m,
-	 retail.btyd_summary('silver.cleaned_transactions', m.calibration_end) s
+	 LATERAL (SELECT s.customer_id, s.frequency, s.recency, s.age,
+					 round(s.monetary_value::numeric, 6)::float8 AS monetary_value
+			  FROM retail.btyd_summary('silver.cleaned_transactions', m.calibration_end) s) s
 WHERE s.customer_id = v.customer_id
   AND (v.frequency, v.recency, v.age, v.monetary_value, v.p_alive, v.expected_purchases_90d, v.expected_value, v.clv)
 	  IS DISTINCT FROM
@@ -373,7 +377,9 @@ RESET client_min_messages;
 SELECT unit, horizon_months, discount_rate, bgnbd_converged FROM gold.clv_model;
 SELECT count(*) AS weekly_mismatches
 FROM gold.mart_customer_value v, gold.clv_model m,
-	 retail.btyd_summary('silver.cleaned_transactions', m.calibration_end, 'week') s
+	 LATERAL (SELECT s.customer_id, s.frequency, s.recency, s.age,
+					 round(s.monetary_value::numeric, 6)::float8 AS monetary_value
+			  FROM retail.btyd_summary('silver.cleaned_transactions', m.calibration_end, 'week') s) s
 WHERE s.customer_id = v.customer_id
   AND (v.recency, v.age, v.expected_purchases_90d, v.clv)
 	  IS DISTINCT FROM

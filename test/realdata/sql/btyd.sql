@@ -18,7 +18,7 @@ SELECT abs(m.bgnbd_log_likelihood - sum(retail.bgnbd_log_likelihood(m.bgnbd, v.f
 	   < 1e-8 AS bgnbd_sum,
 	   abs(m.gamma_gamma_log_likelihood
 		   - sum(retail.gamma_gamma_log_likelihood(m.gamma_gamma, v.frequency, v.monetary_value::float8)))
-	   < 1e-3 AS gamma_gamma_sum_to_the_mart_rounding
+	   < 1e-8 AS gamma_gamma_sum
 FROM gold.clv_model m, gold.mart_customer_value v
 GROUP BY m.bgnbd_log_likelihood, m.gamma_gamma_log_likelihood;
 
