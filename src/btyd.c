@@ -928,32 +928,50 @@ bfgs(Fit *fit)
 			continue;
 		}
 
-		/*
-		 * -slope estimates twice the decrease still to be had: below what
-		 * double precision resolves in the objective, another step would only
-		 * chase rounding.
-		 */
-		if (-slope <= 1e-14 * (1.0 + fabs(value)))
-		{
-			fit->converged = gmax <= SMALL_GRADIENT;
-			break;
-		}
 		for (int k = 0; k < n; k++)
 			if (dir[k] != 0.0)
 				step_max = Min(step_max, ((dir[k] > 0 ? THETA_MAX : -THETA_MAX) - fit->theta[k]) / dir[k]);
 		step = step_max;
-		for (int halvings = 0; halvings < 40; halvings++, step *= 0.5)
+
+		/*
+		 * -slope estimates twice the decrease still to be had.  Below what
+		 * double precision resolves in the objective, values cannot tell
+		 * steps apart, but the gradient still can: along a flat direction
+		 * (as a towards 0 on real data) the parameters would otherwise stop
+		 * wherever rounding left them.  Then the full step is taken if it
+		 * makes the gradient smaller.
+		 */
+		if (-slope <= 1e-14 * (1.0 + fabs(value)))
 		{
+			double		trial_gmax = 0.0;
+
 			for (int k = 0; k < n; k++)
 				trial[k] = fit->theta[k] + step * dir[k];
 			clamp_theta(trial, n);
 			trial_value = objective(fit, trial, trial_grad);
-			if (trial_value <= value + 1e-4 * step * slope)
+			for (int k = 0; k < n; k++)
+				if (!fit->at_edge[k])
+					trial_gmax = Max(trial_gmax, fabs(trial_grad[k]));
+			accepted = trial_gmax < gmax && trial_value <= value + 1e-13 * (1.0 + fabs(value));
+			if (!accepted)
 			{
-				accepted = true;
+				fit->converged = gmax <= SMALL_GRADIENT;
 				break;
 			}
 		}
+		else
+			for (int halvings = 0; halvings < 40; halvings++, step *= 0.5)
+			{
+				for (int k = 0; k < n; k++)
+					trial[k] = fit->theta[k] + step * dir[k];
+				clamp_theta(trial, n);
+				trial_value = objective(fit, trial, trial_grad);
+				if (trial_value <= value + 1e-4 * step * slope)
+				{
+					accepted = true;
+					break;
+				}
+			}
 		if (!accepted)
 		{
 			/*

@@ -64,7 +64,7 @@ WITH settings AS (
 		   retail.setting('clv_discount_rate')::double precision AS discount_rate
 ),
 summary AS MATERIALIZED (
-	SELECT v.frequency, v.recency, v.age, v.monetary_value::double precision AS monetary_value
+	SELECT v.customer_id, v.frequency, v.recency, v.age, v.monetary_value::double precision AS monetary_value
 	FROM gold.mart_customer_value v
 ),
 fitted AS (
@@ -82,7 +82,8 @@ SELECT (SELECT max(c.last_purchase)::date FROM silver.customer_state c) AS calib
 	   (f.gamma_gamma).p, (f.gamma_gamma).q, (f.gamma_gamma).gamma,
 	   (f.gamma_gamma).log_likelihood AS gamma_gamma_log_likelihood,
 	   (f.gamma_gamma).converged AS gamma_gamma_converged,
-	   (SELECT corr(s.frequency, s.monetary_value) FROM summary s WHERE s.frequency > 0)
+	   -- in a fixed order: a float sum depends on it
+	   (SELECT corr(s.frequency, s.monetary_value ORDER BY s.customer_id) FROM summary s WHERE s.frequency > 0)
 		   AS frequency_monetary_correlation,
 	   f.bgnbd, f.gamma_gamma
 FROM settings x, fitted f
