@@ -289,17 +289,24 @@ gamma_gamma_point_problem(int32 frequency, double monetary_value)
 	return NULL;
 }
 
+/* The state a transition function adds to, created on its first row */
+static PointsState *
+transition_state(FunctionCallInfo fcinfo, const char *caller)
+{
+	MemoryContext aggcontext;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "%s called in non-aggregate context", caller);
+	return PG_ARGISNULL(0) ? points_state_create(aggcontext) : (PointsState *) PG_GETARG_POINTER(0);
+}
+
 /* Add one customer to the state of retail.bgnbd_fit */
 PG_FUNCTION_INFO_V1(ra_bgnbd_fit_trans);
 Datum
 ra_bgnbd_fit_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext;
-	PointsState *state;
+	PointsState *state = transition_state(fcinfo, "ra_bgnbd_fit_trans");
 
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "ra_bgnbd_fit_trans called in non-aggregate context");
-	state = PG_ARGISNULL(0) ? points_state_create(aggcontext) : (PointsState *) PG_GETARG_POINTER(0);
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2) && !PG_ARGISNULL(3))
 	{
 		int32		frequency = PG_GETARG_INT32(1);
@@ -323,12 +330,8 @@ PG_FUNCTION_INFO_V1(ra_gamma_gamma_fit_trans);
 Datum
 ra_gamma_gamma_fit_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext;
-	PointsState *state;
+	PointsState *state = transition_state(fcinfo, "ra_gamma_gamma_fit_trans");
 
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "ra_gamma_gamma_fit_trans called in non-aggregate context");
-	state = PG_ARGISNULL(0) ? points_state_create(aggcontext) : (PointsState *) PG_GETARG_POINTER(0);
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
 	{
 		int32		frequency = PG_GETARG_INT32(1);

@@ -74,6 +74,32 @@ CREATE AGGREGATE retail.gamma_gamma_fit(frequency integer, monetary_value double
 COMMENT ON AGGREGATE retail.gamma_gamma_fit(integer, double precision) IS
 	'Fits a Gamma-Gamma model by maximum likelihood over the customers with frequency above 0 (monetary_value must be positive there); no such customer is an error; a maximum at the edge of the parameter space gives converged = false and a NOTICE naming the parameter';
 
+-- Both models at once, from customers given as summaries: the marts' path.
+CREATE TYPE retail.btyd_customer AS (
+	customer_id bigint,
+	frequency integer,
+	recency double precision,
+	age double precision,
+	monetary_value double precision
+);
+COMMENT ON TYPE retail.btyd_customer IS 'A customer as retail.btyd_summary gives it';
+
+CREATE FUNCTION retail.btyd_models(customers retail.btyd_customer[], OUT bgnbd retail.bgnbd_model,
+								   OUT gamma_gamma retail.gamma_gamma_model)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- without a repeat buyer both fits are errors; here the models stay NULL
+	IF EXISTS (SELECT FROM unnest(customers) c WHERE c.frequency > 0) THEN
+		bgnbd := (SELECT retail.bgnbd_fit(c.frequency, c.recency, c.age) FROM unnest(customers) c);
+		gamma_gamma := (SELECT retail.gamma_gamma_fit(c.frequency, c.monetary_value) FROM unnest(customers) c);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION retail.btyd_models(retail.btyd_customer[]) IS
+	'The BG/NBD and Gamma-Gamma models of customers given as summaries; both NULL while no customer bought again';
+
 CREATE FUNCTION retail.bgnbd_expected_purchases(model retail.bgnbd_model, t double precision, frequency integer,
 												recency double precision, age double precision)
 	RETURNS double precision

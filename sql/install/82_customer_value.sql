@@ -8,28 +8,31 @@ INSERT INTO retail.setting_defaults VALUES
 	('clv_unit', 'day', 'Unit of time of the CLV models and of gold.mart_customer_value (day or week)'),
 	('clv_discount_rate', '0.01', 'Monthly discount rate of gold.mart_customer_value.clv');
 
+CREATE FUNCTION retail.clv_settings(OUT unit text, OUT horizon_months integer, OUT discount_rate double precision)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT retail.setting('clv_unit'), retail.setting('clv_horizon_months')::integer,
+		   retail.setting('clv_discount_rate')::double precision;
+END;
+COMMENT ON FUNCTION retail.clv_settings() IS
+	'The settings of gold.mart_customer_value in force: unit, horizon in months, monthly discount rate';
+
 -- The mart computes the summary once, fits both models on it and applies
--- them; the models are fitted only where some customer bought again (both
--- fits would fail otherwise): the scalar subqueries are only run when the
--- CASE needs them.  monetary_value is rounded to the mart's 6 decimals first,
--- so that gold.clv_model, fitted again on the mart's columns, is the same
--- model to the bit (the fits do not depend on the order of the rows).
+-- them.  monetary_value is rounded to the mart's 6 decimals first, so that
+-- gold.clv_model, fitted again on the mart's columns, is the same model to
+-- the bit (the fits do not depend on the order of the rows).
 CREATE MATERIALIZED VIEW gold.mart_customer_value AS
-WITH settings AS (
-	SELECT retail.setting('clv_unit') AS unit,
-		   retail.setting('clv_horizon_months')::integer AS horizon_months,
-		   retail.setting('clv_discount_rate')::double precision AS discount_rate
+WITH settings AS MATERIALIZED (
+	SELECT * FROM retail.clv_settings()
 ),
 summary AS MATERIALIZED (
 	SELECT s.customer_id, s.frequency, s.recency, s.age,
 		   round(s.monetary_value::numeric, 6)::double precision AS monetary_value
 	FROM settings x, retail.btyd_summary('silver.cleaned_transactions', NULL, x.unit) s
 ),
-fitted AS (
-	SELECT CASE WHEN (SELECT max(frequency) FROM summary) > 0
-				THEN (SELECT retail.bgnbd_fit(s.frequency, s.recency, s.age) FROM summary s) END AS bgnbd,
-		   CASE WHEN (SELECT max(frequency) FROM summary) > 0
-				THEN (SELECT retail.gamma_gamma_fit(s.frequency, s.monetary_value) FROM summary s) END AS gamma_gamma
+fitted AS MATERIALIZED (
+	SELECT m.* FROM retail.btyd_models((SELECT array_agg(s::retail.btyd_customer) FROM summary s)) m
 )
 SELECT s.customer_id, s.frequency, s.recency, s.age,
 	   s.monetary_value::numeric(38, 6) AS monetary_value,
@@ -58,20 +61,15 @@ COMMENT ON COLUMN gold.mart_customer_value.clv IS 'Customer lifetime value over 
 -- The models of the mart, fitted again on its columns (the same fits: see
 -- above) with the settings it was refreshed with; no row without customers.
 CREATE MATERIALIZED VIEW gold.clv_model AS
-WITH settings AS (
-	SELECT retail.setting('clv_unit') AS unit,
-		   retail.setting('clv_horizon_months')::integer AS horizon_months,
-		   retail.setting('clv_discount_rate')::double precision AS discount_rate
+WITH settings AS MATERIALIZED (
+	SELECT * FROM retail.clv_settings()
 ),
 summary AS MATERIALIZED (
 	SELECT v.customer_id, v.frequency, v.recency, v.age, v.monetary_value::double precision AS monetary_value
 	FROM gold.mart_customer_value v
 ),
-fitted AS (
-	SELECT CASE WHEN (SELECT max(frequency) FROM summary) > 0
-				THEN (SELECT retail.bgnbd_fit(s.frequency, s.recency, s.age) FROM summary s) END AS bgnbd,
-		   CASE WHEN (SELECT max(frequency) FROM summary) > 0
-				THEN (SELECT retail.gamma_gamma_fit(s.frequency, s.monetary_value) FROM summary s) END AS gamma_gamma
+fitted AS MATERIALIZED (
+	SELECT m.* FROM retail.btyd_models((SELECT array_agg(s::retail.btyd_customer) FROM summary s)) m
 )
 SELECT (SELECT max(c.last_purchase)::date FROM silver.customer_state c) AS calibration_end,
 	   x.unit, x.horizon_months, x.discount_rate,
