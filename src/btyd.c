@@ -1383,6 +1383,21 @@ ra_bgnbd_p_alive(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(bgnbd_p_alive(&c));
 }
 
+/* The parameters of a Gamma-Gamma model row, the customer checked */
+static void
+gamma_gamma_customer(HeapTupleHeader model, int32 x, double m, double *params)
+{
+	static const char *const names[] = {"p", "q", "gamma"};
+	const char *problem = gamma_gamma_point_problem(x, m);
+
+	model_params(model, 3, names, params);
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid customer: frequency %d, monetary_value %g", x, m),
+				 errdetail("%s.", problem)));
+}
+
 /*
  * Gamma-Gamma conditional expected value per purchase,
  * p (g + x m) / (p x + q - 1) = (g + x m) / (x + (q - 1)/p), finite as p runs
@@ -1392,16 +1407,9 @@ ra_bgnbd_p_alive(PG_FUNCTION_ARGS)
 static bool
 gamma_gamma_expected(HeapTupleHeader model, int32 x, double m, double *result)
 {
-	static const char *const names[] = {"p", "q", "gamma"};
 	double		params[3];
-	const char *problem = gamma_gamma_point_problem(x, m);
 
-	model_params(model, 3, names, params);
-	if (problem != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid customer: frequency %d, monetary_value %g", x, m),
-				 errdetail("%s.", problem)));
+	gamma_gamma_customer(model, x, m, params);
 	if (x == 0)
 	{
 		m = 0.0;
@@ -1431,21 +1439,14 @@ PG_FUNCTION_INFO_V1(ra_gamma_gamma_log_likelihood);
 Datum
 ra_gamma_gamma_log_likelihood(PG_FUNCTION_ARGS)
 {
-	static const char *const names[] = {"p", "q", "gamma"};
 	double		params[3];
 	int32		x = PG_GETARG_INT32(1);
 	double		m = PG_GETARG_FLOAT8(2);
-	const char *problem = gamma_gamma_point_problem(x, m);
 	double		theta[3];
 	Point		point = {.x = x,.u = m,.v = 0.0,.count = 1.0};
 	Sample		sample = {.points = &point,.npoints = 1,.customers = 1.0};
 
-	model_params(PG_GETARG_HEAPTUPLEHEADER(0), 3, names, params);
-	if (problem != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid customer: frequency %d, monetary_value %g", x, m),
-				 errdetail("%s.", problem)));
+	gamma_gamma_customer(PG_GETARG_HEAPTUPLEHEADER(0), x, m, params);
 	if (x == 0)
 		PG_RETURN_NULL();
 	for (int k = 0; k < 3; k++)
