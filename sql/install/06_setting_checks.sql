@@ -7,6 +7,7 @@ SET search_path = pg_catalog, pg_temp
 RETURN CASE rule.value_type
 		   WHEN 'preset' THEN 'the name of a preset in retail.segment_rules'
 		   WHEN 'date' THEN 'a date written YYYY-MM-DD'
+		   WHEN 'unit' THEN 'day or week'
 		   ELSE CASE rule.value_type WHEN 'integer' THEN 'an integer' ELSE 'a number' END
 				|| CASE WHEN rule.lower_bound IS NULL THEN ''
 						WHEN rule.lower_exclusive THEN ' above ' || rule.lower_bound
@@ -41,6 +42,8 @@ BEGIN
 		trimmed := NULL;
 	ELSIF rule.value_type = 'preset' THEN
 		valid := EXISTS (SELECT FROM retail.segment_rules r WHERE r.preset = trimmed);
+	ELSIF rule.value_type = 'unit' THEN
+		valid := trimmed IN ('day', 'week');
 	ELSIF rule.value_type = 'date' THEN
 		valid := trimmed ~ '^\d{4}-\d{2}-\d{2}$'
 			AND retail.try_timestamp(trimmed || ' 00:00') IS NOT NULL;

@@ -488,27 +488,14 @@ COMMENT ON MATERIALIZED VIEW gold.audit_order_anomalies IS
 	'Orders flagged by a modified z-score above the setting audit_threshold (3.5), or mixing customers or countries: one row per (order, reason), strongest |z| first';
 CREATE UNIQUE INDEX ON gold.audit_order_anomalies (invoice_no, reason);
 
--- For BI: the orders, and one row per customer with what describes it.
+-- For BI: the orders (gold.dim_customers, one row per customer with what
+-- describes it, is in 84_dim_customers.sql, after the customer value).
 CREATE VIEW gold.orders AS
 SELECT invoice_no, customer_id, country, invoice_ts, lines, units, total::numeric(38, 6) AS total
 FROM silver.orders;
 COMMENT ON VIEW gold.orders IS 'One row per order (invoice) of clean lines';
 
-CREATE MATERIALIZED VIEW gold.dim_customers AS
-SELECT s.customer_id, o.country, s.first_purchase, s.last_purchase, s.frequency AS orders,
-	   s.monetary AS revenue, date_trunc('month', s.first_purchase)::date AS cohort_month,
-	   s.recency_days, s.r, s.f, s.m, s.rfm_cell, s.segment, s.seed_segment
-FROM gold.mart_customer_segments s
-	 LEFT JOIN (SELECT DISTINCT ON (o.customer_id) o.customer_id, o.country
-				FROM silver.orders o
-				ORDER BY o.customer_id, o.invoice_ts, o.invoice_no) o ON o.customer_id = s.customer_id
-ORDER BY s.customer_id
-WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.dim_customers IS
-	'One row per customer: country of the first order, purchases, cohort, RFM scores and segments';
-CREATE UNIQUE INDEX ON gold.dim_customers (customer_id);
-CREATE INDEX ON gold.dim_customers (country);
+
 
 INSERT INTO retail.refresh_steps VALUES
-	(150, 'gold', 'gold', 'segment_month_ends', 'retail.segment_month_ends_unchanged(bigint, bigint)'),
-	(600, 'gold', 'gold', 'dim_customers', NULL);
+	(150, 'gold', 'gold', 'segment_month_ends', 'retail.segment_month_ends_unchanged(bigint, bigint)');

@@ -14,7 +14,10 @@ FROM (VALUES
 		('xyz_x', 'number', 0, true, NULL, false),
 		('xyz_y', 'number', 0, true, NULL, false),
 		('audit_threshold', 'number', 0, true, NULL, false),
-		('segment_snapshots', 'integer', 2, false, 1000, false))
+		('segment_snapshots', 'integer', 2, false, 1000, false),
+		('clv_horizon_months', 'integer', 0, false, 1200, false),
+		('clv_unit', 'unit', NULL, false, NULL, false),
+		('clv_discount_rate', 'number', 0, false, 1, false))
 	AS r(name, value_type, lower_bound, lower_exclusive, upper_bound, nullable)
 WHERE d.name = r.name;
 

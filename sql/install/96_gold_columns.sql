@@ -1,7 +1,8 @@
 
 -- What every gold column means, for psql's \d+ and for BI tools (JDBC
 -- REMARKS).  A column named here for '*' means the same in every gold
--- relation that has it, unless a row for the relation says otherwise.  The
+-- relation that has it and no comment of its own, unless a row for the
+-- relation says otherwise.  The
 -- check at the end fails the install when a gold column is left without a
 -- comment.  This part is also run by the upgrade scripts.
 DO $$
@@ -40,6 +41,10 @@ BEGIN
 			('*', 'abc_class', 'A while cum_share_before < setting abc_a (0.80), B while < abc_b (0.95), else C'),
 			('*', 'stock_code', 'Product code (StockCode of the source)'),
 			('*', 'unit_price', 'Unit price of the line'),
+			('*', 'p_alive', 'BG/NBD probability that the customer is still active at the calibration end (1 for a customer without a repeat purchase, as the model has it)'),
+			('*', 'expected_purchases_90d', 'BG/NBD expected purchase days in the 90 days after the calibration end'),
+			('*', 'expected_value', 'Gamma-Gamma conditional expected value per purchase day'),
+			('*', 'clv', 'Customer lifetime value over setting clv_horizon_months months, discounted by clv_discount_rate a month (gold.mart_customer_value)'),
 			('mart_customer_segments', 'monetary', 'Revenue of the customer: sum of line_total'),
 			('dim_customers', 'country', 'Country of the customer''s first order'),
 			('dim_customers', 'orders', 'Distinct invoices of the customer (RFM frequency)'),
@@ -96,6 +101,7 @@ BEGIN
 										AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
 										AND (d.relation = '*' OR c.relname = d.relation)
 			 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = d.column_name
+		WHERE d.relation <> '*' OR pg_catalog.col_description(c.oid, a.attnum) IS NULL
 		ORDER BY c.oid, a.attname, d.relation = '*'
 	LOOP
 		EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', described.relation, described.attname, described.comment);

@@ -43,6 +43,8 @@ GRANT SELECT ON retail.setting_defaults, retail.settings, retail.current_setting
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA retail TO retail_bi;
 REVOKE EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint, integer, boolean),
 	retail.generate_transaction_rows(bigint, integer, bigint, integer, boolean),
+	retail.simulate_bgnbd_customers(bigint, double precision, double precision, double precision,
+									double precision, double precision, integer, boolean),
 	retail.refresh_run(boolean, boolean), retail.schedule_refresh(text), retail.unschedule_refresh(),
 	retail.refresh_job() FROM retail_bi;
 
@@ -52,6 +54,8 @@ GRANT USAGE ON SEQUENCE bronze.transactions_raw_load_ordinal_seq TO retail_loade
 GRANT SELECT ON ALL TABLES IN SCHEMA silver TO retail_loader;
 GRANT EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint, integer, boolean),
 	retail.generate_transaction_rows(bigint, integer, bigint, integer, boolean),
+	retail.simulate_bgnbd_customers(bigint, double precision, double precision, double precision,
+									double precision, double precision, integer, boolean),
 	retail.refresh_run(boolean, boolean), retail.schedule_refresh(text), retail.unschedule_refresh(),
 	retail.refresh_job() TO retail_loader;
 GRANT EXECUTE ON PROCEDURE retail.refresh(boolean, boolean) TO retail_loader;

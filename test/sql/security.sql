@@ -15,6 +15,7 @@ INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quanti
 	('536366', '22633', 'HAND WARMER', '6', '2010-12-01 08:28', '1.85', '17850', 'France'),
 	('536367', '22633', 'HAND WARMER', '-6', '2010-12-01 08:28', '1.85', '17851', 'France');
 SELECT count(*) AS generated FROM retail.generate_transactions(10);
+SELECT count(*) AS simulated FROM retail.simulate_bgnbd_customers(10, 1, 1, 1, 1, 10);
 SET client_min_messages = warning;
 CALL retail.refresh(concurrently => false);
 RESET client_min_messages;
@@ -37,6 +38,8 @@ SELECT (retail.rfm_customer(i, t, a)).frequency
 FROM (VALUES ('1', '2011-01-01'::timestamp, 1.0), ('2', '2011-01-02', 2.0)) v(i, t, a);
 SELECT name, value FROM retail.current_settings WHERE name = 'rfm_bins';
 SELECT status FROM retail.last_refresh WHERE step_order = 400;
+SELECT count(*) AS valued_customers FROM gold.mart_customer_value;
+SELECT customers, unit FROM gold.clv_model;
 -- and writes the report, every section of it, from gold alone
 SELECT retail.report_html()
 	   ~ 'id="headline".*id="cohorts".*id="segments".*id="countries".*id="products".*id="anomalies"' AS report;
@@ -47,6 +50,8 @@ SELECT count(*) FROM silver.orders;
 SELECT count(*) FROM retail.cohort_retention('silver.cleaned_transactions');
 SELECT count(*) FROM retail.rfm_segments('silver.cleaned_transactions');
 SELECT count(*) FROM retail.generate_transactions(10);
+SELECT count(*) FROM retail.btyd_summary('silver.cleaned_transactions');
+SELECT count(*) FROM retail.simulate_bgnbd_customers(10, 1, 1, 1, 1, 10);
 CALL retail.refresh();
 INSERT INTO bronze.transactions_raw (invoice_no) VALUES ('1');
 INSERT INTO retail.settings VALUES ('rfm_bins', '3');

@@ -1,7 +1,7 @@
 
 -- Settings get rules, checked when written and when read.
 ALTER TABLE retail.setting_defaults
-	ADD COLUMN value_type text CHECK (value_type IN ('integer', 'number', 'date', 'preset')),
+	ADD COLUMN value_type text CHECK (value_type IN ('integer', 'number', 'date', 'preset', 'unit')),
 	ADD COLUMN lower_bound numeric,
 	ADD COLUMN lower_exclusive boolean NOT NULL DEFAULT false,
 	ADD COLUMN upper_bound numeric,

@@ -1,0 +1,129 @@
+
+-- Gold: customer lifetime value (src/btyd.c, 75_btyd.sql).
+-- gold.mart_customer_value fits both models on silver and applies them to
+-- each customer; gold.clv_model shows the models, so retail.refresh()
+-- refreshes it after the mart.  This part is also run by the upgrade scripts.
+INSERT INTO retail.setting_defaults VALUES
+	('clv_horizon_months', '12', 'Horizon of gold.mart_customer_value.clv, in months of 30 days'),
+	('clv_unit', 'day', 'Unit of time of the CLV models and of gold.mart_customer_value (day or week)'),
+	('clv_discount_rate', '0.01', 'Monthly discount rate of gold.mart_customer_value.clv');
+
+CREATE FUNCTION retail.clv_settings(OUT unit text, OUT horizon_months integer, OUT discount_rate double precision)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT retail.setting('clv_unit'), retail.setting('clv_horizon_months')::integer,
+		   retail.setting('clv_discount_rate')::double precision;
+END;
+COMMENT ON FUNCTION retail.clv_settings() IS
+	'The settings of gold.mart_customer_value in force: unit, horizon in months, monthly discount rate';
+
+-- The mart computes the summary once (from the per-invoice-day state: a
+-- purchase day's value is the sum of its rows), fits both models on it and
+-- applies them.  monetary_value is rounded to the mart's 6 decimals first, so that
+-- gold.clv_model, fitted again on the mart's columns, is the same model to
+-- the bit (the fits do not depend on the order of the rows).
+CREATE MATERIALIZED VIEW gold.mart_customer_value AS
+WITH settings AS MATERIALIZED (
+	SELECT * FROM retail.clv_settings()
+),
+summary AS MATERIALIZED (
+	SELECT s.customer_id, s.frequency, s.recency, s.age,
+		   round(s.monetary_value::numeric, 6)::double precision AS monetary_value
+	FROM settings x,
+		 retail.btyd_summary('silver.customer_invoice_days', NULL, x.unit, 'customer_id', 'first_ts', 'revenue') s
+),
+fitted AS MATERIALIZED (
+	SELECT m.* FROM retail.btyd_models((SELECT array_agg(s::retail.btyd_customer) FROM summary s)) m
+)
+SELECT s.customer_id, s.frequency, s.recency, s.age,
+	   s.monetary_value::numeric(38, 6) AS monetary_value,
+	   retail.bgnbd_p_alive(f.bgnbd, s.frequency, s.recency, s.age) AS p_alive,
+	   retail.bgnbd_expected_purchases(f.bgnbd, 90 / retail.btyd_unit_days(x.unit), s.frequency, s.recency,
+									   s.age) AS expected_purchases_90d,
+	   retail.gamma_gamma_expected_value(f.gamma_gamma, s.frequency, s.monetary_value)::numeric(38, 6)
+		   AS expected_value,
+	   retail.clv(f.bgnbd, f.gamma_gamma, s.frequency, s.recency, s.age, s.monetary_value, x.horizon_months,
+				  x.discount_rate, x.unit)::numeric(38, 6) AS clv
+FROM settings x, fitted f, summary s
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold.mart_customer_value IS
+	'One row per customer of silver: the BTYD summary (to the last date of the lines, in the unit of setting clv_unit) and what the BG/NBD and Gamma-Gamma models fitted on it predict (NULL while no customer bought twice); gold.clv_model shows the models';
+CREATE UNIQUE INDEX ON gold.mart_customer_value (customer_id);
+COMMENT ON COLUMN gold.mart_customer_value.customer_id IS 'Customer';
+COMMENT ON COLUMN gold.mart_customer_value.frequency IS 'Repeat purchases: purchase days - 1';
+COMMENT ON COLUMN gold.mart_customer_value.recency IS 'Last purchase day - first purchase day, in the unit of setting clv_unit';
+COMMENT ON COLUMN gold.mart_customer_value.age IS 'Last date of the lines - first purchase day, in the unit of setting clv_unit';
+COMMENT ON COLUMN gold.mart_customer_value.monetary_value IS 'Mean value of the repeat purchase days (the first excluded), to 6 decimals; 0 without';
+COMMENT ON COLUMN gold.mart_customer_value.p_alive IS 'BG/NBD probability that the customer is still active at the calibration end';
+COMMENT ON COLUMN gold.mart_customer_value.expected_purchases_90d IS 'BG/NBD expected purchase days in the 90 days after the calibration end';
+COMMENT ON COLUMN gold.mart_customer_value.expected_value IS 'Gamma-Gamma conditional expected value per purchase day (the population mean for frequency 0)';
+COMMENT ON COLUMN gold.mart_customer_value.clv IS 'Customer lifetime value over clv_horizon_months months of 30 days, discounted by clv_discount_rate a month, as lifetimes computes it';
+
+-- The models of the mart, fitted again on its columns (the same fits: see
+-- above) with the settings it was refreshed with; no row without customers.
+CREATE MATERIALIZED VIEW gold.clv_model AS
+WITH settings AS MATERIALIZED (
+	SELECT * FROM retail.clv_settings()
+),
+summary AS MATERIALIZED (
+	SELECT v.customer_id, v.frequency, v.recency, v.age, v.monetary_value::double precision AS monetary_value
+	FROM gold.mart_customer_value v
+),
+fitted AS MATERIALIZED (
+	SELECT m.* FROM retail.btyd_models((SELECT array_agg(s::retail.btyd_customer) FROM summary s)) m
+)
+SELECT (SELECT max(c.last_purchase)::date FROM silver.customer_state c) AS calibration_end,
+	   x.unit, x.horizon_months, x.discount_rate,
+	   (SELECT count(*) FROM summary) AS customers,
+	   (SELECT count(*) FROM summary s WHERE s.frequency > 0) AS repeat_customers,
+	   (f.bgnbd).r, (f.bgnbd).alpha, (f.bgnbd).a, (f.bgnbd).b,
+	   (f.bgnbd).log_likelihood AS bgnbd_log_likelihood, (f.bgnbd).converged AS bgnbd_converged,
+	   (f.gamma_gamma).p, (f.gamma_gamma).q, (f.gamma_gamma).gamma,
+	   (f.gamma_gamma).log_likelihood AS gamma_gamma_log_likelihood,
+	   (f.gamma_gamma).converged AS gamma_gamma_converged,
+	   -- in a fixed order: a float sum depends on it
+	   (SELECT corr(s.frequency, s.monetary_value ORDER BY s.customer_id) FROM summary s WHERE s.frequency > 0)
+		   AS frequency_monetary_correlation
+FROM settings x, fitted f
+WHERE EXISTS (SELECT FROM summary)
+WITH NO DATA;
+-- one row; REFRESH ... CONCURRENTLY needs a unique index
+CREATE UNIQUE INDEX ON gold.clv_model (unit);
+COMMENT ON MATERIALIZED VIEW gold.clv_model IS
+	'The BG/NBD and Gamma-Gamma models of gold.mart_customer_value (one row, none without customers; parameters NULL while no customer bought twice) and the settings it applies them with; refresh the mart first';
+COMMENT ON COLUMN gold.clv_model.calibration_end IS 'Last date of the silver lines with a customer: the end of the calibration period';
+COMMENT ON COLUMN gold.clv_model.unit IS 'Unit of time of the models (setting clv_unit): day or week';
+COMMENT ON COLUMN gold.clv_model.horizon_months IS 'Horizon of gold.mart_customer_value.clv in months of 30 days (setting clv_horizon_months)';
+COMMENT ON COLUMN gold.clv_model.discount_rate IS 'Monthly discount rate of gold.mart_customer_value.clv (setting clv_discount_rate)';
+COMMENT ON COLUMN gold.clv_model.customers IS 'Customers the BG/NBD model is fitted on';
+COMMENT ON COLUMN gold.clv_model.repeat_customers IS 'Customers with frequency above 0, those the Gamma-Gamma model is fitted on';
+COMMENT ON COLUMN gold.clv_model.r IS 'BG/NBD: shape of the Gamma distribution of purchase rates';
+COMMENT ON COLUMN gold.clv_model.alpha IS 'BG/NBD: scale of the Gamma distribution of purchase rates, in the unit';
+COMMENT ON COLUMN gold.clv_model.a IS 'BG/NBD: first shape of the Beta distribution of dropout probabilities';
+COMMENT ON COLUMN gold.clv_model.b IS 'BG/NBD: second shape of the Beta distribution of dropout probabilities';
+COMMENT ON COLUMN gold.clv_model.bgnbd_log_likelihood IS 'BG/NBD: maximum log-likelihood';
+COMMENT ON COLUMN gold.clv_model.bgnbd_converged IS 'BG/NBD: false if the fit did not converge or its maximum is at the edge of the parameter space (a parameter at e^30 or e^-30)';
+COMMENT ON COLUMN gold.clv_model.p IS 'Gamma-Gamma: shape of the Gamma distribution of a customer''s purchase values';
+COMMENT ON COLUMN gold.clv_model.q IS 'Gamma-Gamma: shape of the Gamma distribution of the customers'' rate parameters nu';
+COMMENT ON COLUMN gold.clv_model.gamma IS 'Gamma-Gamma: scale of the Gamma distribution of nu';
+COMMENT ON COLUMN gold.clv_model.gamma_gamma_log_likelihood IS 'Gamma-Gamma: maximum log-likelihood';
+COMMENT ON COLUMN gold.clv_model.gamma_gamma_converged IS 'Gamma-Gamma: false if the fit did not converge or its maximum is at the edge of the parameter space (a parameter at e^30 or e^-30)';
+COMMENT ON COLUMN gold.clv_model.frequency_monetary_correlation IS 'Pearson correlation of frequency and monetary_value over the repeat customers: the Gamma-Gamma model assumes none';
+
+-- The models as values, for the prediction functions (gold itself keeps to
+-- types a BI tool reads).
+CREATE FUNCTION retail.clv_models(OUT bgnbd retail.bgnbd_model, OUT gamma_gamma retail.gamma_gamma_model)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT ROW(m.r, m.alpha, m.a, m.b, m.bgnbd_log_likelihood, m.customers, m.bgnbd_converged)::retail.bgnbd_model,
+		   ROW(m.p, m.q, m.gamma, m.gamma_gamma_log_likelihood, m.repeat_customers,
+			   m.gamma_gamma_converged)::retail.gamma_gamma_model
+	FROM gold.clv_model m;
+END;
+COMMENT ON FUNCTION retail.clv_models() IS
+	'The models of gold.clv_model as values, for retail.bgnbd_expected_purchases, retail.bgnbd_p_alive, retail.gamma_gamma_expected_value and retail.clv';
+
+INSERT INTO retail.refresh_steps VALUES
+	(500, 'gold', 'gold', 'mart_customer_value'),
+	(510, 'gold', 'gold', 'clv_model');

@@ -1,0 +1,1 @@
+../../install/82_customer_value.sql

@@ -1,0 +1,1 @@
+../../install/84_dim_customers.sql
