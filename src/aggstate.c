@@ -8,10 +8,12 @@
  * bytes: every read checks that they are there, and a bad state is an
  * ERRCODE_INVALID_BINARY_REPRESENTATION error naming the state.
  *
- * Also the interruptible int32 sort that several final functions share.
+ * Also the interruptible int32 sort that several final functions share, and
+ * the first call of the value-per-call functions that return rows.
  */
 #include "retail_analytics.h"
 
+#include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
@@ -117,3 +119,25 @@ state_recv_numeric(StringInfo buf, const char *state_name)
 #define ST_SCOPE
 #define ST_DEFINE
 #include "lib/sort_template.h"
+
+/*
+ * The first call of a value-per-call function returning rows: its call
+ * context, with the result's row type and the number of rows.  Returns in the
+ * multi-call memory context, for the caller's state; *oldcontext is the one
+ * to switch back to.
+ */
+FuncCallContext *
+rows_srf_first_call(FunctionCallInfo fcinfo, uint64 max_calls, MemoryContext *oldcontext)
+{
+	FuncCallContext *funcctx = SRF_FIRSTCALL_INIT();
+	TupleDesc	tupdesc;
+
+	*oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context that cannot accept type record")));
+	funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+	funcctx->max_calls = max_calls;
+	return funcctx;
+}

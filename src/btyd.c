@@ -1649,7 +1649,6 @@ ra_simulate_bgnbd_customers(PG_FUNCTION_ARGS)
 	{
 		static const char *const names[] = {"r", "alpha", "a", "b", "max_age"};
 		MemoryContext oldcontext;
-		TupleDesc	tupdesc;
 		int64		customers = PG_GETARG_INT64(0);
 
 		if (customers < 0)
@@ -1667,14 +1666,7 @@ ra_simulate_bgnbd_customers(PG_FUNCTION_ARGS)
 						 errmsg("invalid %s: %g", names[k], value),
 						 errdetail("%s must be %s and finite.", names[k], k == 4 ? "0 or more" : "positive")));
 		}
-		funcctx = SRF_FIRSTCALL_INIT();
-		oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("function returning record called in context that cannot accept type record")));
-		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
-		funcctx->max_calls = (uint64) customers;
+		funcctx = rows_srf_first_call(fcinfo, (uint64) customers, &oldcontext);
 		sim = palloc(sizeof(SimulationState));
 		sim->r = PG_GETARG_FLOAT8(1);
 		sim->alpha = PG_GETARG_FLOAT8(2);

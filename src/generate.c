@@ -1261,7 +1261,6 @@ ra_generate_transactions(PG_FUNCTION_ARGS)
 	if (SRF_IS_FIRSTCALL())
 	{
 		MemoryContext oldcontext;
-		TupleDesc	tupdesc;
 		int64		lines;
 		int64		customers;
 		int32		nproducts;
@@ -1296,14 +1295,7 @@ ra_generate_transactions(PG_FUNCTION_ARGS)
 					 errmsg("invalid number of products: %d", nproducts),
 					 errdetail("The number of products must be between 1 and %d.", MAX_PRODUCTS)));
 
-		funcctx = SRF_FIRSTCALL_INIT();
-		oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("function returning record called in context that cannot accept type record")));
-		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
-		funcctx->max_calls = (uint64) lines;
+		funcctx = rows_srf_first_call(fcinfo, (uint64) lines, &oldcontext);
 		if (lines > 0)
 			funcctx->user_fctx = init_state(lines, PG_GETARG_INT32(1), customers,
 											nproducts, PG_GETARG_BOOL(4));

@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/numeric.h"
@@ -38,6 +39,8 @@ extern void state_recv_end(StringInfo buf, const char *state_name);
 extern void state_send_numeric(StringInfo buf, Numeric value);
 extern Numeric state_recv_numeric(StringInfo buf, const char *state_name);
 extern void sort_int32s(int32 *data, size_t n);
+extern FuncCallContext *rows_srf_first_call(FunctionCallInfo fcinfo, uint64 max_calls,
+											 MemoryContext *oldcontext);
 
 /*
  * An exact sum of numerics (exactsum.c): value.scaled / 10^dscale while it
