@@ -1182,10 +1182,37 @@ ra_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
-/* The parameters of a model row, each checked positive and finite */
-static void
-model_params(HeapTupleHeader model, int n, const char *const *names, double *params)
+/*
+ * The parameters of the model row of argument argno (0 or 1), each checked
+ * positive and finite.  A query applies one model to every customer, and
+ * reading a row's fields costs more than a prediction: the parameters are
+ * kept in fn_extra with the bytes of the row they come from.
+ */
+#define MODEL_ARGS 2
+#define MODEL_PARAMS 4
+
+typedef struct ModelCache
 {
+	HeapTupleHeader row[MODEL_ARGS];
+	double		params[MODEL_ARGS][MODEL_PARAMS];
+} ModelCache;
+
+static void
+model_params(FunctionCallInfo fcinfo, int argno, int n, const char *const *names, double *params)
+{
+	HeapTupleHeader model = PG_GETARG_HEAPTUPLEHEADER(argno);
+	uint32		length = HeapTupleHeaderGetDatumLength(model);
+	ModelCache *cache = (ModelCache *) fcinfo->flinfo->fn_extra;
+
+	Assert(argno < MODEL_ARGS && n <= MODEL_PARAMS);
+	if (cache == NULL)
+		fcinfo->flinfo->fn_extra = cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ModelCache));
+	if (cache->row[argno] != NULL && HeapTupleHeaderGetDatumLength(cache->row[argno]) == length &&
+		memcmp(cache->row[argno], model, length) == 0)
+	{
+		memcpy(params, cache->params[argno], n * sizeof(double));
+		return;
+	}
 	for (int k = 0; k < n; k++)
 	{
 		bool		isnull;
@@ -1199,6 +1226,11 @@ model_params(HeapTupleHeader model, int n, const char *const *names, double *par
 							isnull ? "NULL" : float8out_internal(params[k])),
 					 errdetail("The parameters of a model must be positive and finite.")));
 	}
+	if (cache->row[argno] != NULL)
+		pfree(cache->row[argno]);
+	cache->row[argno] = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, length);
+	memcpy(cache->row[argno], model, length);
+	memcpy(cache->params[argno], params, n * sizeof(double));
 }
 
 typedef struct BgnbdCustomer
@@ -1220,7 +1252,7 @@ bgnbd_customer(FunctionCallInfo fcinfo, int first_arg)
 	BgnbdCustomer c;
 	const char *problem;
 
-	model_params(PG_GETARG_HEAPTUPLEHEADER(0), 4, names, params);
+	model_params(fcinfo, 0, 4, names, params);
 	c.r = params[0];
 	c.alpha = params[1];
 	c.a = params[2];
@@ -1383,14 +1415,14 @@ ra_bgnbd_p_alive(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(bgnbd_p_alive(&c));
 }
 
-/* The parameters of a Gamma-Gamma model row, the customer checked */
+/* The parameters of the Gamma-Gamma model of argument argno, the customer checked */
 static void
-gamma_gamma_customer(HeapTupleHeader model, int32 x, double m, double *params)
+gamma_gamma_customer(FunctionCallInfo fcinfo, int argno, int32 x, double m, double *params)
 {
 	static const char *const names[] = {"p", "q", "gamma"};
 	const char *problem = gamma_gamma_point_problem(x, m);
 
-	model_params(model, 3, names, params);
+	model_params(fcinfo, argno, 3, names, params);
 	if (problem != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1405,11 +1437,11 @@ gamma_gamma_customer(HeapTupleHeader model, int32 x, double m, double *params)
  * q <= 1.
  */
 static bool
-gamma_gamma_expected(HeapTupleHeader model, int32 x, double m, double *result)
+gamma_gamma_expected(FunctionCallInfo fcinfo, int argno, int32 x, double m, double *result)
 {
 	double		params[3];
 
-	gamma_gamma_customer(model, x, m, params);
+	gamma_gamma_customer(fcinfo, argno, x, m, params);
 	if (x == 0)
 	{
 		m = 0.0;
@@ -1446,7 +1478,7 @@ ra_gamma_gamma_log_likelihood(PG_FUNCTION_ARGS)
 	Point		point = {.x = x,.u = m,.v = 0.0,.count = 1.0};
 	Sample		sample = {.points = &point,.npoints = 1,.customers = 1.0};
 
-	gamma_gamma_customer(PG_GETARG_HEAPTUPLEHEADER(0), x, m, params);
+	gamma_gamma_customer(fcinfo, 0, x, m, params);
 	if (x == 0)
 		PG_RETURN_NULL();
 	for (int k = 0; k < 3; k++)
@@ -1461,8 +1493,7 @@ ra_gamma_gamma_expected_value(PG_FUNCTION_ARGS)
 {
 	double		result;
 
-	if (!gamma_gamma_expected(PG_GETARG_HEAPTUPLEHEADER(0), PG_GETARG_INT32(1), PG_GETARG_FLOAT8(2),
-							  &result))
+	if (!gamma_gamma_expected(fcinfo, 0, PG_GETARG_INT32(1), PG_GETARG_FLOAT8(2), &result))
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(result);
 }
@@ -1520,7 +1551,7 @@ ra_clv(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid discount rate: %g", discount_rate),
 				 errdetail("The monthly discount rate must be finite and above -1.")));
-	if (!gamma_gamma_expected(PG_GETARG_HEAPTUPLEHEADER(1), c.x, monetary_value, &value))
+	if (!gamma_gamma_expected(fcinfo, 1, c.x, monetary_value, &value))
 		PG_RETURN_NULL();
 	for (int32 i = 1; i <= months; i++)
 	{

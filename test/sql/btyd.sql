@@ -78,6 +78,17 @@ INSERT INTO btyd_test.reference VALUES
 	 retail.clv(:bg, :gg, 2, 30.43, 38.86, 46.5, 12, 0.01, 'week'), 64.699142219856982734);
 SELECT what, reference, abs(ours::numeric - reference) <= 1e-12 * abs(reference) AS within_1e_12
 FROM btyd_test.reference;
+-- a query keeps the last model's parameters: rows alternating between two
+-- models get each its own (r = 1, alpha = 0.57, a = 0.5, b = 1.5:
+-- 1 / (1 + 0.5 / 2.5 (39.43 / 31)^3)), and a bad model after a good one is
+-- still refused
+SELECT m.k, abs(retail.bgnbd_p_alive(m.model, 2, 30.43, 38.86)
+				- CASE m.k WHEN 2 THEN 1 / (1 + 0.5 / 2.5 * (39.43 / 31.0) ^ 3)
+						   ELSE retail.bgnbd_p_alive(:bg, 2, 30.43, 38.86) END) < 1e-15 AS own_model
+FROM (VALUES (1, :bg), (2, (1, 0.57, 0.5, 1.5, NULL, NULL, NULL)::retail.bgnbd_model), (3, :bg)) m(k, model)
+ORDER BY m.k;
+SELECT retail.bgnbd_p_alive(m.model, 2, 30.43, 38.86)
+FROM (VALUES (1, :bg), (2, (1, 0, 1, 1, NULL, NULL, NULL)::retail.bgnbd_model)) m(k, model);
 -- no purchases expected in no time, and none from a customer gone for sure
 SELECT retail.bgnbd_expected_purchases(:bg, 0, 2, 30.43, 38.86) AS none,
 	   retail.clv(:bg, :gg, 2, 30.43, 38.86, 46.5, 0) AS no_months;
