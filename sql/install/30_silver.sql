@@ -72,7 +72,7 @@ COMMENT ON TABLE silver.orders IS
 	'One row per invoice of cleaned lines: first line''s customer and country, earliest time, lines, units, total';
 COMMENT ON COLUMN silver.orders.mixed_parties IS
 	'Some line of the invoice has another customer or country than its first line';
-CREATE INDEX orders_customer_id ON silver.orders (customer_id);
+CREATE INDEX orders_customer_id ON silver.orders (customer_id, invoice_ts, invoice_no);
 
 -- Mergeable states of the clean lines, one table per grain: a refresh adds
 -- the lines of a batch into the keys they touch, and the gold marts are
@@ -103,10 +103,13 @@ CREATE TABLE silver.customer_state (
 	first_purchase timestamp NOT NULL,
 	last_purchase timestamp NOT NULL,
 	frequency bigint NOT NULL,
-	monetary numeric NOT NULL
+	monetary numeric NOT NULL,
+	first_order_country text
 );
 COMMENT ON TABLE silver.customer_state IS
 	'State: per customer, first and last line, distinct invoices, sum of line_total (what retail.rfm_customer gives)';
+COMMENT ON COLUMN silver.customer_state.first_order_country IS
+	'Country of the customer''s first order in silver.orders (earliest invoice_ts, then invoice_no); NULL when every line of the customer is in an order of another customer';
 
 CREATE TABLE silver.customer_months (
 	customer_id bigint,
@@ -348,6 +351,22 @@ BEGIN
 	WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
 	GROUP BY 1, 2
 	ON CONFLICT (stock_code, unit_price) DO UPDATE SET lines = p.lines + excluded.lines;
+
+	-- The first order can change for the customers of the orders the batch
+	-- touched (a line may make an order earlier).
+	UPDATE silver.customer_state c
+	SET first_order_country = f.country
+	FROM (SELECT DISTINCT ON (o.customer_id) o.customer_id, o.country
+		  FROM silver.orders o
+		  WHERE o.customer_id IN (SELECT t.customer_id FROM silver.transactions t
+								  WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
+								  UNION
+								  SELECT x.customer_id FROM silver.orders x
+								  WHERE x.invoice_no IN (SELECT t.invoice_no FROM silver.transactions t
+														 WHERE t.load_ordinal > after AND t.load_ordinal <= through
+														   AND t.reason IS NULL))
+		  ORDER BY o.customer_id, o.invoice_ts, o.invoice_no) f
+	WHERE c.customer_id = f.customer_id AND c.first_order_country IS DISTINCT FROM f.country;
 END
 $$;
 COMMENT ON FUNCTION retail.merge_lines(bigint, bigint) IS
