@@ -174,6 +174,13 @@ SELECT count(*) AS frames, bool_and(w IS NOT NULL) AS all_fitted,
 FROM (SELECT row_number() OVER (ORDER BY frequency DESC, customer_id) AS n,
 			 retail.bgnbd_fit(frequency, recency, age) OVER (ORDER BY frequency DESC, customer_id) AS w
 	  FROM btyd_test.small WHERE customer_id <= 100) x;
+-- Gamma-Gamma the same way, repeat buyers first (a frame of none is an error)
+SELECT count(*) AS frames, bool_and(w IS NOT NULL) AS all_fitted,
+	   (array_agg(w ORDER BY n DESC))[1] = (SELECT retail.gamma_gamma_fit(frequency, recency + 1)
+											FROM btyd_test.small WHERE customer_id <= 100) AS last_is_whole
+FROM (SELECT row_number() OVER (ORDER BY frequency DESC, customer_id) AS n,
+			 retail.gamma_gamma_fit(frequency, recency + 1) OVER (ORDER BY frequency DESC, customer_id) AS w
+	  FROM btyd_test.small WHERE customer_id <= 100) x;
 RESET client_min_messages;
 
 -- 5. The edge of the parameter space.  Gamma-Gamma: the mean values spread
