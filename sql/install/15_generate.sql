@@ -1,6 +1,9 @@
 
--- A deterministic, streaming generator of bronze-shaped order lines.
-CREATE FUNCTION retail.generate_transactions_support(internal) RETURNS internal
+-- A deterministic, streaming generator of bronze-shaped order lines.  OR
+-- REPLACE: this part is also run by the upgrade from 0.1.0, whose
+-- retail.generate_transactions was the C function itself (the same
+-- signature, so its privileges and dependants are kept).
+CREATE OR REPLACE FUNCTION retail.generate_transactions_support(internal) RETURNS internal
 	AS 'MODULE_PATHNAME', 'ra_generate_transactions_support' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retail.generate_transactions_support(internal) IS
 	'Planner support of retail.generate_transactions: the row estimate is its lines argument';
@@ -8,7 +11,7 @@ COMMENT ON FUNCTION retail.generate_transactions_support(internal) IS
 -- The generator itself, value-per-call: it streams wherever PostgreSQL calls
 -- it value-per-call (a select list), but a function scan in FROM would
 -- materialize all of its rows first.  Users call the wrapper below.
-CREATE FUNCTION retail.generate_transaction_rows(
+CREATE OR REPLACE FUNCTION retail.generate_transaction_rows(
 	lines bigint, seed integer, customers bigint, products integer, dirty boolean)
 RETURNS TABLE (invoice_no text, stock_code text, description text, quantity text,
 			   invoice_date text, unit_price text, customer_id text, country text)
@@ -24,7 +27,7 @@ COMMENT ON FUNCTION retail.generate_transaction_rows(bigint, integer, bigint, in
 -- function runs lazily, one row per call, and streams as well.  It has no SET
 -- search_path on purpose: that would stop the inlining, and the body's names
 -- are bound when it is created.
-CREATE FUNCTION retail.generate_transactions(
+CREATE OR REPLACE FUNCTION retail.generate_transactions(
 	lines bigint,
 	seed integer DEFAULT 42,
 	customers bigint DEFAULT NULL,

@@ -7,21 +7,6 @@ ALTER TABLE retail.refresh_log
 	ADD COLUMN error text,
 	ADD COLUMN sqlstate text,
 	ADD COLUMN setting text;
-COMMENT ON TABLE retail.refresh_log IS
-	'One row per object refreshed by retail.refresh() (rows, seconds), or one row for a refresh that failed: the step, the error, the setting at fault';
-COMMENT ON COLUMN retail.refresh_log.step_order IS
-	'0: the settings checked (or, status nothing_new, no new bronze line); 10: silver lines classified; 20: silver.orders and states merged; then the gold views of retail.refresh_steps';
-COMMENT ON COLUMN retail.refresh_log.status IS
-	'ok; nothing_new (no new bronze line, no changed setting: nothing was done); unchanged (the new lines cannot change this view: it was not refreshed); or failed: the whole run was rolled back and the marts are those of the last run that succeeded';
-COMMENT ON COLUMN retail.refresh_log.setting IS 'For a failed run caused by a setting, its name';
 
 -- a new argument, full (92_refresh_call.sql creates it again)
 DROP PROCEDURE retail.refresh(boolean);
-
-CREATE OR REPLACE VIEW retail.last_refresh AS
-SELECT step_order, layer, relation, rows, seconds, concurrent, finished_at, status, error, setting
-FROM retail.refresh_log
-WHERE run_id = (SELECT max(run_id) FROM retail.refresh_log)
-ORDER BY step_order;
-COMMENT ON VIEW retail.last_refresh IS
-	'Rows and seconds of each object in the latest retail.refresh(), or the step where it failed and why';

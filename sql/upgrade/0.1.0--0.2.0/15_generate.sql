@@ -1,0 +1,1 @@
+../../install/15_generate.sql
