@@ -118,7 +118,8 @@ BEGIN
 	FROM pg_catalog.pg_class c
 	WHERE c.oid IN ('gold.mart_customer_segments'::regclass, 'gold.segment_month_ends'::regclass,
 					'gold.mart_cohort_retention'::regclass, 'gold.mart_countries_abc'::regclass,
-					'gold.mart_products_abc'::regclass, 'gold.audit_order_anomalies'::regclass);
+					'gold.mart_products_abc'::regclass, 'gold.audit_order_anomalies'::regclass,
+					'gold.mart_customer_value'::regclass);
 	IF populated THEN
 		SELECT count(*), sum(s.monetary), min(s.first_purchase), max(s.last_purchase), max(s.as_of)
 		INTO customers, revenue, first_ts, last_ts, as_of
@@ -133,9 +134,7 @@ BEGIN
 	ELSE
 		SELECT count(*) INTO orders FROM gold.orders;
 		-- month-1 retention over the cohorts whose month 1 has ended
-		SELECT sum(r.active_customers)::numeric / nullif(sum(r.cohort_size), 0) INTO month1
-		FROM gold.mart_cohort_retention r
-		WHERE r.period = 1 AND r.complete;
+		SELECT a.weighted_retention INTO month1 FROM gold.cohort_period_averages a WHERE a.period = 1;
 
 		body := body || format(
 			'<section class="kpis" id="headline">'
@@ -471,47 +470,44 @@ BEGIN
 										 '<th class="num">Total</th><th class="num">z</th><th>Why</th></tr></thead><tbody>'
 										 || part || '</tbody></table>' END);
 
-		-- Customer value by segment, where that mart exists and is filled.
-		IF coalesce((SELECT c.relispopulated FROM pg_catalog.pg_class c
-					 WHERE c.oid = pg_catalog.to_regclass('gold.mart_customer_value')), false) THEN
-			WITH v AS (
-				SELECT s.segment, count(*) AS n, sum(v.clv)::numeric AS clv, avg(v.clv)::numeric AS avg_clv,
-					   avg(v.p_alive) AS p_alive, sum(v.expected_purchases_90d) AS purchases_90d,
-					   row_number() OVER (ORDER BY sum(v.clv) DESC NULLS LAST, s.segment) - 1 AS row_no
-				FROM gold.mart_customer_value v
-					 JOIN gold.mart_customer_segments s ON s.customer_id = v.customer_id
-				GROUP BY s.segment
-			)
-			SELECT format('<div class="split"><svg width="480" height="%s" viewBox="0 0 480 %s" role="img" '
-						  'aria-label="Customer lifetime value by segment">%s</svg><table><thead><tr><th>Segment</th>'
-						  '<th class="num">Customers</th><th class="num">CLV</th><th class="num">Per customer</th>'
-						  '<th class="num">P(alive)</th><th class="num">Orders, 90 days</th></tr></thead>'
-						  '<tbody>%s</tbody></table></div>',
-						  10 + 26 * count(*), 10 + 26 * count(*),
-						  string_agg(format('<g class="clv-segment" data-segment="%s"><text x="162" y="%s" '
-											'text-anchor="end" class="strong">%s</text><rect x="170" y="%s" width="%s" '
-											'height="18" fill="#1f4e79"/><text x="%s" y="%s" class="muted">%s</text></g>',
-											retail.html_escape(v.segment), 10 + 26 * v.row_no + 13,
-											retail.html_escape(v.segment), 10 + 26 * v.row_no,
-											round(230 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
-											176 + round(230 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
-											10 + 26 * v.row_no + 13, to_char(round(v.clv), count_format)),
-									 '' ORDER BY v.row_no),
-						  string_agg(format('<tr><td>%s</td><td class="num">%s</td><td class="num">%s</td>'
-											'<td class="num">%s</td><td class="num">%s</td><td class="num">%s</td></tr>',
-											retail.html_escape(v.segment), to_char(v.n, count_format),
-											to_char(round(v.clv), count_format), to_char(v.avg_clv, money_format),
-											to_char(100 * v.p_alive, 'FM990.0') || ' %',
-											to_char(v.purchases_90d, 'FM999,999,990.0')),
-									 '' ORDER BY v.row_no))
-			INTO part
-			FROM v, (SELECT coalesce(nullif(max(x.clv), 0), 1) AS top FROM v x) t
-			GROUP BY t.top;
-			body := body || format('<section id="clv"><h2>What are customers worth?</h2><p class="lead">Customer '
-								   'lifetime value (BG/NBD and Gamma-Gamma models) by segment: the expected value of '
-								   'future purchases, the chance the customer is still active, and the orders '
-								   'expected in the next 90 days.</p>%s</section>', part);
-		END IF;
+		-- Customer value by segment.
+		WITH v AS (
+			SELECT s.segment, count(*) AS n, sum(v.clv)::numeric AS clv, avg(v.clv)::numeric AS avg_clv,
+				   avg(v.p_alive) AS p_alive, sum(v.expected_purchases_90d) AS purchases_90d,
+				   row_number() OVER (ORDER BY sum(v.clv) DESC NULLS LAST, s.segment) - 1 AS row_no
+			FROM gold.mart_customer_value v
+				 JOIN gold.mart_customer_segments s ON s.customer_id = v.customer_id
+			GROUP BY s.segment
+		)
+		SELECT format('<div class="split"><svg width="480" height="%s" viewBox="0 0 480 %s" role="img" '
+					  'aria-label="Customer lifetime value by segment">%s</svg><table><thead><tr><th>Segment</th>'
+					  '<th class="num">Customers</th><th class="num">CLV</th><th class="num">Per customer</th>'
+					  '<th class="num">P(alive)</th><th class="num">Orders, 90 days</th></tr></thead>'
+					  '<tbody>%s</tbody></table></div>',
+					  10 + 26 * count(*), 10 + 26 * count(*),
+					  string_agg(format('<g class="clv-segment" data-segment="%s"><text x="162" y="%s" '
+										'text-anchor="end" class="strong">%s</text><rect x="170" y="%s" width="%s" '
+										'height="18" fill="#1f4e79"/><text x="%s" y="%s" class="muted">%s</text></g>',
+										retail.html_escape(v.segment), 10 + 26 * v.row_no + 13,
+										retail.html_escape(v.segment), 10 + 26 * v.row_no,
+										round(230 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
+										176 + round(230 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
+										10 + 26 * v.row_no + 13, to_char(round(v.clv), count_format)),
+								 '' ORDER BY v.row_no),
+					  string_agg(format('<tr><td>%s</td><td class="num">%s</td><td class="num">%s</td>'
+										'<td class="num">%s</td><td class="num">%s</td><td class="num">%s</td></tr>',
+										retail.html_escape(v.segment), to_char(v.n, count_format),
+										to_char(round(v.clv), count_format), to_char(v.avg_clv, money_format),
+										to_char(100 * v.p_alive, 'FM990.0') || ' %',
+										to_char(v.purchases_90d, 'FM999,999,990.0')),
+								 '' ORDER BY v.row_no))
+		INTO part
+		FROM v, (SELECT coalesce(nullif(max(x.clv), 0), 1) AS top FROM v x) t
+		GROUP BY t.top;
+		body := body || format('<section id="clv"><h2>What are customers worth?</h2><p class="lead">Customer '
+							   'lifetime value (BG/NBD and Gamma-Gamma models) by segment: the expected value of '
+							   'future purchases, the chance the customer is still active, and the orders '
+							   'expected in the next 90 days.</p>%s</section>', part);
 
 		-- Segment migration between the two latest snapshots, where there are two.
 		SELECT max(h.as_of) INTO migration_to FROM gold.segment_history h;
