@@ -614,7 +614,8 @@ bgnbd_loglik(const double *theta, double *grad, const Sample *sample)
 		{
 			cached_x = x;
 			by_x = lgamma_diff(r, x) + lgamma_diff(b, x) - lgamma_diff(a + b, x);
-			log_bx1 = x > 0 ? log(b + x - 1) : 0.0;
+			/* b + (x - 1): (b + x) - 1 loses b's digits where b is tiny */
+			log_bx1 = x > 0 ? log(b + (x - 1)) : 0.0;
 			if (grad != NULL)
 			{
 				double		dab = digamma_diff(a + b, x);
@@ -653,7 +654,7 @@ bgnbd_loglik(const double *theta, double *grad, const Sample *sample)
 				g[1] += pt->count * (w3 * (r * T - x * alpha) / (alpha + T)
 									 + w4 * (r * t_x - x * alpha) / (alpha + t_x));
 				g[2] += pt->count * (da_x + w4);
-				g[3] += pt->count * (db_x - w4 * b / (b + x - 1));
+				g[3] += pt->count * (db_x - w4 * b / (b + (x - 1)));
 			}
 		}
 		total += pt->count * ll;
@@ -1278,7 +1279,7 @@ bgnbd_log_dead_odds(const BgnbdCustomer *c)
 {
 	if (c->x == 0)
 		return -get_float8_infinity();
-	return log(c->a) - log(c->b + c->x - 1) + (c->r + c->x) * log1p((c->T - c->t_x) / (c->alpha + c->t_x));
+	return log(c->a) - log(c->b + (c->x - 1)) + (c->r + c->x) * log1p((c->T - c->t_x) / (c->alpha + c->t_x));
 }
 
 static double

@@ -47,6 +47,11 @@ INSERT INTO btyd_test.reference VALUES
 	('p_alive (1, 1.71, 38.86)', retail.bgnbd_p_alive(:bg, 1, 1.71, 38.86), 0.21210098537737908236),
 	('p_alive (200, 350, 373)', retail.bgnbd_p_alive(:bg, 200, 350, 373), 0.00086378167866497844058),
 	('p_alive (0, 0, 38.86)', retail.bgnbd_p_alive(:bg, 0, 0, 38.86), 1),
+	-- b = 1e-13 at frequency 1: b + x - 1 computed as (b + x) - 1 was 8e-4 off
+	('p_alive, b = 1e-13 (1, 1, 2)', retail.bgnbd_p_alive((1, 1, 1, 1e-13, NULL, NULL, NULL), 1, 1, 2),
+	 4.4444444444442470486e-14),
+	('bgnbd ll, b = 1e-13 (1, 1, 2)', retail.bgnbd_log_likelihood((1, 1, 1, 1e-13, NULL, NULL, NULL), 1, 1, 2),
+	 -1.3862943611199461744),
 	-- 2F1 at z = 39/(4.414+38.86+39) = 0.474, 10/49.4 = 0.202, 360/1107 = 0.325, 1000/1043 = 0.959
 	('expected 39 (0, 0, 38.86)', retail.bgnbd_expected_purchases(:bg, 39, 0, 0, 38.86), 0.1950980520112626375),
 	('expected 39 (2, 30.43, 38.86)', retail.bgnbd_expected_purchases(:bg, 39, 2, 30.43, 38.86), 1.2260281747671444631),
