@@ -86,6 +86,19 @@
 #define PREDICTION_TOLERANCE 1e-8
 /* Predictions from here on are NULL: numeric(38,6), the marts' money, holds less */
 #define PREDICTION_MAX 1e32
+/* The longest horizon of retail.clv */
+#define CLV_MAX_MONTHS 1200
+
+/*
+ * Limits of retail.simulate_bgnbd_customers.  In FROM, PostgreSQL stores all
+ * the rows of a set-returning function before it reads the first (a LIMIT
+ * does not stop it): 10 million customers, ten times what the benchmarks
+ * draw, take 0.4 GB of temporary file there.  A customer's purchase events are bounded
+ * too: a million is centuries of daily purchases, while a rate and max_age
+ * that mean billions would run for hours (and overflow frequency).
+ */
+#define SIMULATION_MAX_CUSTOMERS 10000000
+#define SIMULATION_MAX_EVENTS 1000000
 
 /* ---------------------------------------------------------------------
  * Special functions
@@ -1601,7 +1614,9 @@ ra_btyd_unit_days(PG_FUNCTION_ARGS)
 /*
  * CLV as lifetimes computes it: for each month i = 1 .. months (30 days), the
  * expected purchases of that month times the expected value, divided by
- * (1 + discount_rate)^i.
+ * (1 + discount_rate)^i.  At most CLV_MAX_MONTHS months, a century: each
+ * month sums a series.  A negative rate would make a far month worth more
+ * than a near one, and the sum grow without bound with the horizon.
  */
 PG_FUNCTION_INFO_V1(ra_clv);
 Datum
@@ -1617,22 +1632,24 @@ ra_clv(PG_FUNCTION_ARGS)
 	double		clv = 0.0;
 	double		before = 0.0;
 
-	if (months < 0)
+	if (months < 0 || months > CLV_MAX_MONTHS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid horizon: %d months", months),
-				 errdetail("The horizon must not be negative.")));
-	if (!(discount_rate > -1.0) || isinf(discount_rate))
+				 errdetail("The horizon must be between 0 and %d months.", CLV_MAX_MONTHS)));
+	if (!(discount_rate >= 0) || isinf(discount_rate))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid discount rate: %g", discount_rate),
-				 errdetail("The monthly discount rate must be finite and above -1.")));
+				 errdetail("The monthly discount rate must be finite and not negative.")));
 	value = gamma_gamma_expected(fcinfo, 1, c.x, monetary_value);
 	/* once NaN or infinite (value), the sum stays so */
 	for (int32 i = 1; i <= months && isfinite(clv); i++)
 	{
-		double		upto = bgnbd_expected(&c, i * month);
+		double		upto;
 
+		CHECK_FOR_INTERRUPTS();
+		upto = bgnbd_expected(&c, i * month);
 		clv += value * (upto - before) / pow(1.0 + discount_rate, i);
 		before = upto;
 	}
@@ -1697,7 +1714,8 @@ typedef struct SimulationState
  * customer drops out with probability p.  With whole_units, purchase times
  * and the age are truncated to whole units and purchases in one unit are one,
  * as btyd_summary counts days.  Each customer has its own generator, seeded
- * from (seed, customer_id): any customer can be drawn alone.
+ * from (seed, customer_id): any customer can be drawn alone.  More than
+ * SIMULATION_MAX_EVENTS purchase events are an error.
  */
 static void
 simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double *recency, double *age)
@@ -1717,8 +1735,17 @@ simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double
 	*age = pg_prng_double(&rng) * sim->max_age;
 	if (sim->whole_units)
 		*age = floor(*age);
-	for (;;)
+	for (int32 events = 1;; events++)
 	{
+		CHECK_FOR_INTERRUPTS();
+		if (events > SIMULATION_MAX_EVENTS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("simulated customer %lld makes more than %d purchases", (long long) id,
+							SIMULATION_MAX_EVENTS),
+					 errdetail("Its purchase rate is %g per unit, its dropout probability %g, its age %g.",
+							   lambda, p, *age),
+					 errhint("Lower max_age, or the mean purchase rate r / alpha.")));
 		t += -log(1.0 - pg_prng_double(&rng)) / lambda;
 		if (sim->whole_units ? floor(t) > *age : t > *age)
 			break;
@@ -1758,11 +1785,11 @@ ra_simulate_bgnbd_customers(PG_FUNCTION_ARGS)
 		MemoryContext oldcontext;
 		int64		customers = PG_GETARG_INT64(0);
 
-		if (customers < 0)
+		if (customers < 0 || customers > SIMULATION_MAX_CUSTOMERS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid number of customers: %lld", (long long) customers),
-					 errdetail("The number of customers must not be negative.")));
+					 errdetail("The number of customers must be between 0 and %d.", SIMULATION_MAX_CUSTOMERS)));
 		for (int k = 0; k < 5; k++)
 		{
 			double		value = PG_GETARG_FLOAT8(k + 1);

@@ -144,7 +144,7 @@ CREATE FUNCTION retail.clv(bgnbd retail.bgnbd_model, gamma_gamma retail.gamma_ga
 	AS 'MODULE_PATHNAME', 'ra_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retail.clv(retail.bgnbd_model, retail.gamma_gamma_model, integer, double precision,
 							   double precision, double precision, integer, double precision, text) IS
-	'Customer lifetime value as lifetimes computes it: over months of 30 days (in the unit of the models, day or week), the expected purchases of each month times the expected value, divided by (1 + discount_rate)^month; NULL, with a NOTICE for the first of a query, where the expected value or purchases are, or the sum is not below 1e32';
+	'Customer lifetime value as lifetimes computes it: over months of 30 days (in the unit of the models, day or week), the expected purchases of each month times the expected value, divided by (1 + discount_rate)^month; months from 0 to 1200, discount_rate 0 or more; NULL, with a NOTICE for the first of a query, where the expected value or purchases are, or the sum is not below 1e32';
 
 CREATE FUNCTION retail.btyd_unit_days(unit text) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'ra_btyd_unit_days' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -269,4 +269,4 @@ CREATE FUNCTION retail.simulate_bgnbd_customers(customers bigint, r double preci
 	ROWS 1000;
 COMMENT ON FUNCTION retail.simulate_bgnbd_customers(bigint, double precision, double precision, double precision,
 													 double precision, double precision, integer, boolean) IS
-	'Customers 1 .. customers drawn from a BG/NBD process with the given parameters (times in any unit), ages uniform in [0, max_age], as retail.btyd_summary gives them; the same rows for the same arguments; whole_units truncates the times to whole units and counts purchases in one unit once, as btyd_summary counts days';
+	'Customers 1 .. customers drawn from a BG/NBD process with the given parameters (times in any unit), ages uniform in [0, max_age], as retail.btyd_summary gives them; the same rows for the same arguments; whole_units truncates the times to whole units and counts purchases in one unit once, as btyd_summary counts days; at most 10 million customers (in FROM all rows are stored before the first is read), and a customer with more than a million purchase events is an error';

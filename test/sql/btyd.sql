@@ -232,9 +232,16 @@ SELECT retail.bgnbd_expected_purchases(:bg, -1, 1, 1, 2);
 SELECT retail.gamma_gamma_expected_value((2, 1, 1, NULL, NULL, NULL), 0, 0) AS infinite_mean_is_null;
 SELECT retail.clv(:bg, :gg, 1, 1, 2, 10, 12, 0.01, 'month');
 SELECT retail.clv(:bg, :gg, 1, 1, 2, 10, -1);
+SELECT retail.clv(:bg, :gg, 1, 1, 2, 10, 1201);
 SELECT retail.clv(:bg, :gg, 1, 1, 2, 10, 12, -1);
+-- 0.2.0 gave NaN here (1/(1 - 0.999999)^i soon overflows)
+SELECT retail.clv(:bg, :gg, 1, 1, 2, 10, 12, -0.999999);
 SELECT retail.simulate_bgnbd_customers(10, 0, 1, 1, 1, 10);
 SELECT retail.simulate_bgnbd_customers(-1, 1, 1, 1, 1, 10);
+SELECT count(*) FROM retail.simulate_bgnbd_customers(1099511627776, 1, 1, 1, 1, 10);
+-- a rate of about 1 and almost no dropout over ages up to 1e10: billions of
+-- purchases, stopped at the first customer's millionth
+SELECT count(*) FROM retail.simulate_bgnbd_customers(1, 1, 1, 1e-6, 1e6, 1e10, 1);
 -- a NULL in a row skips it
 SELECT (retail.bgnbd_fit(frequency, recency, age)).customers
 FROM (VALUES (1, 1.0, 2.0), (NULL, 1, 2), (2, 3, 4), (0, 0, NULL)) v(frequency, recency, age);
@@ -480,5 +487,28 @@ SELECT v.frequency, v.recency, v.age, v.monetary_value, ln(m.r) AS ln_r, ln(m.al
 FROM gold.mart_customer_value v, gold.clv_model m;
 SELECT step_order, relation, status FROM retail.last_refresh WHERE step_order >= 500;
 TRUNCATE bronze.transactions_raw;
+
+-- 11. Cancel: each statement would run for minutes (10 million customers of
+-- about 250000 purchases each; 1200 months of series of up to a million
+-- terms each, alpha + age being 1 day) and is stopped by statement_timeout
+SET statement_timeout = '200ms';
+DO $$
+BEGIN
+	PERFORM count(*) FROM retail.simulate_bgnbd_customers(10000000, 1e4, 1e4, 1e-6, 1e6, 5e5);
+	RAISE NOTICE 'simulate_bgnbd_customers ended';
+EXCEPTION WHEN query_canceled THEN
+	RAISE NOTICE 'simulate_bgnbd_customers: SQLSTATE %', SQLSTATE;
+END
+$$;
+DO $$
+BEGIN
+	PERFORM retail.clv((0.243, 0.5, 0.793, 2.426, NULL, NULL, NULL), (6.25, 3.74, 15.44, NULL, NULL, NULL),
+					   0, 0, 0.5, 0, 1200);
+	RAISE NOTICE 'clv ended';
+EXCEPTION WHEN query_canceled THEN
+	RAISE NOTICE 'clv: SQLSTATE %', SQLSTATE;
+END
+$$;
+RESET statement_timeout;
 
 DROP SCHEMA btyd_test CASCADE;
