@@ -27,7 +27,9 @@
  *   (log1p, differences of lgamma by Stirling's series, the expected
  *   purchases as a series of positive terms).
  * - Predictions: conditional expected purchases, P(alive), the Gamma-Gamma
- *   conditional expected value per purchase and CLV as lifetimes computes it.
+ *   conditional expected value per purchase and CLV as lifetimes computes it;
+ *   each a finite value of at least 0 below 1e32, or NULL where it does not
+ *   exist or double precision cannot give it to 1e-8 (prediction_datum).
  * - retail.simulate_bgnbd_customers: customers drawn from a BG/NBD process
  *   with known parameters, for tests and benchmarks.
  *
@@ -41,12 +43,14 @@
  * x >= 10, then the asymptotic series to x^-12).  The Gauss hypergeometric
  * function, and the series the expected purchases are summed from, stop
  * where a geometric bound on the tail is below 1e-16 of the sum, whose terms
- * are positive where r < a + b - 1 (else the first ones change sign).
+ * are positive where r < a + b - 1 (else the first ones change sign, and
+ * the sum of their magnitudes bounds what rounding cost).
  * test/sql/btyd.sql checks likelihoods and predictions against mpmath to
  * 1e-12 relative.
  */
 #include "retail_analytics.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/htup_details.h"
@@ -56,6 +60,7 @@
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/lsyscache.h"
 
 /* First word of every serialized state */
 #define STATE_FORMAT_VERSION 1
@@ -69,10 +74,31 @@
 /* From here on lgamma(y + s) - lgamma(y) uses Stirling's series */
 #define LGAMMA_STIRLING 1000.0
 
-/* Terms of the hypergeometric series after which a prediction gives up */
-#define HYP2F1_MAX_TERMS 100000000
+/*
+ * Terms of a series after which a prediction gives up (NULL): about 0.3 s.
+ * The series fall roughly like z^n, z = t / (alpha + age + t): 90 days
+ * ahead of alpha + age of a day or more take a few thousand terms.
+ */
+#define SERIES_MAX_TERMS 10000000
 /* Up to this a, expected purchases are summed without cancellation */
 #define SERIES_MAX_A 1e4
+/* Largest relative rounding error of a prediction; a larger one gives NULL */
+#define PREDICTION_TOLERANCE 1e-8
+/* Predictions from here on are NULL: numeric(38,6), the marts' money, holds less */
+#define PREDICTION_MAX 1e32
+/* The longest horizon of retail.clv */
+#define CLV_MAX_MONTHS 1200
+
+/*
+ * Limits of retail.simulate_bgnbd_customers.  In FROM, PostgreSQL stores all
+ * the rows of a set-returning function before it reads the first (a LIMIT
+ * does not stop it): 10 million customers, ten times what the benchmarks
+ * draw, take 0.4 GB of temporary file there.  A customer's purchase events are bounded
+ * too: a million is centuries of daily purchases, while a rate and max_age
+ * that mean billions would run for hours (and overflow frequency).
+ */
+#define SIMULATION_MAX_CUSTOMERS 10000000
+#define SIMULATION_MAX_EVENTS 1000000
 
 /* ---------------------------------------------------------------------
  * Special functions
@@ -137,33 +163,54 @@ digamma_diff(double y, double s)
 }
 
 /*
+ * Whether a series of positive terms whose ratios tend to z, still at least
+ * last_ratio at term SERIES_MAX_TERMS, is known before summing to need more:
+ * the series below stop where a bound of the tail, term * ratio / (1 -
+ * ratio), is below 1e-16 of the sum.  That needs ratios below 1, and no
+ * longer happens where z is within 1/SERIES_MAX_TERMS of 1 (the terms then
+ * fall by less than a factor e over the whole series).
+ */
+static inline bool
+series_too_long(double z, double last_ratio)
+{
+	return last_ratio >= 1.0 || (1.0 - z) * SERIES_MAX_TERMS <= 1.0;
+}
+
+/*
  * log 2F1(a, b; c; z) for a, b, c > 0 and 0 <= z < 1, from the series
  * sum_n (a)_n (b)_n / ((c)_n n!) z^n, whose terms are then all positive.
  * The sum is kept scaled (log_scale) so that it cannot overflow: where the
  * predictions use it, a and b grow with the frequency and the sum can pass
  * 1e308 long before its product with (1 - z)^(a) comes back to a small
  * number.  It stops when the tail, bounded by a geometric series of the
- * largest ratio still to come, is below 1e-16 of the sum.
+ * largest ratio still to come, is below 1e-16 of the sum of the terms after
+ * the first (whose log1p is the result where they are small); NaN if that
+ * takes more than SERIES_MAX_TERMS terms.
  */
 static double
 log_hyp2f1(double a, double b, double c, double z)
 {
 	double		term = 1.0;
-	double		sum = 1.0;
+	double		first = 1.0;	/* the first term, 1, scaled as the others */
+	double		rest = 0.0;		/* the sum of the others */
 	double		log_scale = 0.0;
 
 	Assert(a > 0 && b > 0 && c > 0 && z >= 0 && z < 1);
+	if (series_too_long(z, (a + SERIES_MAX_TERMS) * (b + SERIES_MAX_TERMS) * z
+						/ ((c + SERIES_MAX_TERMS) * (SERIES_MAX_TERMS + 1.0))))
+		return get_float8_nan();
 	for (int64 n = 0;; n++)
 	{
 		double		ratio = (a + n) * (b + n) / ((c + n) * (n + 1)) * z;
 		double		bound;
 
 		term *= ratio;
-		sum += term;
-		if (sum > 1e250)
+		rest += term;
+		if (rest > 1e250)
 		{
 			term *= 1e-250;
-			sum *= 1e-250;
+			first *= 1e-250;
+			rest *= 1e-250;
 			log_scale += 250.0 * M_LN10;
 		}
 
@@ -172,18 +219,14 @@ log_hyp2f1(double a, double b, double c, double z)
 		 * the current one and z.
 		 */
 		bound = Max(ratio, z);
-		if (bound < 1.0 && term * bound / (1.0 - bound) <= 1e-16 * sum)
+		if (bound < 1.0 && term * bound / (1.0 - bound) <= 1e-16 * rest)
 			break;
-		if (n >= HYP2F1_MAX_TERMS)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("hypergeometric series 2F1(%g, %g; %g; %g) does not converge in %d terms",
-							a, b, c, z, HYP2F1_MAX_TERMS),
-					 errhint("The prediction horizon is too long for the fitted alpha.")));
+		if (n >= SERIES_MAX_TERMS)
+			return get_float8_nan();
 		if ((n & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
 	}
-	return log(sum) + log_scale;
+	return log1p(rest / first) + log(first) + log_scale;
 }
 
 /* ---------------------------------------------------------------------
@@ -614,7 +657,8 @@ bgnbd_loglik(const double *theta, double *grad, const Sample *sample)
 		{
 			cached_x = x;
 			by_x = lgamma_diff(r, x) + lgamma_diff(b, x) - lgamma_diff(a + b, x);
-			log_bx1 = x > 0 ? log(b + x - 1) : 0.0;
+			/* b + (x - 1): (b + x) - 1 loses b's digits where b is tiny */
+			log_bx1 = x > 0 ? log(b + (x - 1)) : 0.0;
 			if (grad != NULL)
 			{
 				double		dab = digamma_diff(a + b, x);
@@ -653,7 +697,7 @@ bgnbd_loglik(const double *theta, double *grad, const Sample *sample)
 				g[1] += pt->count * (w3 * (r * T - x * alpha) / (alpha + T)
 									 + w4 * (r * t_x - x * alpha) / (alpha + t_x));
 				g[2] += pt->count * (da_x + w4);
-				g[3] += pt->count * (db_x - w4 * b / (b + x - 1));
+				g[3] += pt->count * (db_x - w4 * b / (b + (x - 1)));
 			}
 		}
 		total += pt->count * ll;
@@ -1195,6 +1239,7 @@ typedef struct ModelCache
 {
 	HeapTupleHeader row[MODEL_ARGS];
 	double		params[MODEL_ARGS][MODEL_PARAMS];
+	bool		null_reported;	/* prediction_datum's NOTICE was given */
 } ModelCache;
 
 static void
@@ -1278,7 +1323,7 @@ bgnbd_log_dead_odds(const BgnbdCustomer *c)
 {
 	if (c->x == 0)
 		return -get_float8_infinity();
-	return log(c->a) - log(c->b + c->x - 1) + (c->r + c->x) * log1p((c->T - c->t_x) / (c->alpha + c->t_x));
+	return log(c->a) - log(c->b + (c->x - 1)) + (c->r + c->x) * log1p((c->T - c->t_x) / (c->alpha + c->t_x));
 }
 
 static double
@@ -1293,13 +1338,17 @@ bgnbd_p_alive(const BgnbdCustomer *c)
  * binomial series of (1-z)^(1-a) give
  *   C/(a-1) [1 - (1-z)^A 2F1(A, b+x; C; z)]
  *     = C (1-z)^(a-1) sum_{n>=1} (a)_{n-1}/n! z^n D_n,
- *   D_n = 1 - prod_{k<n} (1 - A/(C+k)).
- * C may be negative (x = 0, a + b < 1).
- * Where A < C every term is positive and D_n = -expm1(sum log1p(-A/(C+k)))
+ *   C D_n = C - (C - A) prod_{0<k<n} (1 - A/(C+k)),
+ * also at C = 0 (x = 0, a + b = 1), where 2F1 has a pole but its product
+ * with C has a limit; C may be negative (x = 0, a + b < 1).
+ * Where A < C every term is positive and D_n = -expm1(sum_{k<n} log1p(-A/(C+k)))
  * is precise even when b, hence C, runs to infinity (there the textbook form
  * subtracts two numbers that agree to 1/b and multiplies the difference by
- * b); and a = 1 is no longer a 0/0.  The terms grow like (1-z)^(-a) before
- * they fall, so the sum is kept scaled (log_scale), and large a is left to
+ * b); and a = 1 is no longer a 0/0.  Where A >= C the terms change sign:
+ * the result is NaN when the sum of their magnitudes says that rounding may
+ * have cost more than PREDICTION_TOLERANCE of it, and when the series needs
+ * more than SERIES_MAX_TERMS terms.  The terms grow like (1-z)^(-a) before
+ * they fall, so the sums are kept scaled (log_scale), and large a is left to
  * the textbook form (bgnbd_expected).
  */
 static double
@@ -1307,10 +1356,14 @@ bgnbd_expected_series(double a, double A, double C, double z)
 {
 	double		term = 1.0;		/* (a)_{n-1} z^n / n!, scaled */
 	double		sum = 0.0;
+	double		magnitude = 0.0;	/* the sum of the terms' magnitudes */
 	double		log_scale = 0.0;
-	double		log_prod = 0.0; /* log prod (1 - A/(C+k)), while A < C */
-	double		prod = 1.0;		/* the product itself, otherwise */
+	double		log_prod = 0.0; /* log prod_{k<n} (1 - A/(C+k)), while A < C */
+	double		prod = 1.0;		/* prod_{0<k<n} (1 - A/(C+k)), otherwise */
 
+	if (series_too_long(z, z * Max(1.0, (a + SERIES_MAX_TERMS - 1) / (SERIES_MAX_TERMS + 1.0))
+						* Max(1.0, A / (C + SERIES_MAX_TERMS))))
+		return get_float8_nan();
 	for (int64 n = 1;; n++)
 	{
 		double		c_d;		/* C D_n */
@@ -1324,36 +1377,38 @@ bgnbd_expected_series(double a, double A, double C, double z)
 		}
 		else
 		{
-			prod *= 1.0 - A / (C + n - 1);
-			c_d = C * (1.0 - prod);
+			if (n > 1)
+				prod *= 1.0 - A / (C + n - 1);
+			c_d = C - (C - A) * prod;
 		}
 		sum += term * c_d;
-		if (fabs(sum) > 1e250)
+		/* what rounding may cost: |C D_n| where A < C, else C's and the product's */
+		magnitude += term * (A < C ? fabs(c_d) : fabs(C) + fabs(C - A) * fabs(prod));
+		if (magnitude > 1e250)
 		{
 			term *= 1e-250;
 			sum *= 1e-250;
+			magnitude *= 1e-250;
 			log_scale += 250.0 * M_LN10;
 		}
 
 		/*
 		 * The tail after term n is below a geometric series: the ratio of the
 		 * next terms (a+n-1) z / (n+1) tends to z, from above only when a >
-		 * 2; |C D_m| <= |C| (1 + |prod_m|), and each further factor of the
-		 * product is at most max(1, A/(C+n)) in magnitude.
+		 * 2; |C D_m| <= |C| + |C - A| |prod_m|, and each further factor of
+		 * the product is at most max(1, A/(C+n)) in magnitude.
 		 */
 		ratio = z * Max(1.0, (a + n - 1) / (n + 1)) * Max(1.0, A / (C + n));
 		if (ratio < 1.0 && C + n > 0 &&
-			term * fabs(C) * (1.0 + fabs(prod)) * ratio / (1.0 - ratio) <= 1e-16 * fabs(sum))
+			term * (fabs(C) + fabs(C - A) * fabs(prod)) * ratio / (1.0 - ratio) <= 1e-16 * fabs(sum))
 			break;
-		if (n >= HYP2F1_MAX_TERMS)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("the series of expected purchases does not converge in %d terms", HYP2F1_MAX_TERMS),
-					 errdetail("a = %g, r + frequency = %g, z = %g.", a, A, z),
-					 errhint("The prediction horizon is too long for the fitted alpha.")));
+		if (n >= SERIES_MAX_TERMS)
+			return get_float8_nan();
 		if ((n & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
 	}
+	if (DBL_EPSILON * magnitude > PREDICTION_TOLERANCE * fabs(sum))
+		return get_float8_nan();
 	return sum * exp(log_scale + (a - 1) * log1p(-z));
 }
 
@@ -1361,32 +1416,68 @@ bgnbd_expected_series(double a, double A, double C, double z)
  * Expected repeat purchases in (T, T + t], FHL (2005) eq. 10:
  * (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x)
  *                      2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))] P(alive).
- * Up to a = SERIES_MAX_A by bgnbd_expected_series; above, whose terms would
- * be too many, as written, the power and 2F1 multiplied in logs (either
- * alone may overflow): there (a+b+x-1)/(a-1) is large, and the cancellation
- * costs precision, only where b is larger than a by as many digits.
+ * Up to a = SERIES_MAX_A by bgnbd_expected_series.  Above, whose terms would
+ * be too many, and where that series gives up (as where it cancels, r > a +
+ * b - 1), as written: the power and 2F1 multiplied in logs (either alone may
+ * overflow).  There the bracket is the difference of 1 and a number near it
+ * when a is near 1 or b much larger than a; NaN where the rounding errors of
+ * the two logs may be more than PREDICTION_TOLERANCE of it, and where 2F1's
+ * series gives up.
  */
 static double
 bgnbd_expected(const BgnbdCustomer *c, double t)
 {
 	double		c_param = c->a + c->b + c->x - 1;
-	double		z;
+	double		z,
+				value,
+				log_power,
+				log_f,
+				bracket;
 
 	if (t <= 0)
 		return 0.0;
-	/* 2F1(.; C; .) has poles at C = 0, -1, ...; C <= 0 only when x = 0 and a + b <= 1 */
-	if (c_param <= 0 && c_param == floor(c_param))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("expected purchases are not defined where a + b + frequency - 1 is a whole number below 1"),
-				 errdetail("a = %g, b = %g, frequency = %d.", c->a, c->b, c->x)));
 	z = t / (c->alpha + c->T + t);
 	if (c->a <= SERIES_MAX_A)
-		return bgnbd_expected_series(c->a, c->r + c->x, c_param, z) * bgnbd_p_alive(c);
-	return c_param / (c->a - 1)
-		* -expm1(-(c->r + c->x) * log1p(t / (c->alpha + c->T))
-				 + log_hyp2f1(c->r + c->x, c->b + c->x, c_param, z))
-		* bgnbd_p_alive(c);
+	{
+		value = bgnbd_expected_series(c->a, c->r + c->x, c_param, z);
+		if (!isnan(value) || c_param <= 0)
+			return value * bgnbd_p_alive(c);
+	}
+	log_power = -(c->r + c->x) * log1p(t / (c->alpha + c->T));
+	log_f = log_hyp2f1(c->r + c->x, c->b + c->x, c_param, z);
+	bracket = -expm1(log_power + log_f);
+	if (!(fabs(bracket) * PREDICTION_TOLERANCE > 4 * DBL_EPSILON * (fabs(log_power) + log_f)))
+		return get_float8_nan();
+	return c_param / (c->a - 1) * bracket * bgnbd_p_alive(c);
+}
+
+/*
+ * A prediction as the function's result: NULL where it is not a finite value
+ * below PREDICTION_MAX (NaN: it could not be computed to
+ * PREDICTION_TOLERANCE; infinity: it does not exist, as at the poles of
+ * Gamma-Gamma), so that a mart can store every result.  A mart makes one
+ * query of all its customers: the first NULL of a query gets a NOTICE, the
+ * others none (the cache of model_params lives as long as the query).
+ */
+static Datum
+prediction_datum(FunctionCallInfo fcinfo, double value, int32 frequency)
+{
+	ModelCache *cache = (ModelCache *) fcinfo->flinfo->fn_extra;
+
+	Assert(cache != NULL);
+	if (value >= 0 && value < PREDICTION_MAX)
+		PG_RETURN_FLOAT8(value);
+	if (!cache->null_reported)
+	{
+		cache->null_reported = true;
+		ereport(NOTICE,
+				(errmsg("%s returns NULL for a customer whose prediction %s",
+						get_func_name(fcinfo->flinfo->fn_oid),
+						isnan(value) ? "cannot be computed in double precision" :
+						"is infinite or not below 1e32"),
+				 errdetail("The first is of frequency %d; this query reports no other.", frequency)));
+	}
+	PG_RETURN_NULL();
 }
 
 /* Conditional expected number of repeat purchases in the next t units */
@@ -1402,7 +1493,7 @@ ra_bgnbd_expected_purchases(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid prediction period: %g", t),
 				 errdetail("The period must be finite and not negative.")));
-	PG_RETURN_FLOAT8(bgnbd_expected(&c, t));
+	return prediction_datum(fcinfo, bgnbd_expected(&c, t), c.x);
 }
 
 /* Probability that the customer is still alive at the end of the calibration */
@@ -1432,24 +1523,24 @@ gamma_gamma_customer(FunctionCallInfo fcinfo, int argno, int32 x, double m, doub
 
 /*
  * Gamma-Gamma conditional expected value per purchase,
- * p (g + x m) / (p x + q - 1) = (g + x m) / (x + (q - 1)/p), finite as p runs
- * to infinity (where it tends to m).  NULL where it is infinite: x = 0 and
- * q <= 1.
+ * p (g + x m) / (p x + q - 1); the population mean p g / (q - 1) for x = 0.
+ * Where p x + q <= 1 it is infinite: the posterior of nu, Gamma(p x + q),
+ * gives 1/nu no finite mean.  p x + q - 1 by fma: q - 1 is exact for q in
+ * [0.5, 2], where the pole can be, so the denominator has one rounding.
  */
-static bool
-gamma_gamma_expected(FunctionCallInfo fcinfo, int argno, int32 x, double m, double *result)
+static double
+gamma_gamma_expected(FunctionCallInfo fcinfo, int argno, int32 x, double m)
 {
 	double		params[3];
+	double		denominator;
 
 	gamma_gamma_customer(fcinfo, argno, x, m, params);
 	if (x == 0)
-	{
 		m = 0.0;
-		if (params[1] <= 1.0)
-			return false;
-	}
-	*result = (params[2] + x * m) / (x + (params[1] - 1.0) / params[0]);
-	return true;
+	denominator = fma(params[0], x, params[1] - 1.0);
+	if (denominator <= 0)
+		return get_float8_infinity();
+	return params[0] * (params[2] + x * m) / denominator;
 }
 
 /* Log-likelihood of one customer under a BG/NBD model */
@@ -1491,11 +1582,9 @@ PG_FUNCTION_INFO_V1(ra_gamma_gamma_expected_value);
 Datum
 ra_gamma_gamma_expected_value(PG_FUNCTION_ARGS)
 {
-	double		result;
+	int32		x = PG_GETARG_INT32(1);
 
-	if (!gamma_gamma_expected(fcinfo, 0, PG_GETARG_INT32(1), PG_GETARG_FLOAT8(2), &result))
-		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(result);
+	return prediction_datum(fcinfo, gamma_gamma_expected(fcinfo, 0, x, PG_GETARG_FLOAT8(2)), x);
 }
 
 /* Days in a unit of time, or an error */
@@ -1525,7 +1614,9 @@ ra_btyd_unit_days(PG_FUNCTION_ARGS)
 /*
  * CLV as lifetimes computes it: for each month i = 1 .. months (30 days), the
  * expected purchases of that month times the expected value, divided by
- * (1 + discount_rate)^i.
+ * (1 + discount_rate)^i.  At most CLV_MAX_MONTHS months, a century: each
+ * month sums a series.  A negative rate would make a far month worth more
+ * than a near one, and the sum grow without bound with the horizon.
  */
 PG_FUNCTION_INFO_V1(ra_clv);
 Datum
@@ -1541,26 +1632,28 @@ ra_clv(PG_FUNCTION_ARGS)
 	double		clv = 0.0;
 	double		before = 0.0;
 
-	if (months < 0)
+	if (months < 0 || months > CLV_MAX_MONTHS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid horizon: %d months", months),
-				 errdetail("The horizon must not be negative.")));
-	if (!(discount_rate > -1.0) || isinf(discount_rate))
+				 errdetail("The horizon must be between 0 and %d months.", CLV_MAX_MONTHS)));
+	if (!(discount_rate >= 0) || isinf(discount_rate))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid discount rate: %g", discount_rate),
-				 errdetail("The monthly discount rate must be finite and above -1.")));
-	if (!gamma_gamma_expected(fcinfo, 1, c.x, monetary_value, &value))
-		PG_RETURN_NULL();
-	for (int32 i = 1; i <= months; i++)
+				 errdetail("The monthly discount rate must be finite and not negative.")));
+	value = gamma_gamma_expected(fcinfo, 1, c.x, monetary_value);
+	/* once NaN or infinite (value), the sum stays so */
+	for (int32 i = 1; i <= months && isfinite(clv); i++)
 	{
-		double		upto = bgnbd_expected(&c, i * month);
+		double		upto;
 
+		CHECK_FOR_INTERRUPTS();
+		upto = bgnbd_expected(&c, i * month);
 		clv += value * (upto - before) / pow(1.0 + discount_rate, i);
 		before = upto;
 	}
-	PG_RETURN_FLOAT8(clv);
+	return prediction_datum(fcinfo, clv, c.x);
 }
 
 /* ---------------------------------------------------------------------
@@ -1621,7 +1714,8 @@ typedef struct SimulationState
  * customer drops out with probability p.  With whole_units, purchase times
  * and the age are truncated to whole units and purchases in one unit are one,
  * as btyd_summary counts days.  Each customer has its own generator, seeded
- * from (seed, customer_id): any customer can be drawn alone.
+ * from (seed, customer_id): any customer can be drawn alone.  More than
+ * SIMULATION_MAX_EVENTS purchase events are an error.
  */
 static void
 simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double *recency, double *age)
@@ -1641,8 +1735,17 @@ simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double
 	*age = pg_prng_double(&rng) * sim->max_age;
 	if (sim->whole_units)
 		*age = floor(*age);
-	for (;;)
+	for (int32 events = 1;; events++)
 	{
+		CHECK_FOR_INTERRUPTS();
+		if (events > SIMULATION_MAX_EVENTS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("simulated customer %lld makes more than %d purchases", (long long) id,
+							SIMULATION_MAX_EVENTS),
+					 errdetail("Its purchase rate is %g per unit, its dropout probability %g, its age %g.",
+							   lambda, p, *age),
+					 errhint("Lower max_age, or the mean purchase rate r / alpha.")));
 		t += -log(1.0 - pg_prng_double(&rng)) / lambda;
 		if (sim->whole_units ? floor(t) > *age : t > *age)
 			break;
@@ -1682,11 +1785,11 @@ ra_simulate_bgnbd_customers(PG_FUNCTION_ARGS)
 		MemoryContext oldcontext;
 		int64		customers = PG_GETARG_INT64(0);
 
-		if (customers < 0)
+		if (customers < 0 || customers > SIMULATION_MAX_CUSTOMERS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid number of customers: %lld", (long long) customers),
-					 errdetail("The number of customers must not be negative.")));
+					 errdetail("The number of customers must be between 0 and %d.", SIMULATION_MAX_CUSTOMERS)));
 		for (int k = 0; k < 5; k++)
 		{
 			double		value = PG_GETARG_FLOAT8(k + 1);

@@ -106,7 +106,7 @@ CREATE FUNCTION retail.bgnbd_expected_purchases(model retail.bgnbd_model, t doub
 	AS 'MODULE_PATHNAME', 'ra_bgnbd_expected_purchases' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retail.bgnbd_expected_purchases(retail.bgnbd_model, double precision, integer, double precision,
 													double precision) IS
-	'Expected repeat purchases of a customer in the next t units after the calibration end (Fader, Hardie & Lee 2005, eq. 10)';
+	'Expected repeat purchases of a customer in the next t units after the calibration end (Fader, Hardie & Lee 2005, eq. 10); NULL, with a NOTICE for the first of a query, where double precision cannot give it to 1e-8 (at extreme parameters, such as r far above a + b) or it is not below 1e32';
 
 CREATE FUNCTION retail.bgnbd_p_alive(model retail.bgnbd_model, frequency integer, recency double precision,
 									 age double precision)
@@ -120,7 +120,7 @@ CREATE FUNCTION retail.gamma_gamma_expected_value(model retail.gamma_gamma_model
 	RETURNS double precision
 	AS 'MODULE_PATHNAME', 'ra_gamma_gamma_expected_value' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retail.gamma_gamma_expected_value(retail.gamma_gamma_model, integer, double precision) IS
-	'Conditional expected value per purchase, p (gamma + frequency monetary_value) / (p frequency + q - 1); the population mean for frequency 0, NULL there if q <= 1 (infinite)';
+	'Conditional expected value per purchase, p (gamma + frequency monetary_value) / (p frequency + q - 1), the population mean p gamma / (q - 1) for frequency 0; NULL, with a NOTICE for the first of a query, where p frequency + q <= 1 (the expectation is infinite) or the value is not below 1e32';
 
 CREATE FUNCTION retail.bgnbd_log_likelihood(model retail.bgnbd_model, frequency integer, recency double precision,
 											age double precision)
@@ -144,7 +144,7 @@ CREATE FUNCTION retail.clv(bgnbd retail.bgnbd_model, gamma_gamma retail.gamma_ga
 	AS 'MODULE_PATHNAME', 'ra_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retail.clv(retail.bgnbd_model, retail.gamma_gamma_model, integer, double precision,
 							   double precision, double precision, integer, double precision, text) IS
-	'Customer lifetime value as lifetimes computes it: over months of 30 days (in the unit of the models, day or week), the expected purchases of each month times the expected value, divided by (1 + discount_rate)^month';
+	'Customer lifetime value as lifetimes computes it: over months of 30 days (in the unit of the models, day or week), the expected purchases of each month times the expected value, divided by (1 + discount_rate)^month; months from 0 to 1200, discount_rate 0 or more; NULL, with a NOTICE for the first of a query, where the expected value or purchases are, or the sum is not below 1e32';
 
 CREATE FUNCTION retail.btyd_unit_days(unit text) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'ra_btyd_unit_days' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -269,4 +269,4 @@ CREATE FUNCTION retail.simulate_bgnbd_customers(customers bigint, r double preci
 	ROWS 1000;
 COMMENT ON FUNCTION retail.simulate_bgnbd_customers(bigint, double precision, double precision, double precision,
 													 double precision, double precision, integer, boolean) IS
-	'Customers 1 .. customers drawn from a BG/NBD process with the given parameters (times in any unit), ages uniform in [0, max_age], as retail.btyd_summary gives them; the same rows for the same arguments; whole_units truncates the times to whole units and counts purchases in one unit once, as btyd_summary counts days';
+	'Customers 1 .. customers drawn from a BG/NBD process with the given parameters (times in any unit), ages uniform in [0, max_age], as retail.btyd_summary gives them; the same rows for the same arguments; whole_units truncates the times to whole units and counts purchases in one unit once, as btyd_summary counts days; at most 10 million customers (in FROM all rows are stored before the first is read), and a customer with more than a million purchase events is an error';

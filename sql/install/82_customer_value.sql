@@ -56,9 +56,9 @@ COMMENT ON COLUMN gold.mart_customer_value.recency IS 'Last purchase day - first
 COMMENT ON COLUMN gold.mart_customer_value.age IS 'Last date of the lines - first purchase day, in the unit of setting clv_unit';
 COMMENT ON COLUMN gold.mart_customer_value.monetary_value IS 'Mean value of the repeat purchase days (the first excluded), to 6 decimals; 0 without';
 COMMENT ON COLUMN gold.mart_customer_value.p_alive IS 'BG/NBD probability that the customer is still active at the calibration end';
-COMMENT ON COLUMN gold.mart_customer_value.expected_purchases_90d IS 'BG/NBD expected purchase days in the 90 days after the calibration end';
-COMMENT ON COLUMN gold.mart_customer_value.expected_value IS 'Gamma-Gamma conditional expected value per purchase day (the population mean for frequency 0)';
-COMMENT ON COLUMN gold.mart_customer_value.clv IS 'Customer lifetime value over clv_horizon_months months of 30 days, discounted by clv_discount_rate a month, as lifetimes computes it';
+COMMENT ON COLUMN gold.mart_customer_value.expected_purchases_90d IS 'BG/NBD expected purchase days in the 90 days after the calibration end; NULL where double precision cannot give it (see retail.bgnbd_expected_purchases)';
+COMMENT ON COLUMN gold.mart_customer_value.expected_value IS 'Gamma-Gamma conditional expected value per purchase day (the population mean for frequency 0); NULL where it is infinite (p frequency + q <= 1) or not below 1e32';
+COMMENT ON COLUMN gold.mart_customer_value.clv IS 'Customer lifetime value over clv_horizon_months months of 30 days, discounted by clv_discount_rate a month, as lifetimes computes it; NULL where expected_value or the expected purchases are, or not below 1e32';
 
 -- The models of the mart, fitted again on its columns (the same fits: see
 -- above) with the settings it was refreshed with; no row without customers.

@@ -47,6 +47,11 @@ INSERT INTO btyd_test.reference VALUES
 	('p_alive (1, 1.71, 38.86)', retail.bgnbd_p_alive(:bg, 1, 1.71, 38.86), 0.21210098537737908236),
 	('p_alive (200, 350, 373)', retail.bgnbd_p_alive(:bg, 200, 350, 373), 0.00086378167866497844058),
 	('p_alive (0, 0, 38.86)', retail.bgnbd_p_alive(:bg, 0, 0, 38.86), 1),
+	-- b = 1e-13 at frequency 1: b + x - 1 computed as (b + x) - 1 was 8e-4 off
+	('p_alive, b = 1e-13 (1, 1, 2)', retail.bgnbd_p_alive((1, 1, 1, 1e-13, NULL, NULL, NULL), 1, 1, 2),
+	 4.4444444444442470486e-14),
+	('bgnbd ll, b = 1e-13 (1, 1, 2)', retail.bgnbd_log_likelihood((1, 1, 1, 1e-13, NULL, NULL, NULL), 1, 1, 2),
+	 -1.3862943611199461744),
 	-- 2F1 at z = 39/(4.414+38.86+39) = 0.474, 10/49.4 = 0.202, 360/1107 = 0.325, 1000/1043 = 0.959
 	('expected 39 (0, 0, 38.86)', retail.bgnbd_expected_purchases(:bg, 39, 0, 0, 38.86), 0.1950980520112626375),
 	('expected 39 (2, 30.43, 38.86)', retail.bgnbd_expected_purchases(:bg, 39, 2, 30.43, 38.86), 1.2260281747671444631),
@@ -227,9 +232,16 @@ SELECT retail.bgnbd_expected_purchases(:bg, -1, 1, 1, 2);
 SELECT retail.gamma_gamma_expected_value((2, 1, 1, NULL, NULL, NULL), 0, 0) AS infinite_mean_is_null;
 SELECT retail.clv(:bg, :gg, 1, 1, 2, 10, 12, 0.01, 'month');
 SELECT retail.clv(:bg, :gg, 1, 1, 2, 10, -1);
+SELECT retail.clv(:bg, :gg, 1, 1, 2, 10, 1201);
 SELECT retail.clv(:bg, :gg, 1, 1, 2, 10, 12, -1);
+-- 0.2.0 gave NaN here (1/(1 - 0.999999)^i soon overflows)
+SELECT retail.clv(:bg, :gg, 1, 1, 2, 10, 12, -0.999999);
 SELECT retail.simulate_bgnbd_customers(10, 0, 1, 1, 1, 10);
 SELECT retail.simulate_bgnbd_customers(-1, 1, 1, 1, 1, 10);
+SELECT count(*) FROM retail.simulate_bgnbd_customers(1099511627776, 1, 1, 1, 1, 10);
+-- a rate of about 1 and almost no dropout over ages up to 1e10: billions of
+-- purchases, stopped at the first customer's millionth
+SELECT count(*) FROM retail.simulate_bgnbd_customers(1, 1, 1, 1e-6, 1e6, 1e10, 1);
 -- a NULL in a row skips it
 SELECT (retail.bgnbd_fit(frequency, recency, age)).customers
 FROM (VALUES (1, 1.0, 2.0), (NULL, 1, 2), (2, 3, 4), (0, 0, NULL)) v(frequency, recency, age);
@@ -403,5 +415,100 @@ WHERE s.customer_id = v.customer_id
 	  (s.recency, s.age, retail.bgnbd_expected_purchases(x.bgnbd, 90 / 7.0, s.frequency, s.recency, s.age),
 	   retail.clv(x.bgnbd, x.gamma_gamma, s.frequency, s.recency, s.age, s.monetary_value, 6, 0, 'week')::numeric(38, 6));
 DELETE FROM retail.settings WHERE name LIKE 'clv%';
+
+-- 10. Predictions are finite values >= 0 (P(alive) in [0, 1]) below 1e32,
+-- or NULL, with one NOTICE per query and call of a function.
+-- Gamma-Gamma's p (gamma + x m) / (p x + q - 1) exists where p x + q > 1.
+-- At p = 0.25, gamma = 10, x = 1, m = 6: q = 0.75 is the pole (NULL), below
+-- it NULL too; at q = 0.75 + 2^-30 it is 0.25 * 16 * 2^30 = 2^32 exactly; at
+-- q = 0.8, 4 / 0.05 = 80.  For x = 0, p gamma / (q - 1): the pole at q = 1,
+-- and 2.5 * 2^30 = 2684354560 at q = 1 + 2^-30.  m = 1.9e31 gives
+-- 0.25 (10 + 1.9e31) / 0.05 = 9.5e31, which numeric(38,6) holds; m = 1e32
+-- gives 5e32, NULL.
+SELECT q, x, m, retail.gamma_gamma_expected_value((0.25, q, 10, NULL, NULL, NULL), x, m) AS value
+FROM (VALUES (0.75::float8, 1, 6::float8), (0.75 - 2.0 ^ -30, 1, 6), (0.75 + 2.0 ^ -30, 1, 6), (1, 0, 0),
+			 (1 - 2.0 ^ -30, 0, 0), (1 + 2.0 ^ -30, 0, 0)) v(q, x, m)
+ORDER BY x, q;
+SELECT abs(retail.gamma_gamma_expected_value((0.25, 0.8, 10, NULL, NULL, NULL), 1, 6) - 80) < 1e-12 AS q_08,
+	   retail.gamma_gamma_expected_value((0.25, 0.8, 10, NULL, NULL, NULL), 1, 1.9e31)::numeric(38, 6)
+	   / 1e25 AS below_1e32_over_1e25,
+	   retail.gamma_gamma_expected_value((0.25, 0.8, 10, NULL, NULL, NULL), 1, 1e32) AS above_1e32;
+-- a fit that converges inside the parameter space, to p + q < 1 (0.2.0 gave
+-- the customer of frequency 1 a negative value, p (gamma + m) / (p + q - 1)
+-- with p + q - 1 = -0.11); those of frequency 2 have 2 p + q > 1: the
+-- formula, here in SQL
+CREATE TABLE btyd_test.heavy (frequency integer, monetary_value double precision);
+INSERT INTO btyd_test.heavy VALUES (1, 7.96), (2, 44913.78), (2, 374.28), (2, 263.75);
+SELECT round((m).p::numeric, 4) AS p, round((m).q::numeric, 4) AS q, (m).converged, h.frequency,
+	   round(retail.gamma_gamma_expected_value(m, h.frequency, h.monetary_value)::numeric, 6) AS value,
+	   round(((m).p * ((m).gamma + h.frequency * h.monetary_value)
+			  / ((m).p * h.frequency + (m).q - 1))::numeric, 6) AS formula,
+	   retail.clv(:bg, m, h.frequency, 30.43, 38.86, h.monetary_value) IS NULL AS clv_null
+FROM btyd_test.heavy h, (SELECT retail.gamma_gamma_fit(frequency, monetary_value) AS m FROM btyd_test.heavy) f
+ORDER BY h.frequency, h.monetary_value;
+-- BG/NBD at the pole of 2F1(.; a + b + x - 1; .), x = 0 and a + b = 1: the
+-- limit, 0.41453465873475878574 (mpmath at a + b = 1 +- 1e-40, eq. 10;
+-- 0.2.0 raised an error); r = 1000 > a + b - 1, whose series changes sign
+-- (0.2.0: -7.1e-10), 4.8794110641562993175e-16 by mpmath; and where it
+-- cancels beyond repair (r = 1000, a = b = 0.001: 0.2.0 gave -2.9e151), or
+-- where 2F1's log cancels its power's (a = 1e5, b = 1e13: -1.0e-8), NULL
+SELECT abs(retail.bgnbd_expected_purchases((0.5, 3, 0.5, 0.5, NULL, NULL, NULL), 20, 0, 0, 15)
+		   / 0.41453465873475878574 - 1) < 1e-12 AS pole,
+	   abs(retail.bgnbd_expected_purchases((1000, 1000, 0.001, 1, NULL, NULL, NULL), 90, 1, 50, 100)
+		   / 4.8794110641562993175e-16 - 1) < 1e-12 AS r_1000;
+SELECT retail.bgnbd_expected_purchases((1000, 0.001, 0.001, 0.001, NULL, NULL, NULL), 90, 0, 0, 100) AS cancels,
+	   retail.bgnbd_expected_purchases((0.001, 1e13, 1e5, 1e13, NULL, NULL, NULL), 90, 0, 0, 100) AS textbook;
+-- the longest horizon, 1200 months, against the sum of eq. 10 by mpmath
+SELECT abs(retail.clv(:bg, :gg, 2, 30.43, 38.86, 46.5, 1200) / 612.97867595646022088 - 1) < 1e-12 AS clv_1200;
+-- one customer, two clean lines on two days (0.2.0 failed the refresh:
+-- "the series of expected purchases does not converge").  BG/NBD runs to
+-- its edge: r = alpha = e^30 (every customer buys at rate r / alpha = 1 a
+-- day), a = b = e^-30 (nothing in the data tells a from b; the likelihood
+-- is that of the rate alone, log(1 e^-1) = -1); Gamma-Gamma to p, q = e^30.
+-- P(alive) = 1 / (1 + a / b) = 0.5 (recency = age); the expected purchases,
+-- 90 * 0.5 less a correction of order a, and CLV (12 months, 1 %) are by
+-- mpmath from E = P(alive) E[(1 - (1 + p s)^-(r+x)) / p], s = t / (alpha +
+-- age), p ~ Beta(a, b + x) (the posterior of a live customer; eq. 10 in
+-- integral form, which mpmath evaluates where its 2F1 cannot): 44.999999999982785142
+-- and 1722.026832620785244; the value per purchase p (gamma + m) / (p + q - 1)
+-- = 10.199999876669, about m = 10.2.
+TRUNCATE bronze.transactions_raw;
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
+									 customer_id, country)
+VALUES ('536365', '85123A', 'HEART', '6', '2010-12-01 08:26', '2.55', '17850', 'United Kingdom'),
+	   ('536366', '85123A', 'HEART', '4', '2010-12-02 09:00', '2.55', '17850', 'United Kingdom');
+SET client_min_messages = warning;
+CALL retail.refresh(full => true, concurrently => false);
+RESET client_min_messages;
+SELECT v.frequency, v.recency, v.age, v.monetary_value, ln(m.r) AS ln_r, ln(m.alpha) AS ln_alpha, ln(m.a) AS ln_a,
+	   ln(m.b) AS ln_b, round(m.bgnbd_log_likelihood::numeric, 12) AS bgnbd_log_likelihood, v.p_alive,
+	   abs(v.expected_purchases_90d / 44.999999999982785142 - 1) < 1e-12 AS expected_purchases_90d,
+	   v.expected_value, abs(v.clv / 1722.026832620785244 - 1) < 1e-9 AS clv
+FROM gold.mart_customer_value v, gold.clv_model m;
+SELECT step_order, relation, status FROM retail.last_refresh WHERE step_order >= 500;
+TRUNCATE bronze.transactions_raw;
+
+-- 11. Cancel: each statement would run for minutes (10 million customers of
+-- about 250000 purchases each; 1200 months of series of up to a million
+-- terms each, alpha + age being 1 day) and is stopped by statement_timeout
+SET statement_timeout = '200ms';
+DO $$
+BEGIN
+	PERFORM count(*) FROM retail.simulate_bgnbd_customers(10000000, 1e4, 1e4, 1e-6, 1e6, 5e5);
+	RAISE NOTICE 'simulate_bgnbd_customers ended';
+EXCEPTION WHEN query_canceled THEN
+	RAISE NOTICE 'simulate_bgnbd_customers: SQLSTATE %', SQLSTATE;
+END
+$$;
+DO $$
+BEGIN
+	PERFORM retail.clv((0.243, 0.5, 0.793, 2.426, NULL, NULL, NULL), (6.25, 3.74, 15.44, NULL, NULL, NULL),
+					   0, 0, 0.5, 0, 1200);
+	RAISE NOTICE 'clv ended';
+EXCEPTION WHEN query_canceled THEN
+	RAISE NOTICE 'clv: SQLSTATE %', SQLSTATE;
+END
+$$;
+RESET statement_timeout;
 
 DROP SCHEMA btyd_test CASCADE;
