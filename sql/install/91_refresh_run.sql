@@ -54,6 +54,7 @@ DECLARE
 	unchanged boolean;
 	warning text;
 	failed_views text[] := '{}';
+	next_ordinal bigint;
 	step_sqlstate text;
 	step_message text;
 	step_detail text;
@@ -68,6 +69,13 @@ BEGIN
 		LOCK TABLE bronze.transactions_raw IN SHARE MODE;
 		SELECT * INTO progress FROM retail.refresh_progress;
 		through := coalesce((SELECT max(b.load_ordinal) FROM bronze.transactions_raw b), 0);
+		-- An ordinal written by hand may be ahead of the sequence: move the
+		-- sequence past it, so that later loads land above the watermark.
+		SELECT q.last_value + CASE WHEN q.is_called THEN 1 ELSE 0 END INTO next_ordinal
+		FROM bronze.transactions_raw_load_ordinal_seq q;
+		IF through >= next_ordinal THEN
+			PERFORM setval('bronze.transactions_raw_load_ordinal_seq', through);
+		END IF;
 		rebuild := refresh_run.full OR progress.rebuild_needed OR through < progress.bronze_through;
 		IF NOT rebuild AND through = progress.bronze_through AND NOT progress.gold_stale
 			AND NOT EXISTS (SELECT FROM retail.refresh_steps s

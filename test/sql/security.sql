@@ -71,11 +71,16 @@ RESET ROLE;
 SELECT n.nspname, c.relname,
 	   has_table_privilege('retail_bi', c.oid, 'SELECT') AS bi_reads,
 	   has_table_privilege('retail_loader', c.oid, 'SELECT') AS loader_reads,
-	   has_table_privilege('retail_loader', c.oid, 'INSERT') AS loader_inserts,
+	   has_any_column_privilege('retail_loader', c.oid, 'INSERT') AS loader_inserts,
 	   has_table_privilege('regress_nobody', c.oid, 'SELECT') AS nobody_reads
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname IN ('bronze', 'silver', 'gold') AND c.relkind IN ('r', 'v', 'm')
 ORDER BY 1, 2;
+-- ... bronze's columns the loader may write: not load_ordinal (test/sql/bronze.sql) ...
+SELECT a.attname, has_column_privilege('retail_loader', a.attrelid, a.attnum, 'INSERT') AS loader_inserts
+FROM pg_attribute a
+WHERE a.attrelid = 'bronze.transactions_raw'::regclass AND a.attnum > 0
+ORDER BY a.attnum;
 -- ... PUBLIC executes nothing of the extension, and these are what
 -- retail_bi may not run (a new function lands in this list or is granted)
 SELECT count(*) AS public_executes
