@@ -54,12 +54,22 @@ DECLARE
 	unchanged boolean;
 	warning text;
 	failed_views text[] := '{}';
-	next_ordinal bigint;
 	step_sqlstate text;
 	step_message text;
 	step_detail text;
+	next_ordinal bigint;
 	table_name text;
 BEGIN
+	-- Under REPEATABLE READ or SERIALIZABLE the snapshot is older than the
+	-- lock below: the lines of the loads it waits for would stay invisible,
+	-- and the watermark would pass them for good.
+	IF current_setting('transaction_isolation') <> 'read committed' THEN
+		RAISE EXCEPTION 'retail.refresh() cannot run at isolation level %',
+			upper(current_setting('transaction_isolation'))
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Its snapshot would be older than the loads it waits for, and their lines would never reach silver.',
+				  HINT = 'Run it at READ COMMITTED, or outside a transaction block, where CALL retail.refresh() switches to READ COMMITTED itself.';
+	END IF;
 	-- One refresh at a time; a second caller waits for the first.
 	PERFORM pg_advisory_xact_lock('retail.refresh_steps'::regclass::oid::bigint);
 	BEGIN
@@ -214,4 +224,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION retail.refresh_run(boolean, boolean) IS
-	'The work of retail.refresh(): silver from the new bronze lines (or all of them), then gold, logged; a failure in the settings or silver rolls the run back, is logged and its error returned; a gold view that fails keeps its contents, is logged, and leaves gold stale for the next refresh';
+	'The work of retail.refresh(), at READ COMMITTED only: silver from the new bronze lines (or all of them), then gold, logged; a failure in the settings or silver rolls the run back, is logged and its error returned; a gold view that fails keeps its contents, is logged, and leaves gold stale for the next refresh';
