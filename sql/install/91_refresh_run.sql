@@ -206,7 +206,7 @@ BEGIN
 		SET bronze_through = through, rebuild_needed = false, gold_stale = cardinality(failed_views) > 0;
 		IF cardinality(failed_views) > 0 THEN
 			RAISE WARNING 'retail.refresh() could not refresh %', array_to_string(failed_views, ', ')
-				USING DETAIL = format('They keep their contents of the last refresh that built them; the errors are logged in retail.refresh_log (run %s), and the next refresh tries again.',
+				USING DETAIL = format('Their contents stay those of the last refresh that built them; the errors are logged in retail.refresh_log (run %s), and the next refresh tries again.',
 									  run);
 		END IF;
 	EXCEPTION WHEN OTHERS THEN
