@@ -24,7 +24,7 @@
 
 /*
  * Bounds of rule 1 on clean values, so that every mart can compute on every
- * clean line and every index and state of silver holds it: invoice numbers,
+ * clean line and every index and state of silver can hold it: invoice numbers,
  * stock codes and countries of at most 100 characters, unit prices below
  * 10^15 in steps of 10^-6, order times in the years 1900 to 2099.
  */
@@ -334,7 +334,7 @@ ra_try_timestamp(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMP(result);
 }
 
-/* Not empty and at most IDENTIFIER_MAX_CHARS characters long */
+/* An invoice number, stock code or country: not empty, at most 100 characters */
 static bool
 is_identifier(TrimmedText t)
 {
