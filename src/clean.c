@@ -15,6 +15,7 @@
 
 #include "common/hashfn.h"
 #include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "catalog/pg_collation.h"
 #include "utils/datetime.h"
@@ -23,9 +24,11 @@
 
 /*
  * Bounds of rule 1 on clean values, so that every mart can compute on every
- * clean line: unit prices below 10^15 in steps of 10^-6, order times in the
- * years 1900 to 2099.
+ * clean line and every index and state of silver can hold it: invoice numbers,
+ * stock codes and countries of at most 100 characters, unit prices below
+ * 10^15 in steps of 10^-6, order times in the years 1900 to 2099.
  */
+#define IDENTIFIER_MAX_CHARS 100
 #define PRICE_MAX_INTEGER_DIGITS 15
 #define PRICE_MAX_DECIMALS	6
 /* sign, integer digits, point, decimals, terminator */
@@ -331,6 +334,18 @@ ra_try_timestamp(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMP(result);
 }
 
+/* An invoice number, stock code or country: not empty, at most 100 characters */
+static bool
+is_identifier(TrimmedText t)
+{
+	int			len = (int) (t.end - t.start);
+
+	/* a character takes at least one byte: count them only when it matters */
+	return len > 0 &&
+		(len <= IDENTIFIER_MAX_CHARS ||
+		 pg_mbstrlen_with_len(t.start, len) <= IDENTIFIER_MAX_CHARS);
+}
+
 /* The trimmed value of argument n, empty for NULL */
 static TrimmedText
 trimmed_arg(FunctionCallInfo fcinfo, int n)
@@ -398,8 +413,7 @@ ra_rule_reason(PG_FUNCTION_ARGS)
 	int64		customer_id;
 	const char *reason = NULL;
 
-	if (invoice_no.start == invoice_no.end || stock_code.start == stock_code.end ||
-		country.start == country.end ||
+	if (!is_identifier(invoice_no) || !is_identifier(stock_code) || !is_identifier(country) ||
 		!parse_int4(trimmed_arg(fcinfo, 2), &quantity) ||
 		!parse_price(trimmed_arg(fcinfo, 4), price, &price_positive) ||
 		!parse_timestamp(trimmed_arg(fcinfo, 3), &invoice_ts) ||

@@ -18,8 +18,11 @@ CREATE TABLE retail.refresh_steps (
 	schema_name name NOT NULL,
 	view_name name NOT NULL,
 	unchanged_check regprocedure,
+	warning_check regprocedure,
 	UNIQUE (schema_name, view_name)
 );
 COMMENT ON TABLE retail.refresh_steps IS 'Materialized views refreshed by retail.refresh(), in step_order';
 COMMENT ON COLUMN retail.refresh_steps.unchanged_check IS
 	'A function (after bigint, through bigint) that is true when appending the bronze lines with load_ordinal in (after, through] leaves the view as it is: retail.refresh() then skips it';
+COMMENT ON COLUMN retail.refresh_steps.warning_check IS
+	'A function () that, run after the view is refreshed, returns NULL when its contents are as expected, else a warning: retail.refresh() then logs the step with status warning and that text';

@@ -126,3 +126,31 @@ COMMENT ON FUNCTION retail.settings_check_trigger() IS
 	'Trigger of retail.settings: a change that leaves an invalid setting is refused';
 CREATE TRIGGER check_settings AFTER INSERT OR UPDATE ON retail.settings
 	FOR EACH STATEMENT EXECUTE FUNCTION retail.settings_check_trigger();
+
+-- An as-of date must be after the last purchase of silver when it is
+-- written: an earlier one would never be in force.  Lines loaded later may
+-- pass it; the marts then take the day after the last purchase
+-- (retail.rfm_as_of), never an error.
+CREATE FUNCTION retail.check_as_of_trigger() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	as_of date := retail.checked_setting('rfm_as_of', NEW.value)::date;
+	last_purchase date := (SELECT max(c.last_purchase)::date FROM silver.customer_state c);
+BEGIN
+	IF as_of <= last_purchase THEN
+		RAISE EXCEPTION 'invalid value for setting "rfm_as_of": "%"', NEW.value
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The last purchase in silver is on %s: setting "rfm_as_of" must be after it.',
+								  to_char(last_purchase, 'YYYY-MM-DD')),
+				  HINT = 'NULL stands for the day after the last purchase.',
+				  SCHEMA = 'retail', TABLE = 'settings', COLUMN = 'rfm_as_of';
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION retail.check_as_of_trigger() IS
+	'Trigger of retail.settings: an rfm_as_of on or before the last purchase of silver is refused';
+CREATE TRIGGER check_as_of AFTER INSERT OR UPDATE ON retail.settings
+	FOR EACH ROW WHEN (NEW.name = 'rfm_as_of') EXECUTE FUNCTION retail.check_as_of_trigger();

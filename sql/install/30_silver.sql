@@ -137,13 +137,15 @@ COMMENT ON TABLE silver.product_months IS
 	'State: per product and calendar month with a clean line, units and sum of line_total (products ABC/XYZ)';
 
 CREATE TABLE silver.product_descriptions (
-	stock_code text,
-	description text,
-	lines bigint NOT NULL,
-	PRIMARY KEY (stock_code, description)
+	stock_code text NOT NULL,
+	description text NOT NULL,
+	lines bigint NOT NULL
 );
 COMMENT ON TABLE silver.product_descriptions IS
 	'State: per product, how many clean lines carry each non-NULL description (the most frequent names it)';
+-- A description may be of any length, more than an index row holds: the
+-- index keeps its hash, and the merge compares the text on a hash match.
+CREATE INDEX product_descriptions_hash ON silver.product_descriptions (stock_code, hashtextextended(description, 0));
 
 CREATE TABLE silver.product_prices (
 	stock_code text,
@@ -337,13 +339,28 @@ BEGIN
 	ON CONFLICT (stock_code, month) DO UPDATE
 	SET units = p.units + excluded.units, revenue = p.revenue + excluded.revenue;
 
-	INSERT INTO silver.product_descriptions AS p (stock_code, description, lines)
-	SELECT t.stock_code, t.description, count(*)
-	FROM silver.transactions t
-	WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
-	  AND t.description IS NOT NULL
-	GROUP BY 1, 2
-	ON CONFLICT (stock_code, description) DO UPDATE SET lines = p.lines + excluded.lines;
+	-- No unique key holds a description (see the table): count the known
+	-- ones, add the others.
+	WITH batch AS (
+		SELECT t.stock_code, t.description, count(*) AS lines
+		FROM silver.transactions t
+		WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
+		  AND t.description IS NOT NULL
+		GROUP BY 1, 2
+	),
+	counted AS (
+		UPDATE silver.product_descriptions p
+		SET lines = p.lines + b.lines
+		FROM batch b
+		WHERE p.stock_code = b.stock_code
+		  AND hashtextextended(p.description, 0) = hashtextextended(b.description, 0)
+		  AND p.description = b.description
+		RETURNING p.stock_code, p.description
+	)
+	INSERT INTO silver.product_descriptions (stock_code, description, lines)
+	SELECT b.stock_code, b.description, b.lines
+	FROM batch b
+	WHERE NOT EXISTS (SELECT FROM counted c WHERE c.stock_code = b.stock_code AND c.description = b.description);
 
 	INSERT INTO silver.product_prices AS p (stock_code, unit_price, lines)
 	SELECT t.stock_code, t.unit_price, count(*)

@@ -38,3 +38,25 @@ $$;
 COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text) IS
 	'RFM segments of the order lines in a relation (customer_id, invoice_no, invoice_ts, line_total): one row per customer with a line before as_of_date (default: every line, as_of the day after the last)';
 
+
+-- The as-of date of the marts: the setting rfm_as_of, but never before the
+-- day after the last purchase of silver.  Lines loaded after the setting was
+-- chosen may pass it: the marts then move on with them, with a NOTICE, and
+-- no refresh fails for it.
+CREATE FUNCTION retail.rfm_as_of() RETURNS date
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	setting date := retail.setting('rfm_as_of')::date;
+	day_after date := (SELECT max(c.last_purchase)::date + 1 FROM silver.customer_state c);
+BEGIN
+	IF setting < day_after THEN
+		RAISE NOTICE 'setting "rfm_as_of" (%) is not after the last purchase of silver (%): as_of is %',
+			to_char(setting, 'YYYY-MM-DD'), to_char(day_after - 1, 'YYYY-MM-DD'), to_char(day_after, 'YYYY-MM-DD');
+	END IF;
+	RETURN greatest(setting, day_after);
+END
+$$;
+COMMENT ON FUNCTION retail.rfm_as_of() IS
+	'As-of date of the RFM marts: the later of setting rfm_as_of and the day after the last purchase of silver (NULL without either)';

@@ -60,7 +60,7 @@ SELECT customer_id, recency_days, frequency, monetary::numeric(38, 6) AS monetar
 FROM retail.rfm_segments_of((SELECT array_agg(ROW(s.customer_id, s.first_purchase, s.last_purchase, s.frequency,
 												   s.monetary)::retail.customer_summary_row)
 							 FROM silver.customer_state s),
-							(SELECT retail.setting('rfm_as_of'))::date, (SELECT retail.setting('rfm_bins'))::integer,
+							(SELECT retail.rfm_as_of()), (SELECT retail.setting('rfm_bins'))::integer,
 							(SELECT retail.setting('rfm_preset')), (SELECT retail.setting('rfm_seed_preset')))
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_customer_segments IS
@@ -126,7 +126,7 @@ COMMENT ON FUNCTION retail.customer_summaries_before(date) IS
 CREATE MATERIALIZED VIEW gold.segment_month_ends AS
 SELECT s.as_of, s.customer_id, s.recency_days, s.frequency, s.monetary::numeric(38, 6) AS monetary,
 	   s.r, s.f, s.m, s.rfm_cell, s.segment, s.seed_segment
-FROM (SELECT coalesce((SELECT retail.setting('rfm_as_of'))::date, max(c.last_purchase)::date + 1) AS as_of,
+FROM (SELECT (SELECT retail.rfm_as_of()) AS as_of,
 			 min(c.first_purchase)::date AS first_day
 	  FROM silver.customer_state c) d
 	 CROSS JOIN LATERAL retail.segment_snapshot_dates(d.as_of, d.first_day,
@@ -147,9 +147,7 @@ CREATE UNIQUE INDEX ON gold.segment_month_ends (as_of, customer_id);
 CREATE FUNCTION retail.segment_month_ends_unchanged(after bigint, through bigint) RETURNS boolean
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-	SELECT coalesce(e.latest = date_trunc('month', coalesce((SELECT retail.setting('rfm_as_of'))::date,
-															(SELECT max(c.last_purchase)::date + 1
-															 FROM silver.customer_state c)) - 1)
+	SELECT coalesce(e.latest = date_trunc('month', (SELECT retail.rfm_as_of()) - 1)
 					AND (SELECT min(t.invoice_ts) FROM silver.transactions t
 						 WHERE t.load_ordinal > segment_month_ends_unchanged.after
 						   AND t.load_ordinal <= segment_month_ends_unchanged.through AND t.reason IS NULL)

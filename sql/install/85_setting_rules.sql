@@ -1,6 +1,9 @@
 
 -- The values each setting allows (see retail.checked_setting).  Every
 -- setting must have a rule; this part is also run by the upgrade scripts.
+-- Upper bounds keep a refresh's cost within reason: the CLV of a customer
+-- sums one term per month of the horizon (120: ten years).  rfm_as_of has a
+-- rule against the data as well (retail.check_as_of_trigger).
 UPDATE retail.setting_defaults d
 SET value_type = r.value_type, lower_bound = r.lower_bound, lower_exclusive = r.lower_exclusive,
 	upper_bound = r.upper_bound, nullable = r.nullable
@@ -15,7 +18,7 @@ FROM (VALUES
 		('xyz_y', 'number', 0, true, NULL, false),
 		('audit_threshold', 'number', 0, true, NULL, false),
 		('segment_snapshots', 'integer', 2, false, 1000, false),
-		('clv_horizon_months', 'integer', 0, false, 1200, false),
+		('clv_horizon_months', 'integer', 0, false, 120, false),
 		('clv_unit', 'unit', NULL, false, NULL, false),
 		('clv_discount_rate', 'number', 0, false, 1, false))
 	AS r(name, value_type, lower_bound, lower_exclusive, upper_bound, nullable)

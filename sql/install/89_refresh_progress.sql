@@ -36,3 +36,22 @@ CREATE TRIGGER note_change AFTER INSERT OR UPDATE OR DELETE ON retail.settings
 	FOR EACH STATEMENT EXECUTE FUNCTION retail.note_change();
 CREATE TRIGGER note_change AFTER INSERT OR UPDATE OR DELETE ON retail.segment_rules
 	FOR EACH STATEMENT EXECUTE FUNCTION retail.note_change();
+
+-- What in a mart deserves a warning (retail.refresh_steps.warning_check).
+-- Customer value: the models are fitted once a customer bought twice; a
+-- prediction that is NULL then could not be evaluated for that customer.
+CREATE FUNCTION retail.customer_value_warning() RETURNS text
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT format('%s of %s customers have no prediction (p_alive, expected_purchases_90d, expected_value or clv NULL): the fitted models could not be evaluated for them',
+				  n.unpredicted, n.customers)
+	FROM (SELECT count(*) AS customers, bool_or(v.frequency > 0) AS fitted,
+				 count(*) FILTER (WHERE v.p_alive IS NULL OR v.expected_purchases_90d IS NULL
+								  OR v.expected_value IS NULL OR v.clv IS NULL) AS unpredicted
+		  FROM gold.mart_customer_value v) n
+	WHERE n.fitted AND n.unpredicted > 0;
+END;
+COMMENT ON FUNCTION retail.customer_value_warning() IS
+	'Warning check of gold.mart_customer_value: how many customers have a NULL prediction although the models are fitted (some customer bought twice), NULL when none';
+UPDATE retail.refresh_steps SET warning_check = 'retail.customer_value_warning()'
+WHERE schema_name = 'gold' AND view_name = 'mart_customer_value';

@@ -12,7 +12,7 @@ CREATE TABLE retail.refresh_log (
 	seconds numeric NOT NULL,
 	concurrent boolean NOT NULL,
 	finished_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-	status text NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'failed', 'nothing_new', 'unchanged')),
+	status text NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'warning', 'failed', 'nothing_new', 'unchanged')),
 	error text,
 	sqlstate text,
 	setting text,

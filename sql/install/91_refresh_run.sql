@@ -1,9 +1,32 @@
 
+-- A failed step's row of retail.refresh_log: the step, the error and, for an
+-- error of a setting's check (retail.checked_setting), the setting's name.
+CREATE FUNCTION retail.log_failed_step(run bigint, step_order integer, layer text, relation text,
+									   started timestamptz, concurrent boolean, sqlstate text, message text,
+									   detail text, error_table text, error_column text) RETURNS void
+LANGUAGE sql
+BEGIN ATOMIC
+	INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent,
+									status, error, sqlstate, setting)
+	VALUES (log_failed_step.run, log_failed_step.step_order, log_failed_step.layer, log_failed_step.relation, NULL,
+			round(extract(epoch FROM clock_timestamp() - log_failed_step.started), 3), log_failed_step.concurrent,
+			'failed', concat_ws(E'\n', log_failed_step.message, nullif(log_failed_step.detail, '')),
+			log_failed_step.sqlstate,
+			CASE WHEN log_failed_step.error_table = 'settings' THEN nullif(log_failed_step.error_column, '') END);
+END;
+COMMENT ON FUNCTION retail.log_failed_step(bigint, integer, text, text, timestamptz, boolean, text, text, text, text,
+										   text) IS
+	'Log a failed step of retail.refresh() in retail.refresh_log, with the setting at fault when the error names one';
+
 -- The work of retail.refresh(), as the extension's owner so that a role
--- without ownership (retail_loader) can refresh.  A failure is caught: the
--- run's changes are rolled back, the failure is logged, and its error is
--- returned for retail.refresh() to raise after committing the log row.  This
--- part is also run by the upgrade scripts.
+-- without ownership (retail_loader) can refresh.  Silver is all or nothing:
+-- a failure there (or in the settings) is caught, the run's changes are
+-- rolled back, the failure is logged, and its error is returned for
+-- retail.refresh() to raise after committing the log row.  A gold view that
+-- fails keeps its contents (a subtransaction per view), is logged, and the
+-- others are refreshed; gold stays stale, so the next refresh tries again,
+-- and the run ends with a WARNING naming it.  This part is also run by the
+-- upgrade scripts.
 CREATE FUNCTION retail.refresh_run(concurrently boolean, full boolean,
 								   OUT failed_sqlstate text, OUT failed_message text,
 								   OUT failed_detail text, OUT failed_hint text)
@@ -29,8 +52,24 @@ DECLARE
 	failed_column text;
 	silver_tables text[];
 	unchanged boolean;
+	warning text;
+	failed_views text[] := '{}';
+	step_sqlstate text;
+	step_message text;
+	step_detail text;
+	next_ordinal bigint;
 	table_name text;
 BEGIN
+	-- Under REPEATABLE READ or SERIALIZABLE the snapshot is older than the
+	-- lock below: the lines of the loads it waits for would stay invisible,
+	-- and the watermark would pass them for good.
+	IF current_setting('transaction_isolation') <> 'read committed' THEN
+		RAISE EXCEPTION 'retail.refresh() cannot run at isolation level %',
+			upper(current_setting('transaction_isolation'))
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Its snapshot would be older than the loads it waits for, and their lines would never reach silver.',
+				  HINT = 'Run it at READ COMMITTED, or outside a transaction block, where CALL retail.refresh() switches to READ COMMITTED itself.';
+	END IF;
 	-- One refresh at a time; a second caller waits for the first.
 	PERFORM pg_advisory_xact_lock('retail.refresh_steps'::regclass::oid::bigint);
 	BEGIN
@@ -40,6 +79,13 @@ BEGIN
 		LOCK TABLE bronze.transactions_raw IN SHARE MODE;
 		SELECT * INTO progress FROM retail.refresh_progress;
 		through := coalesce((SELECT max(b.load_ordinal) FROM bronze.transactions_raw b), 0);
+		-- An ordinal written by hand may be ahead of the sequence: move the
+		-- sequence past it, so that later loads land above the watermark.
+		SELECT q.last_value + CASE WHEN q.is_called THEN 1 ELSE 0 END INTO next_ordinal
+		FROM bronze.transactions_raw_load_ordinal_seq q;
+		IF through >= next_ordinal THEN
+			PERFORM setval('bronze.transactions_raw_load_ordinal_seq', through);
+		END IF;
 		rebuild := refresh_run.full OR progress.rebuild_needed OR through < progress.bronze_through;
 		IF NOT rebuild AND through = progress.bronze_through AND NOT progress.gold_stale
 			AND NOT EXISTS (SELECT FROM retail.refresh_steps s
@@ -106,7 +152,8 @@ BEGIN
 				round(extract(epoch FROM clock_timestamp() - started), 3), NOT rebuild);
 
 		FOR step IN
-			SELECT s.step_order, s.layer, s.schema_name, s.view_name, s.unchanged_check, m.ispopulated
+			SELECT s.step_order, s.layer, s.schema_name, s.view_name, s.unchanged_check, s.warning_check,
+				   m.ispopulated
 			FROM retail.refresh_steps s
 			JOIN pg_matviews m ON m.schemaname = s.schema_name AND m.matviewname = s.view_name
 			ORDER BY s.step_order
@@ -117,39 +164,58 @@ BEGIN
 			-- CONCURRENTLY keeps readers unblocked but needs a populated view.
 			use_concurrently := refresh_run.concurrently AND step.ispopulated;
 			started := clock_timestamp();
-			IF step.unchanged_check IS NOT NULL AND step.ispopulated AND NOT rebuild AND NOT progress.gold_stale THEN
-				EXECUTE format('SELECT %s($1, $2)', step.unchanged_check::oid::regproc) INTO unchanged
-					USING after, through;
-				IF unchanged THEN
-					INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent,
-													status)
-					VALUES (run, step.step_order, step.layer, current_relation, NULL,
-							round(extract(epoch FROM clock_timestamp() - started), 3), false, 'unchanged');
-					CONTINUE;
+			BEGIN
+				IF step.unchanged_check IS NOT NULL AND step.ispopulated AND NOT rebuild
+					AND NOT progress.gold_stale THEN
+					EXECUTE format('SELECT %s($1, $2)', step.unchanged_check::oid::regproc) INTO unchanged
+						USING after, through;
+					IF unchanged THEN
+						INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds,
+														concurrent, status)
+						VALUES (run, step.step_order, step.layer, current_relation, NULL,
+								round(extract(epoch FROM clock_timestamp() - started), 3), false, 'unchanged');
+						CONTINUE;
+					END IF;
 				END IF;
-			END IF;
-			EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
-						   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, current_relation);
-			EXECUTE format('ANALYZE %s', current_relation);
-			EXECUTE format('SELECT count(*) FROM %s', current_relation) INTO row_count;
-			INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
-			VALUES (run, step.step_order, step.layer, current_relation, row_count,
-					round(extract(epoch FROM clock_timestamp() - started), 3), use_concurrently);
-			RAISE NOTICE '% %: % rows in % s', step.layer, current_relation, row_count,
-				round(extract(epoch FROM clock_timestamp() - started), 3);
+				EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
+							   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, current_relation);
+				EXECUTE format('ANALYZE %s', current_relation);
+				EXECUTE format('SELECT count(*) FROM %s', current_relation) INTO row_count;
+				warning := NULL;
+				IF step.warning_check IS NOT NULL THEN
+					EXECUTE format('SELECT %s()', step.warning_check::oid::regproc) INTO warning;
+				END IF;
+				INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent,
+												status, error)
+				VALUES (run, step.step_order, step.layer, current_relation, row_count,
+						round(extract(epoch FROM clock_timestamp() - started), 3), use_concurrently,
+						CASE WHEN warning IS NULL THEN 'ok' ELSE 'warning' END, warning);
+				RAISE NOTICE '% %: % rows in % s%', step.layer, current_relation, row_count,
+					round(extract(epoch FROM clock_timestamp() - started), 3), coalesce(': ' || warning, '');
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS step_sqlstate = RETURNED_SQLSTATE, step_message = MESSAGE_TEXT,
+										step_detail = PG_EXCEPTION_DETAIL, failed_table = TABLE_NAME,
+										failed_column = COLUMN_NAME;
+				PERFORM retail.log_failed_step(run, current_step, current_layer, current_relation, started,
+											   use_concurrently, step_sqlstate, step_message, step_detail,
+											   failed_table, failed_column);
+				failed_views := failed_views || current_relation;
+			END;
 		END LOOP;
 		UPDATE retail.refresh_progress
-		SET bronze_through = through, rebuild_needed = false, gold_stale = false;
+		SET bronze_through = through, rebuild_needed = false, gold_stale = cardinality(failed_views) > 0;
+		IF cardinality(failed_views) > 0 THEN
+			RAISE WARNING 'retail.refresh() could not refresh %', array_to_string(failed_views, ', ')
+				USING DETAIL = format('Their contents stay those of the last refresh that built them; the errors are logged in retail.refresh_log (run %s), and the next refresh tries again.',
+									  run);
+		END IF;
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS failed_sqlstate = RETURNED_SQLSTATE, failed_message = MESSAGE_TEXT,
 								failed_detail = PG_EXCEPTION_DETAIL, failed_hint = PG_EXCEPTION_HINT,
 								failed_table = TABLE_NAME, failed_column = COLUMN_NAME;
-		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent,
-										status, error, sqlstate, setting)
-		VALUES (run, current_step, current_layer, current_relation, NULL,
-				round(extract(epoch FROM clock_timestamp() - started), 3), use_concurrently,
-				'failed', concat_ws(E'\n', failed_message, nullif(failed_detail, '')), failed_sqlstate,
-				CASE WHEN failed_table = 'settings' THEN nullif(failed_column, '') END);
+		PERFORM retail.log_failed_step(run, current_step, current_layer, current_relation, started,
+									   use_concurrently, failed_sqlstate, failed_message, failed_detail,
+									   failed_table, failed_column);
 		failed_hint := nullif(failed_hint, '');
 		failed_detail := concat_ws(E'\n', nullif(failed_detail, ''),
 								   format('retail.refresh() stopped at %s (step %s) and changed nothing; the failure is logged in retail.refresh_log (run %s).',
@@ -158,4 +224,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION retail.refresh_run(boolean, boolean) IS
-	'The work of retail.refresh(): silver from the new bronze lines (or all of them), then gold, logged; on failure rolls the run back, logs the failure and returns its error';
+	'The work of retail.refresh(), at READ COMMITTED only: silver from the new bronze lines (or all of them), then gold, logged; a failure in the settings or silver rolls the run back, is logged and its error returned; a gold view that fails keeps its contents, is logged, and leaves gold stale for the next refresh';

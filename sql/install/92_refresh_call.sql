@@ -5,15 +5,23 @@ CREATE FUNCTION retail.in_transaction_block() RETURNS boolean
 COMMENT ON FUNCTION retail.in_transaction_block() IS
 	'Whether the current statement runs inside a transaction block (BEGIN ... COMMIT), where a procedure cannot commit';
 
--- No SET clause and no SECURITY DEFINER here: either would forbid the COMMIT
--- that keeps the failure's log row.  So it runs on the caller's search_path:
--- it names nothing unqualified and uses no operator.
+-- No SET clause and no SECURITY DEFINER here: either would forbid the COMMITs
+-- that start the work at READ COMMITTED and keep the failure's log row.  So
+-- it runs on the caller's search_path: it names nothing unqualified and
+-- qualifies its one operator.
 CREATE PROCEDURE retail.refresh(concurrently boolean DEFAULT true, full boolean DEFAULT false)
 LANGUAGE plpgsql
 AS $$
 DECLARE
 	failure record;
 BEGIN
+	-- retail.refresh_run needs a snapshot per statement (see there); inside a
+	-- transaction block it refuses any other isolation level.
+	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed'
+		AND NOT retail.in_transaction_block() THEN
+		COMMIT;
+		SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+	END IF;
 	failure := retail.refresh_run(refresh.concurrently, refresh.full);
 	IF failure.failed_sqlstate IS NOT NULL THEN
 		-- Keep the log row, unless the caller's transaction block owns it.
@@ -30,4 +38,4 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE retail.refresh(boolean, boolean) IS
-	'Bring silver and gold up to bronze in one transaction: classify the lines loaded since the last refresh (all of bronze when full, or when bronze changed otherwise), merge them into the states, recompute gold (CONCURRENTLY: readers not blocked); nothing new, nothing done; a failure changes nothing, is logged in retail.refresh_log and raised';
+	'Bring silver and gold up to bronze in one transaction at READ COMMITTED: classify the lines loaded since the last refresh (all of bronze when full, or when bronze changed otherwise), merge them into the states, recompute gold (CONCURRENTLY: readers not blocked); nothing new, nothing done; a failure in silver changes nothing, is logged in retail.refresh_log and raised; a gold view that fails keeps its contents, is logged and named in a WARNING';

@@ -47,9 +47,20 @@ REVOKE EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint,
 									double precision, double precision, integer, boolean),
 	retail.refresh_run(boolean, boolean), retail.schedule_refresh(text), retail.unschedule_refresh(),
 	retail.refresh_job() FROM retail_bi;
+-- A trigger function that marks gold stale: on a trigger of a reader's own
+-- table it would make every refresh recompute gold.  The extension's
+-- triggers fire it whatever the privileges.
+REVOKE EXECUTE ON FUNCTION retail.note_change() FROM retail_bi;
 
 GRANT USAGE ON SCHEMA bronze, silver TO retail_loader;
-GRANT SELECT, INSERT ON bronze.transactions_raw TO retail_loader;
+-- Loaders write lines, not their place in load order: an ordinal of their
+-- own could fall at or below what the refresh has read, and the line would
+-- never reach silver.  (REVOKE first: a table-wide INSERT, as builds before
+-- 0.2.0 was released granted it, would cover load_ordinal too.)
+REVOKE INSERT ON bronze.transactions_raw FROM retail_loader;
+GRANT SELECT ON bronze.transactions_raw TO retail_loader;
+GRANT INSERT (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country,
+			  batch_id, loaded_at) ON bronze.transactions_raw TO retail_loader;
 GRANT USAGE ON SEQUENCE bronze.transactions_raw_load_ordinal_seq TO retail_loader;
 GRANT SELECT ON ALL TABLES IN SCHEMA silver TO retail_loader;
 GRANT EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint, integer, boolean),

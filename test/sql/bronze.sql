@@ -32,4 +32,42 @@ COPY bronze.transactions_raw (invoice_no, stock_code, description, quantity, inv
 \.
 SELECT load_ordinal, count(*) OVER (PARTITION BY batch_id) AS lines_in_batch
 FROM bronze.transactions_raw ORDER BY load_ordinal;
+
+-- load_ordinal is the refresh's watermark: a line below it would never reach
+-- silver.  A loader cannot write it (only the data columns, batch_id and
+-- loaded_at); ordinals are above 0, where the watermark starts.
+CREATE ROLE regress_bronze_loader IN ROLE retail_loader;
+SET ROLE regress_bronze_loader;
+\set VERBOSITY terse
+INSERT INTO bronze.transactions_raw (invoice_no, load_ordinal) VALUES ('1', 9223372036854775807);
+INSERT INTO bronze.transactions_raw (invoice_no, batch_id) VALUES ('536373', 42);
+RESET ROLE;
+INSERT INTO bronze.transactions_raw (invoice_no, load_ordinal) VALUES ('1', 0);
+\set VERBOSITY default
+DROP ROLE regress_bronze_loader;
+-- The owner may write an ordinal ahead of the sequence (1000): the refresh
+-- moves the sequence past the highest ordinal it reads, so the next load
+-- gets 1001, above the watermark, and reaches silver.  Bronze holds 8 lines:
+-- ordinals 1..4, 7 (the second batch), 8 (the loader's), 1000 and 1001.
+INSERT INTO bronze.transactions_raw (invoice_no, load_ordinal) VALUES ('536374', 1000);
+SET client_min_messages = warning;
+CALL retail.refresh();
+INSERT INTO bronze.transactions_raw (invoice_no) VALUES ('536375');
+CALL retail.refresh();
+RESET client_min_messages;
+SELECT load_ordinal, invoice_no FROM bronze.transactions_raw WHERE load_ordinal >= 1000 ORDER BY 1;
+SELECT (SELECT count(*) FROM bronze.transactions_raw) AS raw, (SELECT count(*) FROM silver.transactions) AS silver,
+	   (SELECT bronze_through FROM retail.refresh_progress) AS watermark;
+-- At the largest ordinal the sequence is used up: the next load fails,
+-- loudly, instead of landing below the watermark.
+INSERT INTO bronze.transactions_raw (invoice_no, load_ordinal) VALUES ('536376', 9223372036854775807);
+SET client_min_messages = warning;
+CALL retail.refresh();
+RESET client_min_messages;
+\set VERBOSITY terse
+INSERT INTO bronze.transactions_raw (invoice_no) VALUES ('536377');
+\set VERBOSITY default
 TRUNCATE bronze.transactions_raw RESTART IDENTITY;
+SET client_min_messages = warning;
+CALL retail.refresh();
+RESET client_min_messages;

@@ -92,6 +92,15 @@ SELECT retail.rule_reason('1', 'A', '1', '2010-12-01 08:26', '999999999999999.99
 	   retail.rule_reason('C1', 'A', '-1', '2100-01-01 00:00', '1', '1', 'UK') AS cancelled_after_2099,
 	   retail.rule_reason('1', 'A', '1', '2099-12-31 23:59:59', '1', '1.000', 'UK') AS last_second_customer_zeros,
 	   retail.rule_reason('1', 'A', '1', '2099-12-31 23:59:59', '1', '1.', 'UK') AS customer_bare_point;
+-- identifiers of at most 100 characters (not bytes) once trimmed; a longer
+-- one is malformed even where a later rule would also reject the line
+SELECT retail.rule_reason(repeat('1', 100), 'A', '1', '2010-12-01 08:26', '1', '1', 'UK') AS invoice_100,
+	   retail.rule_reason(repeat('1', 101), 'A', '1', '2010-12-01 08:26', '1', '1', 'UK') AS invoice_101,
+	   retail.rule_reason('C' || repeat('1', 100), 'A', '1', '2010-12-01 08:26', '1', NULL, 'UK') AS cancelled_101,
+	   retail.rule_reason('1', '  ' || repeat('é', 100) || '  ', '1', '2010-12-01 08:26', '1', '1', 'UK') AS code_100_multibyte,
+	   retail.rule_reason('1', repeat('é', 101), '1', '2010-12-01 08:26', '1', '1', 'UK') AS code_101_multibyte,
+	   retail.rule_reason('1', 'A', '1', '2010-12-01 08:26', '1', '1', repeat('ab', 50)) AS country_100,
+	   retail.rule_reason('1', 'A', '1', '2010-12-01 08:26', '1', '1', repeat('ab', 50) || 'a') AS country_101;
 
 -- Fingerprints ignore surrounding spaces and equate NULL with ''; field
 -- boundaries matter.

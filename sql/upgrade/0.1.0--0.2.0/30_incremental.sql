@@ -10,7 +10,10 @@ DROP FUNCTION retail.countries_abc(numeric, numeric), retail.products_abc(numeri
 	retail.order_anomalies(double precision);
 DROP MATERIALIZED VIEW silver.orders, silver.transactions CASCADE;
 DELETE FROM retail.refresh_steps WHERE layer = 'silver';
--- a gold view may say when a batch cannot change it
-ALTER TABLE retail.refresh_steps ADD COLUMN unchanged_check regprocedure;
+-- a gold view may say when a batch cannot change it, and what in its
+-- contents deserves a warning
+ALTER TABLE retail.refresh_steps ADD COLUMN unchanged_check regprocedure, ADD COLUMN warning_check regprocedure;
 COMMENT ON COLUMN retail.refresh_steps.unchanged_check IS
 	'A function (after bigint, through bigint) that is true when appending the bronze lines with load_ordinal in (after, through] leaves the view as it is: retail.refresh() then skips it';
+COMMENT ON COLUMN retail.refresh_steps.warning_check IS
+	'A function () that, run after the view is refreshed, returns NULL when its contents are as expected, else a warning: retail.refresh() then logs the step with status warning and that text';

@@ -3,7 +3,7 @@
 -- retail.refresh_run() so that retail_loader can refresh.
 ALTER TABLE retail.refresh_log
 	ALTER COLUMN rows DROP NOT NULL,
-	ADD COLUMN status text NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'failed', 'nothing_new', 'unchanged')),
+	ADD COLUMN status text NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'warning', 'failed', 'nothing_new', 'unchanged')),
 	ADD COLUMN error text,
 	ADD COLUMN sqlstate text,
 	ADD COLUMN setting text;

@@ -12,7 +12,8 @@ WITH t AS (
 ),
 checked AS (
 	SELECT t.*,
-		   inv <> '' AND sc <> '' AND co <> ''
+		   char_length(inv) BETWEEN 1 AND 100 AND char_length(sc) BETWEEN 1 AND 100
+		   AND char_length(co) BETWEEN 1 AND 100
 		   AND q ~ '^[+-]?[0-9]+$' AND q::numeric BETWEEN -2147483648 AND 2147483647
 		   -- a plain decimal below 10^15 in steps of 0.000001: after leading
 		   -- zeros at most 15 integer digits, after the point at most 6
