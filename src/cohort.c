@@ -810,8 +810,11 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 	sort_int32s(cohorts, ncohorts);
 	k = 0;
 	for (i = 0; i < ncohorts; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (i == 0 || cohorts[i] != cohorts[k - 1])
 			cohorts[k++] = cohorts[i];
+	}
 	ncohorts = k;
 
 	/* Cohort k's cells start at offsets[k], one per period 0 .. last - cohort */
@@ -824,10 +827,8 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 	offsets[ncohorts] = ncells;
 
 	active = palloc0(ncells * sizeof(int64));
-	revenue = palloc(ncells * sizeof(ExactSum));
+	revenue = palloc0(ncells * sizeof(ExactSum));	/* all zeros: sums of 0 */
 	sizes = palloc0(ncohorts * sizeof(int64));
-	for (cell = 0; cell < ncells; cell++)
-		exact_sum_init(&revenue[cell]);
 
 	customers_start_iterate(state->customers, &it);
 	while ((customer = customers_iterate(state->customers, &it)) != NULL)
