@@ -48,8 +48,14 @@
 #define COHORT_STATE_VERSION 1
 #define COHORT_STATE "cohort"		/* its name in errors */
 
-/* Largest dense matrix the final function builds */
-#define COHORT_MAX_CELLS 5000000
+/*
+ * The most periods a matrix may span, from its first cohort to its last
+ * period, at any granularity: the contract's data range, 1900-01 to 2099-12,
+ * in months, so that every mart of in-bounds data fits (46 years of weeks,
+ * 6.5 of days).  A matrix then has at most 2400 * 2401 / 2 = 2881200 cells,
+ * and a customer at most 2400 periods.
+ */
+#define COHORT_MAX_PERIODS 2400
 
 typedef enum CohortGranularity
 {
@@ -226,6 +232,20 @@ parse_granularity(text *arg)
 	pg_unreachable();
 }
 
+/* Fail when periods first .. last are more than a matrix may span */
+static void
+check_span(CohortGranularity granularity, int32 first, int32 last)
+{
+	int64		span = (int64) last - first + 1;
+
+	if (span > COHORT_MAX_PERIODS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cohort matrix would span %lld %s periods, more than the limit of %d",
+						(long long) span, granularity_names[granularity], COHORT_MAX_PERIODS),
+				 errhint("Use a coarser granularity or a shorter time range.")));
+}
+
 /* Same granularity and mode in every row and partial state, or an error */
 static void
 check_same_parameters(const CohortState *a, CohortGranularity granularity,
@@ -287,15 +307,14 @@ customer_period(CohortState *state, CustomerEntry *customer, int32 period)
 		customer->hint = lo;
 		return &periods[lo];
 	}
+	/* Bounds the customer's array too: no more periods than the span */
+	if (customer->nperiods > 0)
+		check_span(state->granularity, Min(period, periods[0].period),
+				   Max(period, periods[customer->nperiods - 1].period));
 	if (customer->nperiods == customer->capacity)
 	{
 		int			capacity = customer->capacity == 0 ? 4 : customer->capacity * 2;
 
-		if ((Size) capacity * sizeof(PeriodSum) > MaxAllocSize)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("customer " INT64_FORMAT " is active in too many cohort periods",
-							customer->customer_id)));
 		if (customer->periods == NULL)
 			periods = MemoryContextAlloc(state->context, capacity * sizeof(PeriodSum));
 		else
@@ -351,6 +370,11 @@ cohort_state_merge(CohortState *target, const CohortState *source)
 					n = 0;
 
 		CHECK_FOR_INTERRUPTS();
+		if (found)
+			check_span(target->granularity,
+					   Min(to->periods[0].period, from->periods[0].period),
+					   Max(to->periods[to->nperiods - 1].period,
+						   from->periods[from->nperiods - 1].period));
 		merged = MemoryContextAlloc(target->context,
 									(Size) ((found ? to->nperiods : 0) + from->nperiods) *
 									sizeof(PeriodSum));
@@ -612,6 +636,9 @@ deserialize_state(StringInfo buf)
 			nperiods > (buf->len - buf->cursor) / SERIAL_PERIOD_MIN_BYTES)
 			state_corrupt(COHORT_STATE, psprintf("customer " INT64_FORMAT " has a bad period count %d",
 							   customer_id, nperiods));
+		if (nperiods > COHORT_MAX_PERIODS)
+			state_corrupt(COHORT_STATE, psprintf("customer " INT64_FORMAT " has %d periods, more than the limit of %d",
+							   customer_id, nperiods, COHORT_MAX_PERIODS));
 		customer = customers_insert(state->customers, customer_id, &found);
 		if (found)
 			state_corrupt(COHORT_STATE, psprintf("customer " INT64_FORMAT " appears twice", customer_id));
@@ -630,6 +657,10 @@ deserialize_state(StringInfo buf)
 								   " are not ascending", customer_id));
 			exact_sum_recv(buf, &sum->sum, COHORT_STATE);
 		}
+		if ((int64) customer->periods[nperiods - 1].period - customer->periods[0].period >=
+			COHORT_MAX_PERIODS)
+			state_corrupt(COHORT_STATE, psprintf("the periods of customer " INT64_FORMAT
+							   " span more than the limit of %d", customer_id, COHORT_MAX_PERIODS));
 	}
 	state_recv_end(buf, COHORT_STATE);
 	return state;
@@ -741,6 +772,7 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 	CustomerEntry *customer;
 	int32	   *cohorts;
 	int			ncohorts = 0;
+	int32		first = PG_INT32_MAX;
 	int32		last = PG_INT32_MIN;
 	int64	   *offsets;
 	int64		ncells = 0;
@@ -764,20 +796,25 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 								 ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(work);
 
-	/* Cohorts: the distinct first periods; and the last period overall */
+	/* Cohorts: the distinct first periods; and the first and last overall */
 	cohorts = palloc_extended(state->customers->members * sizeof(int32), MCXT_ALLOC_HUGE);
 	customers_start_iterate(state->customers, &it);
 	while ((customer = customers_iterate(state->customers, &it)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
 		cohorts[ncohorts++] = customer->periods[0].period;
+		first = Min(first, customer->periods[0].period);
 		last = Max(last, customer->periods[customer->nperiods - 1].period);
 	}
+	check_span(state->granularity, first, last);
 	sort_int32s(cohorts, ncohorts);
 	k = 0;
 	for (i = 0; i < ncohorts; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (i == 0 || cohorts[i] != cohorts[k - 1])
 			cohorts[k++] = cohorts[i];
+	}
 	ncohorts = k;
 
 	/* Cohort k's cells start at offsets[k], one per period 0 .. last - cohort */
@@ -788,18 +825,10 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 		ncells += (int64) last - cohorts[k] + 1;
 	}
 	offsets[ncohorts] = ncells;
-	if (ncells > COHORT_MAX_CELLS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("cohort matrix would have " INT64_FORMAT
-						" cells, more than the limit of %d", ncells, COHORT_MAX_CELLS),
-				 errhint("Use a coarser granularity or a shorter time range.")));
 
 	active = palloc0(ncells * sizeof(int64));
-	revenue = palloc(ncells * sizeof(ExactSum));
+	revenue = palloc0(ncells * sizeof(ExactSum));	/* all zeros: sums of 0 */
 	sizes = palloc0(ncohorts * sizeof(int64));
-	for (cell = 0; cell < ncells; cell++)
-		exact_sum_init(&revenue[cell]);
 
 	customers_start_iterate(state->customers, &it);
 	while ((customer = customers_iterate(state->customers, &it)) != NULL)

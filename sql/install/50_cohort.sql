@@ -58,14 +58,14 @@ CREATE AGGREGATE retail.cohort_matrix(customer_id bigint, ts timestamp, amount n
 	SERIALFUNC = retail.cohort_serial, DESERIALFUNC = retail.cohort_deserial,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE retail.cohort_matrix(bigint, timestamp, numeric) IS
-	'Monthly cohort retention matrix (bounded) of order lines: customer, time, amount; expand with unnest()';
+	'Monthly cohort retention matrix (bounded) of order lines: customer, time, amount; expand with unnest(); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
 CREATE AGGREGATE retail.cohort_matrix(customer_id bigint, ts timestamp, amount numeric, granularity text) (
 	SFUNC = retail.cohort_trans, STYPE = internal, SSPACE = 16384,
 	FINALFUNC = retail.cohort_final, COMBINEFUNC = retail.cohort_combine,
 	SERIALFUNC = retail.cohort_serial, DESERIALFUNC = retail.cohort_deserial,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE retail.cohort_matrix(bigint, timestamp, numeric, text) IS
-	'Cohort retention matrix (bounded) at granularity month, week (ISO, from Monday) or day; expand with unnest()';
+	'Cohort retention matrix (bounded) at granularity month, week (ISO, from Monday) or day; expand with unnest(); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
 CREATE AGGREGATE retail.cohort_matrix(customer_id bigint, ts timestamp, amount numeric, granularity text,
 									  unbounded boolean) (
 	SFUNC = retail.cohort_trans, STYPE = internal, SSPACE = 16384,
@@ -73,7 +73,7 @@ CREATE AGGREGATE retail.cohort_matrix(customer_id bigint, ts timestamp, amount n
 	SERIALFUNC = retail.cohort_serial, DESERIALFUNC = retail.cohort_deserial,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE retail.cohort_matrix(bigint, timestamp, numeric, text, boolean) IS
-	'Cohort retention matrix; unbounded counts a customer active in period p or later; expand with unnest()';
+	'Cohort retention matrix; unbounded counts a customer active in period p or later; expand with unnest(); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
 
 CREATE AGGREGATE retail.cohort_state(customer_id bigint, ts timestamp, amount numeric) (
 	SFUNC = retail.cohort_trans, STYPE = internal, SSPACE = 16384,
@@ -96,20 +96,20 @@ CREATE AGGREGATE retail.cohort_merge(state bytea) (
 	SERIALFUNC = retail.cohort_serial, DESERIALFUNC = retail.cohort_deserial,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE retail.cohort_merge(bytea) IS
-	'Cohort retention matrix (bounded) of partial states from retail.cohort_state, e.g. one per shard';
+	'Cohort retention matrix (bounded) of partial states from retail.cohort_state, e.g. one per shard; at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
 CREATE AGGREGATE retail.cohort_merge(state bytea, unbounded boolean) (
 	SFUNC = retail.cohort_merge_trans, STYPE = internal, SSPACE = 16384,
 	FINALFUNC = retail.cohort_final, COMBINEFUNC = retail.cohort_combine,
 	SERIALFUNC = retail.cohort_serial, DESERIALFUNC = retail.cohort_deserial,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE retail.cohort_merge(bytea, boolean) IS
-	'Cohort retention matrix of partial states from retail.cohort_state, bounded or unbounded';
+	'Cohort retention matrix of partial states from retail.cohort_state, bounded or unbounded; at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
 
 CREATE FUNCTION retail.cohort_retention(lines regclass, granularity text DEFAULT 'month',
 										unbounded boolean DEFAULT false)
 	RETURNS SETOF retail.cohort_cell
 	AS 'MODULE_PATHNAME', 'ra_cohort_retention' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION retail.cohort_retention(regclass, text, boolean) IS
-	'Dense cohort retention matrix of a relation with columns customer_id, invoice_ts, line_total (SELECT privilege required)';
+	'Dense cohort retention matrix of a relation with columns customer_id, invoice_ts, line_total (SELECT privilege required); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
 
 INSERT INTO retail.refresh_steps VALUES (200, 'gold', 'gold', 'mart_cohort_retention');

@@ -90,19 +90,41 @@ INSERT INTO retail.setting_defaults VALUES
 
 CREATE FUNCTION retail.segment_snapshot_dates(as_of date, first_day date, snapshots integer)
 	RETURNS SETOF date
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-BEGIN ATOMIC
-	SELECT d.as_of
-	FROM (SELECT segment_snapshot_dates.as_of
-		  UNION
-		  SELECT m::date
-		  FROM generate_series(date_trunc('month', segment_snapshot_dates.first_day) + interval '1 month',
-							   segment_snapshot_dates.as_of - 1, interval '1 month') m) d
-	ORDER BY d.as_of DESC
-	LIMIT segment_snapshot_dates.snapshots;
-END;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	-- the upper bound of the setting segment_snapshots (85_setting_rules.sql)
+	max_snapshots CONSTANT integer := 1000;
+	last_month timestamp;
+	months_back integer;
+BEGIN
+	IF NOT isfinite(as_of) OR NOT isfinite(first_day) THEN
+		RAISE EXCEPTION 'segment snapshots need finite dates: as_of %, first_day %', as_of, first_day
+			USING ERRCODE = 'datetime_field_overflow';
+	END IF;
+	IF snapshots IS NULL OR snapshots < 0 OR snapshots > max_snapshots THEN
+		RAISE EXCEPTION 'segment snapshot count % is outside 0 .. %', coalesce(snapshots::text, 'NULL'), max_snapshots
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- as_of, then month starts back from the last one before it: as many as
+	-- are asked for, none before the month after first_day's (none without
+	-- both dates)
+	last_month := date_trunc('month', (as_of - 1)::timestamp);
+	months_back := (extract(year FROM last_month) * 12 + extract(month FROM last_month)
+					- extract(year FROM first_day) * 12 - extract(month FROM first_day))::integer;
+	RETURN QUERY
+	SELECT d.day
+	FROM (SELECT segment_snapshot_dates.as_of AS day
+		  UNION ALL
+		  SELECT (last_month - k * interval '1 month')::date
+		  FROM generate_series(0, least(snapshots - 2, coalesce(months_back - 1, -1))) k) d
+	ORDER BY d.day DESC
+	LIMIT snapshots;
+END
+$$;
 COMMENT ON FUNCTION retail.segment_snapshot_dates(date, date, integer) IS
-	'As-of dates of the segment snapshots: as_of and the first day of each month after that of first_day and before as_of, the latest snapshots of them';
+	'As-of dates of the segment snapshots: as_of and the first day of each month after that of first_day and before as_of, the latest snapshots (0 .. 1000) of them; infinite dates are an error';
 
 -- Customers as retail.rfm_customer sums up their lines before a date, from
 -- the per-invoice-day state.

@@ -24,6 +24,11 @@ DECLARE
 	-- counts: 'FM' drops padding; ',' and '.' are fixed, not the locale's
 	count_format CONSTANT text := 'FM999,999,999,999,990';
 	money_format CONSTANT text := 'FM999,999,999,999,990.00';
+	-- what the page draws at most, whatever the data: a page of a few
+	-- hundred kB, which says what it leaves out
+	grid_size CONSTANT integer := 24;		-- cohorts and months of the heatmap
+	top_countries CONSTANT integer := 40;	-- the real file has 38
+	max_anomalies CONSTANT integer := 1000;
 	style CONSTANT text := $css$
 :root{--ink:#1d2733;--muted:#5b6776;--line:#dde2e8;--navy:#1f4e79;--pale:#9fb7cf;--bg:#f4f5f7}
 *{box-sizing:border-box}
@@ -31,9 +36,9 @@ body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 -apple-system
 main{max-width:1120px;margin:0 auto;padding:24px 20px 40px}
 h1{font-size:24px;margin:0 0 2px}
 h2{font-size:17px;margin:0 0 2px}
-.sub,.lead,footer{color:var(--muted)}
+.sub,.lead,.left-out,footer{color:var(--muted)}
 .sub{margin:0}
-.lead{margin:0 0 14px}
+.lead,.left-out{margin:0 0 14px}
 section{background:#fff;border:1px solid var(--line);border-radius:6px;padding:18px 20px;margin-top:18px}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(165px,1fr));gap:12px;background:none;border:0;padding:0}
 .kpi{background:#fff;border:1px solid var(--line);border-radius:6px;padding:12px 14px}
@@ -77,7 +82,11 @@ $css$;
 	-- chart geometry
 	cohorts integer;
 	periods integer;
+	shown_cohorts integer;
+	first_shown date;
+	shown_periods integer;
 	countries integer;
+	shown_countries integer;
 	bar numeric;
 	chart_width numeric;
 	tick numeric;
@@ -88,6 +97,12 @@ BEGIN
 	IF top_anomalies IS NULL OR top_anomalies < 0 THEN
 		RAISE EXCEPTION 'top_anomalies % is not a row count', coalesce(top_anomalies::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Give 0 or more: the number of anomalous orders listed.';
+	END IF;
+	IF top_anomalies > max_anomalies THEN
+		RAISE EXCEPTION 'top_anomalies % is more than the limit of %', top_anomalies, max_anomalies
+			USING ERRCODE = 'program_limit_exceeded',
+				  HINT = format('The page lists at most %s anomalous orders; gold.audit_order_anomalies has them all.',
+								max_anomalies);
 	END IF;
 
 	-- Freshness: the end of the last refresh that did not fail, and the
@@ -156,15 +171,22 @@ BEGIN
 			coalesce(to_char(last_ok, 'YYYY-MM-DD HH24:MI TZ'), 'no refresh succeeded yet')
 			|| CASE WHEN last_status = 'failed' THEN '; the latest failed' ELSE '' END);
 
-		-- Cohort heatmap: one cell per row of the mart, shaded by retention
-		-- against the best retention after month 0 (month 0 is always 100 %).
-		SELECT count(DISTINCT r.cohort_month), max(r.period) + 1 INTO cohorts, periods
+		-- Cohort heatmap: the most recent cohorts in their first months (a
+		-- mart of 200 years has 2,400 of each), shaded by retention against
+		-- the best retention after month 0 (month 0 is always 100 %).
+		SELECT count(*) FILTER (WHERE r.period = 0), max(r.period) + 1 INTO cohorts, periods
 		FROM gold.mart_cohort_retention r;
-		chart_width := 170 + 56 * periods;
+		SELECT min(k.cohort_month) INTO first_shown
+		FROM (SELECT r.cohort_month FROM gold.mart_cohort_retention r WHERE r.period = 0
+			  ORDER BY r.cohort_month DESC LIMIT grid_size) k;
+		shown_cohorts := least(cohorts, grid_size);
+		shown_periods := least(periods, grid_size);
+		chart_width := 170 + 56 * shown_periods;
 		WITH cells AS (
 			SELECT r.cohort_month, r.period, r.cohort_size, r.active_customers, r.retention::numeric AS retention,
 				   r.complete, dense_rank() OVER (ORDER BY r.cohort_month) - 1 AS row_no
 			FROM gold.mart_cohort_retention r
+			WHERE r.cohort_month >= first_shown AND r.period < grid_size
 		),
 		shaded AS (
 			SELECT c.*, 0.06 + 0.94 * least(1, c.retention / coalesce(nullif(t.top, 0), 1)) AS shade
@@ -172,11 +194,12 @@ BEGIN
 				 (SELECT max(x.retention) FILTER (WHERE x.period > 0) AS top FROM cells x) t
 		),
 		averages AS (
-			-- the size-weighted retention per period over the ended cells
-			SELECT c.period, sum(c.active_customers)::numeric / nullif(sum(c.cohort_size), 0) AS retention
-			FROM cells c
-			WHERE c.complete
-			GROUP BY c.period
+			-- the size-weighted retention per period over the ended cells of
+			-- every cohort, shown or not
+			SELECT r.period, sum(r.active_customers)::numeric / nullif(sum(r.cohort_size), 0) AS retention
+			FROM gold.mart_cohort_retention r
+			WHERE r.complete AND r.period < grid_size
+			GROUP BY r.period
 		)
 		SELECT format('<svg width="%s" height="%s" viewBox="0 0 %s %s" role="img" aria-label="Cohort retention heatmap">'
 					  '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
@@ -185,11 +208,11 @@ BEGIN
 					  '<text x="8" y="16" class="muted">Cohort</text>'
 					  '<text x="158" y="16" class="muted" text-anchor="end">Customers</text>'
 					  '<text x="170" y="16" class="muted">Months since first purchase →</text>%s%s%s%s</svg>',
-					  chart_width, 58 + 26 * (cohorts + 1), chart_width, 58 + 26 * (cohorts + 1),
+					  chart_width, 58 + 26 * (shown_cohorts + 1), chart_width, 58 + 26 * (shown_cohorts + 1),
 					  -- column heads
 					  (SELECT string_agg(format('<text x="%s" y="40" text-anchor="middle" class="strong">%s</text>',
 												170 + 56 * p + 27, p), '' ORDER BY p)
-					   FROM generate_series(0, periods - 1) p),
+					   FROM generate_series(0, shown_periods - 1) p),
 					  -- row heads
 					  (SELECT string_agg(format('<text x="8" y="%s" class="strong">%s</text>'
 												'<text x="158" y="%s" text-anchor="end" class="muted">%s</text>',
@@ -222,9 +245,9 @@ BEGIN
 										 '' ORDER BY s.row_no, s.period)
 					   FROM shaded s),
 					  -- the average row
-					  (SELECT format('<text x="8" y="%s" class="strong">Weighted average</text>', 54 + 26 * cohorts + 17)
+					  (SELECT format('<text x="8" y="%s" class="strong">Weighted average</text>', 54 + 26 * shown_cohorts + 17)
 							  || coalesce(string_agg(format('<text x="%s" y="%s" text-anchor="middle" class="strong">%s</text>',
-															170 + 56 * a.period + 27, 54 + 26 * cohorts + 17,
+															170 + 56 * a.period + 27, 54 + 26 * shown_cohorts + 17,
 															to_char(100 * a.retention, 'FM990.0') || '%'),
 													 '' ORDER BY a.period), '')
 					   FROM averages a))
@@ -232,10 +255,25 @@ BEGIN
 		body := body || format('<section id="cohorts"><h2>How well do we keep new customers?</h2>'
 							   '<p class="lead">Share of each monthly cohort (customers by month of first purchase) '
 							   'buying again in the months after; darker is better.%s The last row weights each '
-							   'cohort by its size.</p>%s</section>',
-							   CASE WHEN EXISTS (SELECT FROM gold.mart_cohort_retention r WHERE NOT r.complete)
+							   'cohort by its size.</p>%s%s</section>',
+							   CASE WHEN EXISTS (SELECT FROM gold.mart_cohort_retention r
+												 WHERE r.cohort_month >= first_shown AND r.period < grid_size
+												   AND NOT r.complete)
 									THEN ' Hatched cells marked * are months that had not ended when the data stops: '
 										 'their figure can still grow.'
+									ELSE '' END,
+							   CASE WHEN cohorts > shown_cohorts OR periods > shown_periods
+									THEN format('<p class="left-out" id="cohorts-left-out">Showing %s; the last row '
+												'weights every cohort.</p>',
+												concat_ws(' and ',
+														  CASE WHEN cohorts > shown_cohorts
+															   THEN format('the %s most recent cohorts of %s',
+																		   shown_cohorts, to_char(cohorts, count_format))
+														  END,
+														  CASE WHEN periods > shown_periods
+															   THEN format('the first %s months of %s', shown_periods,
+																		   to_char(periods, count_format))
+														  END))
 									ELSE '' END,
 							   part);
 
@@ -293,8 +331,9 @@ BEGIN
 		-- Pareto of countries: bars by revenue, the cumulative share on the
 		-- right axis, the A/B/C classes as bands behind.
 		SELECT count(*), max(m.revenue) INTO countries, tick FROM gold.mart_countries_abc m;
-		bar := greatest(12, least(40, round(880.0 / greatest(countries, 1))));
-		chart_width := 80 + bar * countries + 50;
+		shown_countries := least(countries, top_countries);
+		bar := greatest(12, least(40, round(880.0 / greatest(shown_countries, 1))));
+		chart_width := 80 + bar * shown_countries + 50;
 		-- four ticks of a round step (1, 2, 2.5 or 5 times a power of ten)
 		-- up to the largest revenue or above
 		IF tick > 0 THEN
@@ -309,6 +348,8 @@ BEGIN
 				   row_number() OVER (ORDER BY m.rank) - 1 AS i,
 				   m.revenue / nullif(4 * tick, 0) AS height
 			FROM gold.mart_countries_abc m
+			ORDER BY m.rank
+			LIMIT top_countries
 		)
 		SELECT format('<svg width="%s" height="380" viewBox="0 0 %s 380" role="img" '
 					  'aria-label="Revenue by country with cumulative share">%s%s%s'
@@ -326,12 +367,12 @@ BEGIN
 					  (SELECT string_agg(format('<line x1="80" x2="%s" y1="%s" y2="%s" stroke="#dde2e8"/>'
 												'<text x="74" y="%s" text-anchor="end" class="muted">%s</text>'
 												'<text x="%s" y="%s" class="muted">%s %%</text>',
-												80 + bar * countries, 280 - 65 * q, 280 - 65 * q, 284 - 65 * q,
+												80 + bar * shown_countries, 280 - 65 * q, 280 - 65 * q, 284 - 65 * q,
 												-- FM drops the trailing zeros of the decimals, not the point
 												CASE WHEN tick * q >= 1e6 THEN rtrim(to_char(tick * q / 1e6, 'FM999,990.99'), '.') || ' M'
 													 WHEN tick * q >= 1e3 THEN rtrim(to_char(tick * q / 1e3, 'FM990.99'), '.') || ' k'
 													 ELSE rtrim(to_char(tick * q, 'FM990.99'), '.') END,
-												86 + bar * countries, 284 - 65 * q, 25 * q),
+												86 + bar * shown_countries, 284 - 65 * q, 25 * q),
 										 '' ORDER BY q)
 					   FROM generate_series(0, 4) q),
 					  -- the bars, with the country below
@@ -357,13 +398,18 @@ BEGIN
 		body := body || format('<section id="countries"><h2>Where does revenue come from?</h2>'
 							   '<p class="lead">Revenue by country, largest first; the red line is the cumulative share '
 							   '(right axis). Class A brings the first 80 %% of revenue, B the next 15 %%, C the rest; '
-							   'here %s.</p>%s</section>',
+							   'here %s.</p>%s%s</section>',
 							   (SELECT string_agg(format('%s: %s %s, %s', b.abc_class, b.n,
 														 CASE WHEN b.n = 1 THEN 'country' ELSE 'countries' END,
 														 to_char(100 * b.share, 'FM990.0') || ' %'),
 												  '; ' ORDER BY b.abc_class)
 								FROM (SELECT m.abc_class, count(*) AS n, sum(m.share) AS share
 									  FROM gold.mart_countries_abc m GROUP BY m.abc_class) b),
+							   CASE WHEN countries > shown_countries
+									THEN format('<p class="left-out" id="countries-left-out">Showing the %s largest '
+												'countries of %s; the classes count all of them.</p>',
+												shown_countries, to_char(countries, count_format))
+									ELSE '' END,
 							   part);
 
 		-- Products: the ABC-XYZ matrix and the best sellers.
@@ -599,4 +645,4 @@ BEGIN
 END
 $report$;
 COMMENT ON FUNCTION retail.report_html(integer) IS
-	'The report of the gold marts as one self-contained HTML page (inline SVG and CSS, no script): headline figures and freshness, cohort retention heatmap, RFM segments, Pareto of countries, ABC-XYZ matrix, the top_anomalies strongest anomalous orders, and customer value and segment migration where those marts exist';
+	'The report of the gold marts as one self-contained HTML page (inline SVG and CSS, no script): headline figures and freshness, cohort retention heatmap (the 24 most recent cohorts, months 0 to 23), RFM segments, Pareto of the 40 largest countries, ABC-XYZ matrix and the 10 best-selling products, the top_anomalies (at most 1000) strongest anomalous orders, and customer value and segment migration where those marts exist; the page says what it leaves out';

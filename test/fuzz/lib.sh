@@ -69,10 +69,11 @@ fuzz_start() {
 	"${as_owner[@]}" "$bindir/initdb" -D "$work/data" -U postgres -A trust --no-sync >"$work/initdb.log"
 	: >"$work/server.log"
 	[ ${#as_owner[@]} -eq 0 ] || chown postgres "$work/server.log"
-	# timeout: should the runtime hang at start again, fail instead of waiting.
+	# timeout: should the runtime hang at start again, fail instead of waiting
+	# (long enough for a loaded machine: a guard, not a measure).
 	"${as_owner[@]}" env LD_PRELOAD="$asan_runtime $work/asan_preload_fix.so" \
 		ASAN_OPTIONS="$asan_options" UBSAN_OPTIONS="$ubsan_options" \
-		timeout 120 "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 90 \
+		timeout 900 "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 840 \
 		-o "-c listen_addresses= -c unix_socket_directories=$work/sock -c port=5432 -c fsync=off" \
 		-o "-c extension_destdir=$work/dest" start >/dev/null
 	export PGHOST=$work/sock PGPORT=5432 PGUSER=postgres

@@ -9,6 +9,7 @@ SELECT retail.html_escape('<script>alert("x") & ''y''</script>') AS escaped,
 \set VERBOSITY terse
 SELECT retail.report_html(-1);
 SELECT retail.report_html(NULL);
+SELECT retail.report_html(1001);
 \set VERBOSITY default
 
 -- Inside a transaction that is rolled back, so that bronze and silver are
@@ -115,4 +116,56 @@ FROM retail.report_html() r;
 SELECT r LIKE '%<b>Land%' OR r LIKE '%<i>Widget%' AS raw_text,
 	   r ~* '<script|src=|href=|@import|https?:' AS fetches_or_runs
 FROM page;
+ROLLBACK;
+
+-- 200 years: the page summarizes whatever the data.  Customer 1 buys on the
+-- 15th of every month from 1900-01 to 2099-12 (2400 lines), in countries
+-- C00 .. C44 in turn (2400 = 45 * 53 + 15: C00 .. C14 have 54 lines of 1.00,
+-- C15 .. C44 53); customers 101 .. 129 buy once, in the last 29 months
+-- (2097-08 .. 2099-12), in country Recent (29.00).  So 30 cohorts (1900-01
+-- and 29 of one customer each), 2400 periods; the page shows the 24 most
+-- recent cohorts (2098-01 .. 2099-12) and months 0 .. 23: 24 + 23 + ... + 1
+-- = 300 cells, of which the 24 of December 2099 (not ended on the 15th) are
+-- incomplete.  Countries: 46, ranked by revenue then name; the 40 shown leave
+-- out C40 .. C44 (53, the last by name) and Recent (29).
+BEGIN;
+SET LOCAL client_min_messages = warning;
+DELETE FROM bronze.transactions_raw;
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
+									 customer_id, country)
+SELECT 'L' || m, 'P1', 'LONG', '1', to_char(timestamp '1900-01-15 10:00' + m * interval '1 month', 'YYYY-MM-DD HH24:MI'),
+	   '1.00', '1', 'C' || lpad((m % 45)::text, 2, '0')
+FROM generate_series(0, 2399) m
+UNION ALL
+SELECT 'R' || k, 'P2', 'RECENT', '1', to_char(timestamp '2097-08-15 10:00' + (k - 101) * interval '1 month',
+											 'YYYY-MM-DD HH24:MI'),
+	   '1.00', k::text, 'Recent'
+FROM generate_series(101, 129) k;
+CALL retail.refresh();
+CREATE TEMPORARY TABLE page ON COMMIT DROP AS SELECT retail.report_html() AS r;
+SELECT length(r) < 2000000 AS bounded,
+	   substring(r FROM '<p class="left-out" id="cohorts-left-out">([^<]*)</p>') AS cohorts_left_out,
+	   substring(r FROM '<p class="left-out" id="countries-left-out">([^<]*)</p>') AS countries_left_out
+FROM page;
+-- the cells drawn: 24 rows of cohorts 2098-01 .. 2099-12, periods up to 23
+SELECT count(*) AS cells, count(DISTINCT m[1]) AS cohorts, min(m[1]) AS first_cohort, max(m[1]) AS last_cohort,
+	   max(m[2]::integer) AS last_period, count(*) FILTER (WHERE m[3] = ' incomplete') AS incomplete
+FROM page, regexp_matches(r, '<g class="heat-cell( incomplete)?" data-cohort="([^"]*)" data-period="([^"]*)"', 'g') x,
+	 LATERAL (SELECT ARRAY[x[2], x[3], x[1]]) y(m);
+-- the average row, over every cohort's ended cells: month 0 29 of 29 (not
+-- December 2099's); month p >= 1 customer 1 alone, of 1900-01 and the 28 - p
+-- recent cohorts whose month p had ended: 1/28 = 3.6 %, 1/27 = 3.7 %, 1/26 =
+-- 3.8 %, 1/25 = 4.0 %, 1/24 = 4.2 %, 1/23 = 4.3 %, 1/22 = 4.5 %, 1/21 = 4.8 %,
+-- 1/20 = 5.0 %, 1/19 = 5.3 %, 1/18 = 5.6 %, 1/17 = 5.9 %, 1/16 = 6.25 (6.3 %),
+-- 1/15 = 6.7 %, 1/14 = 7.1 %, 1/13 = 7.7 %, 1/12 = 8.3 %, 1/11 = 9.1 %, 1/10 =
+-- 10.0 %, 1/9 = 11.1 %, 1/8 = 12.5 %, 1/7 = 14.3 %, 1/6 = 16.7 %
+SELECT string_agg(m[1], ' ') AS averages
+FROM page, regexp_matches(substring(r FROM 'Weighted average(.*?)</svg>'), '>([0-9.]+%)</text>', 'g') m;
+-- the Pareto bars: the 40 of the largest revenue, the 6 others left out
+SELECT count(*) AS bars,
+	   (SELECT string_agg(c, ' ' ORDER BY c)
+		FROM (VALUES ('C40'), ('C41'), ('C42'), ('C43'), ('C44'), ('Recent'),
+					 ('C00'), ('C14'), ('C15'), ('C39')) v(c)
+		WHERE c <> ALL (array_agg(m[1]))) AS not_drawn
+FROM page, regexp_matches(r, '<g class="pareto-bar" data-country="([^"]*)"', 'g') m;
 ROLLBACK;

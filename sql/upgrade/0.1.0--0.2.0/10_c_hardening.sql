@@ -1,6 +1,7 @@
 -- C hardening (issue 8): window-safe finals, interruptible loops, NULL and
 -- range checks of rfm_segment, rfm_segments(NULL) (45_rfm_segments.sql), check_segment_preset
--- reporting unreachable segments, byte-wise key comparison documented.
+-- reporting unreachable segments, byte-wise key comparison documented; (issue 16) the
+-- cohort matrices' limit of 2400 periods documented.
 
 COMMENT ON FUNCTION retail.rfm_segment(text, integer, integer, integer, integer) IS
 	'Segment of a score cell under a preset of retail.segment_rules (first matching rule); a cell no rule covers is an error; a NULL score gives NULL, a NULL recency_days gives NULL when a rule bounding it decides; scores outside 1 .. 10 and a negative recency_days are errors';
@@ -24,3 +25,16 @@ COMMENT ON AGGREGATE retail.abc_classify(text, numeric, numeric, numeric) IS
 	'ABC classification of (key, value) pairs: A while the share ranked before is < a, B while < b, else C (0 < a < b <= 1); an array of retail.abc_item; keys are told apart byte by byte whatever their collation, the collation only orders items of equal value';
 COMMENT ON AGGREGATE retail.most_frequent(text) IS
 	'Most frequent non-NULL value; among equally frequent values the first in the collation''s order (NULL when there is none); values are counted byte by byte whatever their collation (under a nondeterministic one ''a'' and ''A'' are two values)';
+
+COMMENT ON AGGREGATE retail.cohort_matrix(bigint, timestamp, numeric) IS
+	'Monthly cohort retention matrix (bounded) of order lines: customer, time, amount; expand with unnest(); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
+COMMENT ON AGGREGATE retail.cohort_matrix(bigint, timestamp, numeric, text) IS
+	'Cohort retention matrix (bounded) at granularity month, week (ISO, from Monday) or day; expand with unnest(); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
+COMMENT ON AGGREGATE retail.cohort_matrix(bigint, timestamp, numeric, text, boolean) IS
+	'Cohort retention matrix; unbounded counts a customer active in period p or later; expand with unnest(); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
+COMMENT ON AGGREGATE retail.cohort_merge(bytea) IS
+	'Cohort retention matrix (bounded) of partial states from retail.cohort_state, e.g. one per shard; at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
+COMMENT ON AGGREGATE retail.cohort_merge(bytea, boolean) IS
+	'Cohort retention matrix of partial states from retail.cohort_state, bounded or unbounded; at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
+COMMENT ON FUNCTION retail.cohort_retention(regclass, text, boolean) IS
+	'Dense cohort retention matrix of a relation with columns customer_id, invoice_ts, line_total (SELECT privilege required); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
