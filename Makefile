@@ -6,8 +6,10 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The install script of the current version and each upgrade script are
 # assembled from one file per feature area, in name order: sql/install/*.sql
-# and sql/upgrade/OLD--NEW/*.sql.  Install scripts of released versions are
-# kept as they shipped (sql/$(EXTENSION)--OLD.sql), for the upgrade-chain test.
+# and sql/upgrade/OLD--NEW/*.sql, for the version in development.  The scripts
+# of released versions are plain files kept as they shipped, never assembled
+# again: sql/$(EXTENSION)--OLD.sql (for the upgrade-chain test) and
+# sql/$(EXTENSION)--OLDER--OLD.sql.
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 UPGRADES = $(notdir $(wildcard sql/upgrade/*--*))
 UPGRADE_SCRIPTS = $(patsubst %,sql/$(EXTENSION)--%.sql,$(UPGRADES))

@@ -1,1 +1,0 @@
-../../install/06_setting_checks.sql

@@ -1,1 +1,0 @@
-../../install/07_setting_access.sql

@@ -1,1 +1,0 @@
-../../install/15_generate.sql

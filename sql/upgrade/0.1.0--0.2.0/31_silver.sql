@@ -1,1 +1,0 @@
-../../install/30_silver.sql

@@ -1,1 +1,0 @@
-../../install/75_btyd.sql

@@ -1,1 +1,0 @@
-../../install/82_customer_value.sql

@@ -1,1 +1,0 @@
-../../install/84_dim_customers.sql

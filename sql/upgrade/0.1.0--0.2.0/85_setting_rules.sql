@@ -1,1 +1,0 @@
-../../install/85_setting_rules.sql

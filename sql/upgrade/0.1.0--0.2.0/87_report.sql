@@ -1,1 +1,0 @@
-../../install/87_report.sql

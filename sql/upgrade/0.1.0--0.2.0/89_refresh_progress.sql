@@ -1,1 +1,0 @@
-../../install/89_refresh_progress.sql

@@ -1,1 +1,0 @@
-../../install/90_refresh_view.sql

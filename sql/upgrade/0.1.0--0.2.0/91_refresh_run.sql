@@ -1,1 +1,0 @@
-../../install/91_refresh_run.sql

@@ -1,1 +1,0 @@
-../../install/92_refresh_call.sql

@@ -1,1 +1,0 @@
-../../install/96_gold_columns.sql

@@ -1,1 +1,0 @@
-../../install/99_privileges.sql
