@@ -9,9 +9,7 @@
  *   lines used with GROUP BY customer: first and last purchase, number of
  *   distinct invoices, exact sum of the amounts.  Its state keeps the set of
  *   invoice numbers, so an invoice whose lines reach different parallel
- *   workers still counts once.  retail.rfm_customers(customer_id, ...) does
- *   the same for every customer in one pass without GROUP BY (the mart's
- *   path: the executor's per-line grouping costs more than the reduction).
+ *   workers still counts once.
  * - retail.rfm_model(recency_days, frequency, monetary, bins), an aggregate
  *   over customers giving the cutpoints c_k = percentile_disc(k/bins) of
  *   each measure as a plain composite value, and retail.rfm_score(model, ...)
@@ -464,248 +462,34 @@ ra_rfm_customer_final(PG_FUNCTION_ARGS)
 
 
 /*
- * retail.rfm_customers: the same reduction for every customer at once, over
- * all order lines and without GROUP BY.  The state maps customer ids to
- * per-customer states; the lines of one customer usually come together, so
- * the customer of the previous line is tried before the hash table.  This
- * saves the executor's per-line grouping work (hashing the key, storing the
- * tuple, comparing it), which costs more than the reduction itself.
+ * retail.rfm_customers, removed in 0.3.0: nothing used it, and GROUP BY
+ * customer with retail.rfm_customer gives the same.  The scripts of 0.1.0
+ * and 0.2.0, which an update from them runs, still create its functions, so
+ * their symbols stay, each raising an error.
  */
-#define POPULATION_STATE "rfm_customers"
-
-typedef struct CustomerEntry
+static void
+rfm_customers_removed(void)
 {
-	int64		customer_id;
-	char		status;			/* for simplehash */
-	CustomerState *state;
-} CustomerEntry;
-
-static inline uint32
-hash_customer_id(int64 customer_id)
-{
-	return murmurhash32((uint32) customer_id ^ (uint32) ((uint64) customer_id >> 32));
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("retail.rfm_customers was removed in retail_analytics 0.3.0"),
+			 errhint("Use retail.rfm_customer with GROUP BY customer_id, after ALTER EXTENSION retail_analytics UPDATE.")));
 }
 
-#define SH_PREFIX customers
-#define SH_ELEMENT_TYPE CustomerEntry
-#define SH_KEY_TYPE int64
-#define SH_KEY customer_id
-#define SH_HASH_KEY(tb, key) hash_customer_id(key)
-#define SH_EQUAL(tb, a, b) ((a) == (b))
-#define SH_SCOPE static inline
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
-
-typedef struct PopulationState
-{
-	MemoryContext mcxt;
-	customers_hash *customers;
-	int64		last_id;		/* customer of the previous line */
-	CustomerState *last;		/* its state, or NULL */
-} PopulationState;
-
-static PopulationState *
-population_state_create(MemoryContext mcxt)
-{
-	PopulationState *state = MemoryContextAllocZero(mcxt, sizeof(PopulationState));
-
-	state->mcxt = mcxt;
-	state->customers = customers_create(mcxt, 256, NULL);
-	return state;
+#define RFM_CUSTOMERS_REMOVED(fn) \
+PG_FUNCTION_INFO_V1(fn); \
+Datum \
+fn(PG_FUNCTION_ARGS) \
+{ \
+	rfm_customers_removed(); \
+	PG_RETURN_NULL(); \
 }
 
-/* The state of a customer, created empty if new */
-static inline CustomerState *
-population_customer(PopulationState *state, int64 customer_id)
-{
-	CustomerEntry *entry;
-	bool		found;
-
-	if (state->last != NULL && state->last_id == customer_id)
-		return state->last;
-	entry = customers_insert(state->customers, customer_id, &found);
-	if (!found)
-		entry->state = customer_state_create(state->mcxt);
-	state->last_id = customer_id;
-	state->last = entry->state;
-	return entry->state;
-}
-
-/* Fold an order line into the state of its customer; lines without one are skipped */
-PG_FUNCTION_INFO_V1(ra_rfm_customers_trans);
-Datum
-ra_rfm_customers_trans(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggcontext;
-	PopulationState *state;
-
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "ra_rfm_customers_trans called in non-aggregate context");
-	if (PG_ARGISNULL(0))
-		state = population_state_create(aggcontext);
-	else
-		state = (PopulationState *) PG_GETARG_POINTER(0);
-	if (!PG_ARGISNULL(1))
-		customer_add_line(population_customer(state, PG_GETARG_INT64(1)), fcinfo, 2);
-	PG_RETURN_POINTER(state);
-}
-
-/* Merge two partial population states */
-PG_FUNCTION_INFO_V1(ra_rfm_customers_combine);
-Datum
-ra_rfm_customers_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggcontext;
-	PopulationState *into = PG_ARGISNULL(0) ? NULL : (PopulationState *) PG_GETARG_POINTER(0);
-	PopulationState *from = PG_ARGISNULL(1) ? NULL : (PopulationState *) PG_GETARG_POINTER(1);
-	customers_iterator it;
-	CustomerEntry *entry;
-
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "ra_rfm_customers_combine called in non-aggregate context");
-	if (from == NULL)
-	{
-		if (into == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(into);
-	}
-	if (into == NULL)
-		into = population_state_create(aggcontext);
-	customers_start_iterate(from->customers, &it);
-	while ((entry = customers_iterate(from->customers, &it)) != NULL)
-	{
-		CHECK_FOR_INTERRUPTS();
-		customer_state_merge(population_customer(into, entry->customer_id), entry->state);
-	}
-	PG_RETURN_POINTER(into);
-}
-
-/* Serialize a population state: the customer count, then each id and state */
-PG_FUNCTION_INFO_V1(ra_rfm_customers_serial);
-Datum
-ra_rfm_customers_serial(PG_FUNCTION_ARGS)
-{
-	PopulationState *state = (PopulationState *) PG_GETARG_POINTER(0);
-	StringInfoData buf;
-	customers_iterator it;
-	CustomerEntry *entry;
-
-	pq_begintypsend(&buf);
-	pq_sendint32(&buf, STATE_FORMAT_VERSION);
-	pq_sendint64(&buf, state->customers->members);
-	customers_start_iterate(state->customers, &it);
-	while ((entry = customers_iterate(state->customers, &it)) != NULL)
-	{
-		CHECK_FOR_INTERRUPTS();
-		pq_sendint64(&buf, entry->customer_id);
-		customer_state_send(&buf, entry->state);
-	}
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-/* Rebuild a population state from its serialized form, checking every field */
-PG_FUNCTION_INFO_V1(ra_rfm_customers_deserial);
-Datum
-ra_rfm_customers_deserial(PG_FUNCTION_ARGS)
-{
-	PopulationState *state = population_state_create(CurrentMemoryContext);
-	StringInfoData buf;
-	int64		count;
-
-	state_recv_begin(&buf, PG_GETARG_BYTEA_PP(0), STATE_FORMAT_VERSION, POPULATION_STATE);
-	count = state_recv_int64(&buf, POPULATION_STATE);
-	/* each customer takes at least its id, flags and invoice count */
-	if (count < 0 || count > (buf.len - buf.cursor) / 16)
-		state_corrupt(POPULATION_STATE, "bad customer count");
-	for (int64 i = 0; i < count; i++)
-	{
-		int64		customer_id = state_recv_int64(&buf, POPULATION_STATE);
-		bool		found;
-		CustomerEntry *entry = customers_insert(state->customers, customer_id, &found);
-
-		CHECK_FOR_INTERRUPTS();
-		if (found)
-			state_corrupt(POPULATION_STATE, "duplicate customer");
-		entry->state = customer_state_create(state->mcxt);
-		customer_state_recv(&buf, entry->state, POPULATION_STATE);
-	}
-	state_recv_end(&buf, POPULATION_STATE);
-	PG_RETURN_POINTER(state);
-}
-
-/* Sort of the customers by id, interruptible */
-typedef CustomerEntry *CustomerEntryPtr;
-
-#define ST_SORT sort_entries
-#define ST_ELEMENT_TYPE CustomerEntryPtr
-#define ST_COMPARE(a, b) (((*(a))->customer_id > (*(b))->customer_id) - \
-						  ((*(a))->customer_id < (*(b))->customer_id))
-#define ST_CHECK_FOR_INTERRUPTS
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
-/* One (customer_id, summary) row per customer, by customer_id; the state is left untouched */
-PG_FUNCTION_INFO_V1(ra_rfm_customers_final);
-Datum
-ra_rfm_customers_final(PG_FUNCTION_ARGS)
-{
-	PopulationState *state;
-	Oid			row_type;
-	TupleDesc	desc;
-	CustomerEntry **entries;
-	Datum	   *rows;
-	int64		n = 0;
-	customers_iterator it;
-	CustomerEntry *entry;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "ra_rfm_customers_final called in non-aggregate context");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	state = (PopulationState *) PG_GETARG_POINTER(0);
-	row_type = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
-	if (!OidIsValid(row_type))
-		elog(ERROR, "could not determine the row type of rfm_customers");
-	if ((Size) state->customers->members > MaxAllocSize / sizeof(Datum))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many customers for one array: %u", state->customers->members),
-				 errhint("Use retail.rfm_customer with GROUP BY customer_id.")));
-	desc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(row_type, -1));
-
-	entries = palloc(Max(state->customers->members, 1) * sizeof(CustomerEntry *));
-	customers_start_iterate(state->customers, &it);
-	while ((entry = customers_iterate(state->customers, &it)) != NULL)
-	{
-		CHECK_FOR_INTERRUPTS();
-		entries[n++] = entry;
-	}
-	sort_entries(entries, n);
-
-	rows = palloc(Max(n, 1) * sizeof(Datum));
-	for (int64 i = 0; i < n; i++)
-	{
-		Datum		values[5];
-		bool		nulls[5];
-
-		CHECK_FOR_INTERRUPTS();
-		values[0] = Int64GetDatum(entries[i]->customer_id);
-		nulls[0] = false;
-		customer_values(entries[i]->state, values + 1, nulls + 1);
-		rows[i] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
-		/* a copy made for this row (exact_sum_result), not the state's */
-		if (!nulls[4])
-			pfree(DatumGetPointer(values[4]));
-	}
-	get_typlenbyvalalign(row_type, &typlen, &typbyval, &typalign);
-	PG_RETURN_ARRAYTYPE_P(construct_array(rows, (int) n, row_type, typlen, typbyval, typalign));
-}
+RFM_CUSTOMERS_REMOVED(ra_rfm_customers_trans)
+RFM_CUSTOMERS_REMOVED(ra_rfm_customers_combine)
+RFM_CUSTOMERS_REMOVED(ra_rfm_customers_serial)
+RFM_CUSTOMERS_REMOVED(ra_rfm_customers_deserial)
+RFM_CUSTOMERS_REMOVED(ra_rfm_customers_final)
 
 
 /*

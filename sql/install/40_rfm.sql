@@ -45,8 +45,7 @@ CREATE AGGREGATE retail.rfm_customer(invoice_no text, ts timestamp, amount numer
 COMMENT ON AGGREGATE retail.rfm_customer(text, timestamp, numeric) IS
 	'Per customer (GROUP BY customer): first and last purchase, number of distinct invoices (told apart byte by byte, whatever their collation), exact sum of amounts; NULLs are skipped field by field';
 
--- The same for every customer in one pass, without GROUP BY: an array of
--- rows by customer_id (unnest it).  The mart's path.
+-- A customer and its summary: what retail.rfm_segments_of scores.
 CREATE TYPE retail.customer_summary_row AS (
 	customer_id bigint,
 	first_purchase timestamp,
@@ -55,35 +54,7 @@ CREATE TYPE retail.customer_summary_row AS (
 	monetary numeric
 );
 COMMENT ON TYPE retail.customer_summary_row IS
-	'Element of retail.rfm_customers: a customer and what retail.rfm_customer gives for it';
-
-CREATE FUNCTION retail.rfm_customers_trans(internal, bigint, text, timestamp, numeric) RETURNS internal
-	AS 'MODULE_PATHNAME', 'ra_rfm_customers_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION retail.rfm_customers_trans(internal, bigint, text, timestamp, numeric) IS
-	'Transition of retail.rfm_customers: adds one order line to its customer''s state';
-CREATE FUNCTION retail.rfm_customers_combine(internal, internal) RETURNS internal
-	AS 'MODULE_PATHNAME', 'ra_rfm_customers_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION retail.rfm_customers_combine(internal, internal) IS
-	'Combine function of retail.rfm_customers: merges the customers of two partial states';
-CREATE FUNCTION retail.rfm_customers_serial(internal) RETURNS bytea
-	AS 'MODULE_PATHNAME', 'ra_rfm_customers_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION retail.rfm_customers_serial(internal) IS 'Serialize a retail.rfm_customers state';
-CREATE FUNCTION retail.rfm_customers_deserial(bytea, internal) RETURNS internal
-	AS 'MODULE_PATHNAME', 'ra_rfm_customers_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION retail.rfm_customers_deserial(bytea, internal) IS
-	'Deserialize and validate a retail.rfm_customers state';
-CREATE FUNCTION retail.rfm_customers_final(internal) RETURNS retail.customer_summary_row[]
-	AS 'MODULE_PATHNAME', 'ra_rfm_customers_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION retail.rfm_customers_final(internal) IS
-	'Final function of retail.rfm_customers: one element per customer, by customer_id';
-
-CREATE AGGREGATE retail.rfm_customers(customer_id bigint, invoice_no text, ts timestamp, amount numeric) (
-	SFUNC = retail.rfm_customers_trans, STYPE = internal,
-	FINALFUNC = retail.rfm_customers_final, COMBINEFUNC = retail.rfm_customers_combine,
-	SERIALFUNC = retail.rfm_customers_serial, DESERIALFUNC = retail.rfm_customers_deserial,
-	PARALLEL = SAFE);
-COMMENT ON AGGREGATE retail.rfm_customers(bigint, text, timestamp, numeric) IS
-	'retail.rfm_customer of every customer in one pass, without GROUP BY: an array by customer_id; lines without a customer are skipped; invoices are told apart byte by byte, whatever their collation';
+	'A customer and what retail.rfm_customer gives for it';
 
 CREATE TYPE retail.rfm_cutpoints AS (
 	bins integer,

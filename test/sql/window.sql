@@ -42,19 +42,6 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE got::text IS DISTINCT FROM want:
 FROM window_test.rfm_customer;
 SELECT got FROM window_test.rfm_customer WHERE o = 12;
 
--- rfm_customers: one row per customer of the prefix, by customer_id
-CREATE TABLE window_test.rfm_customers AS
-SELECT l.o, retail.rfm_customers(c, inv, ts, amt) OVER (ORDER BY o) AS got,
-	   (SELECT array_agg(ROW(g.c, g.first, g.last, g.frequency, g.monetary)::retail.customer_summary_row
-						 ORDER BY g.c)
-		FROM (SELECT p.c, min(p.ts) AS first, max(p.ts) AS last, count(DISTINCT p.inv) AS frequency,
-					 sum(p.amt) AS monetary
-			  FROM window_test.lines p WHERE p.o <= l.o AND p.c IS NOT NULL GROUP BY p.c) g) AS want
-FROM window_test.lines l;
-SELECT count(*) AS rows, count(*) FILTER (WHERE got::text IS DISTINCT FROM want::text) AS mismatches
-FROM window_test.rfm_customers;
-SELECT u.* FROM window_test.rfm_customers, unnest(got) u WHERE o = 12;
-
 -- rfm_model at 4 bins (exact fractions 0.25, 0.5, 0.75 for percentile_disc).
 -- Monetary holds NaN, both infinities and the 40-digit values; NULL measures
 -- are skipped measure by measure but count as customers.
