@@ -1,8 +1,8 @@
 
 -- Gold: customer lifetime value (src/btyd.c, 75_btyd.sql).
--- gold.mart_customer_value fits both models on silver and applies them to
--- each customer; gold.clv_model shows the models, so retail.refresh()
--- refreshes it after the mart.  This part is also run by the upgrade scripts.
+-- gold.clv_model fits both models on silver, once a refresh, and
+-- gold.mart_customer_value applies them to each customer, so retail.refresh()
+-- refreshes the model first.
 INSERT INTO retail.setting_defaults VALUES
 	('clv_horizon_months', '12', 'Horizon of gold.mart_customer_value.clv, in months of 30 days'),
 	('clv_unit', 'day', 'Unit of time of the CLV models and of gold.mart_customer_value (day or week)'),
@@ -18,57 +18,27 @@ END;
 COMMENT ON FUNCTION retail.clv_settings() IS
 	'The settings of gold.mart_customer_value in force: unit, horizon in months, monthly discount rate';
 
--- The mart computes the summary once (from the per-invoice-day state: a
--- purchase day's value is the sum of its rows), fits both models on it and
--- applies them.  monetary_value is rounded to the mart's 6 decimals first, so that
--- gold.clv_model, fitted again on the mart's columns, is the same model to
--- the bit (the fits do not depend on the order of the rows).
-CREATE MATERIALIZED VIEW gold.mart_customer_value AS
-WITH settings AS MATERIALIZED (
-	SELECT * FROM retail.clv_settings()
-),
-summary AS MATERIALIZED (
+-- The summary per customer that the models are fitted on and applied to,
+-- from the per-invoice-day state (a purchase day's value is the sum of its
+-- rows), monetary_value rounded to the mart's 6 decimals.
+CREATE FUNCTION retail.clv_summary(unit text) RETURNS SETOF retail.btyd_customer
+LANGUAGE sql STABLE PARALLEL RESTRICTED
+BEGIN ATOMIC
 	SELECT s.customer_id, s.frequency, s.recency, s.age,
 		   round(s.monetary_value::numeric, 6)::double precision AS monetary_value
-	FROM settings x,
-		 retail.btyd_summary('silver.customer_invoice_days', NULL, x.unit, 'customer_id', 'first_ts', 'revenue') s
-),
-fitted AS MATERIALIZED (
-	SELECT m.* FROM retail.btyd_models((SELECT array_agg(s::retail.btyd_customer) FROM summary s)) m
-)
-SELECT s.customer_id, s.frequency, s.recency, s.age,
-	   s.monetary_value::numeric(38, 6) AS monetary_value,
-	   retail.bgnbd_p_alive(f.bgnbd, s.frequency, s.recency, s.age) AS p_alive,
-	   retail.bgnbd_expected_purchases(f.bgnbd, 90 / retail.btyd_unit_days(x.unit), s.frequency, s.recency,
-									   s.age) AS expected_purchases_90d,
-	   retail.gamma_gamma_expected_value(f.gamma_gamma, s.frequency, s.monetary_value)::numeric(38, 6)
-		   AS expected_value,
-	   retail.clv(f.bgnbd, f.gamma_gamma, s.frequency, s.recency, s.age, s.monetary_value, x.horizon_months,
-				  x.discount_rate, x.unit)::numeric(38, 6) AS clv
-FROM settings x, fitted f, summary s
-WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_customer_value IS
-	'One row per customer of silver: the BTYD summary (to the last date of the lines, in the unit of setting clv_unit) and what the BG/NBD and Gamma-Gamma models fitted on it predict (NULL while no customer bought twice); gold.clv_model shows the models';
-CREATE UNIQUE INDEX ON gold.mart_customer_value (customer_id);
-COMMENT ON COLUMN gold.mart_customer_value.customer_id IS 'Customer';
-COMMENT ON COLUMN gold.mart_customer_value.frequency IS 'Repeat purchases: purchase days - 1';
-COMMENT ON COLUMN gold.mart_customer_value.recency IS 'Last purchase day - first purchase day, in the unit of setting clv_unit';
-COMMENT ON COLUMN gold.mart_customer_value.age IS 'Last date of the lines - first purchase day, in the unit of setting clv_unit';
-COMMENT ON COLUMN gold.mart_customer_value.monetary_value IS 'Mean value of the repeat purchase days (the first excluded), to 6 decimals; 0 without';
-COMMENT ON COLUMN gold.mart_customer_value.p_alive IS 'BG/NBD probability that the customer is still active at the calibration end';
-COMMENT ON COLUMN gold.mart_customer_value.expected_purchases_90d IS 'BG/NBD expected purchase days in the 90 days after the calibration end; NULL where double precision cannot give it (see retail.bgnbd_expected_purchases)';
-COMMENT ON COLUMN gold.mart_customer_value.expected_value IS 'Gamma-Gamma conditional expected value per purchase day (the population mean for frequency 0); NULL where it is infinite (p frequency + q <= 1) or not below 1e32';
-COMMENT ON COLUMN gold.mart_customer_value.clv IS 'Customer lifetime value over clv_horizon_months months of 30 days, discounted by clv_discount_rate a month, as lifetimes computes it; NULL where expected_value or the expected purchases are, or not below 1e32';
+	FROM retail.btyd_summary('silver.customer_invoice_days', NULL, unit, 'customer_id', 'first_ts', 'revenue') s;
+END;
+COMMENT ON FUNCTION retail.clv_summary(text) IS
+	'The BTYD summary of silver in a unit (day or week), monetary_value to 6 decimals: what gold.clv_model is fitted on and gold.mart_customer_value applies it to';
 
--- The models of the mart, fitted again on its columns (the same fits: see
--- above) with the settings it was refreshed with; no row without customers.
+-- The models, fitted on the summary with the settings in force; no row
+-- without customers.
 CREATE MATERIALIZED VIEW gold.clv_model AS
 WITH settings AS MATERIALIZED (
 	SELECT * FROM retail.clv_settings()
 ),
 summary AS MATERIALIZED (
-	SELECT v.customer_id, v.frequency, v.recency, v.age, v.monetary_value::double precision AS monetary_value
-	FROM gold.mart_customer_value v
+	SELECT s.* FROM settings x, retail.clv_summary(x.unit) s
 ),
 fitted AS MATERIALIZED (
 	SELECT m.* FROM retail.btyd_models((SELECT array_agg(s::retail.btyd_customer) FROM summary s)) m
@@ -91,7 +61,7 @@ WITH NO DATA;
 -- one row; REFRESH ... CONCURRENTLY needs a unique index
 CREATE UNIQUE INDEX ON gold.clv_model (unit);
 COMMENT ON MATERIALIZED VIEW gold.clv_model IS
-	'The BG/NBD and Gamma-Gamma models of gold.mart_customer_value (one row, none without customers; parameters NULL while no customer bought twice) and the settings it applies them with; refresh the mart first';
+	'The BG/NBD and Gamma-Gamma models that gold.mart_customer_value applies (one row, none without customers; parameters NULL while no customer bought twice) and the settings it applies them with; refresh it before the mart';
 COMMENT ON COLUMN gold.clv_model.calibration_end IS 'Last date of the silver lines with a customer: the end of the calibration period';
 COMMENT ON COLUMN gold.clv_model.unit IS 'Unit of time of the models (setting clv_unit): day or week';
 COMMENT ON COLUMN gold.clv_model.horizon_months IS 'Horizon of gold.mart_customer_value.clv in months of 30 days (setting clv_horizon_months)';
@@ -112,18 +82,55 @@ COMMENT ON COLUMN gold.clv_model.gamma_gamma_converged IS 'Gamma-Gamma: false if
 COMMENT ON COLUMN gold.clv_model.frequency_monetary_correlation IS 'Pearson correlation of frequency and monetary_value over the repeat customers: the Gamma-Gamma model assumes none';
 
 -- The models as values, for the prediction functions (gold itself keeps to
--- types a BI tool reads).
+-- types a BI tool reads); NULL while no customer bought twice.
 CREATE FUNCTION retail.clv_models(OUT bgnbd retail.bgnbd_model, OUT gamma_gamma retail.gamma_gamma_model)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	SELECT ROW(m.r, m.alpha, m.a, m.b, m.bgnbd_log_likelihood, m.customers, m.bgnbd_converged)::retail.bgnbd_model,
-		   ROW(m.p, m.q, m.gamma, m.gamma_gamma_log_likelihood, m.repeat_customers,
-			   m.gamma_gamma_converged)::retail.gamma_gamma_model
+	SELECT CASE WHEN m.r IS NOT NULL THEN
+				ROW(m.r, m.alpha, m.a, m.b, m.bgnbd_log_likelihood, m.customers,
+					m.bgnbd_converged)::retail.bgnbd_model END,
+		   CASE WHEN m.p IS NOT NULL THEN
+				ROW(m.p, m.q, m.gamma, m.gamma_gamma_log_likelihood, m.repeat_customers,
+					m.gamma_gamma_converged)::retail.gamma_gamma_model END
 	FROM gold.clv_model m;
 END;
 COMMENT ON FUNCTION retail.clv_models() IS
-	'The models of gold.clv_model as values, for retail.bgnbd_expected_purchases, retail.bgnbd_p_alive, retail.gamma_gamma_expected_value and retail.clv';
+	'The models of gold.clv_model as values (NULL while no customer bought twice), for retail.bgnbd_expected_purchases, retail.bgnbd_p_alive, retail.gamma_gamma_expected_value and retail.clv';
+
+-- Each customer's summary under the models of gold.clv_model, in its unit and
+-- with its settings: the fits are not made again.
+CREATE MATERIALIZED VIEW gold.mart_customer_value AS
+WITH model AS MATERIALIZED (
+	SELECT m.unit, m.horizon_months, m.discount_rate, f.bgnbd, f.gamma_gamma
+	FROM gold.clv_model m, retail.clv_models() f
+),
+summary AS MATERIALIZED (
+	SELECT s.* FROM model x, retail.clv_summary(x.unit) s
+)
+SELECT s.customer_id, s.frequency, s.recency, s.age,
+	   s.monetary_value::numeric(38, 6) AS monetary_value,
+	   retail.bgnbd_p_alive(x.bgnbd, s.frequency, s.recency, s.age) AS p_alive,
+	   retail.bgnbd_expected_purchases(x.bgnbd, 90 / retail.btyd_unit_days(x.unit), s.frequency, s.recency,
+									   s.age) AS expected_purchases_90d,
+	   retail.gamma_gamma_expected_value(x.gamma_gamma, s.frequency, s.monetary_value)::numeric(38, 6)
+		   AS expected_value,
+	   retail.clv(x.bgnbd, x.gamma_gamma, s.frequency, s.recency, s.age, s.monetary_value, x.horizon_months,
+				  x.discount_rate, x.unit)::numeric(38, 6) AS clv
+FROM model x, summary s
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold.mart_customer_value IS
+	'One row per customer of silver: the BTYD summary (to the last date of the lines, in the unit of setting clv_unit) and what the BG/NBD and Gamma-Gamma models of gold.clv_model, fitted on it, predict (NULL while no customer bought twice)';
+CREATE UNIQUE INDEX ON gold.mart_customer_value (customer_id);
+COMMENT ON COLUMN gold.mart_customer_value.customer_id IS 'Customer';
+COMMENT ON COLUMN gold.mart_customer_value.frequency IS 'Repeat purchases: purchase days - 1';
+COMMENT ON COLUMN gold.mart_customer_value.recency IS 'Last purchase day - first purchase day, in the unit of setting clv_unit';
+COMMENT ON COLUMN gold.mart_customer_value.age IS 'Last date of the lines - first purchase day, in the unit of setting clv_unit';
+COMMENT ON COLUMN gold.mart_customer_value.monetary_value IS 'Mean value of the repeat purchase days (the first excluded), to 6 decimals; 0 without';
+COMMENT ON COLUMN gold.mart_customer_value.p_alive IS 'BG/NBD probability that the customer is still active at the calibration end';
+COMMENT ON COLUMN gold.mart_customer_value.expected_purchases_90d IS 'BG/NBD expected purchase days in the 90 days after the calibration end; NULL where double precision cannot give it (see retail.bgnbd_expected_purchases)';
+COMMENT ON COLUMN gold.mart_customer_value.expected_value IS 'Gamma-Gamma conditional expected value per purchase day (the population mean for frequency 0); NULL where it is infinite (p frequency + q <= 1) or not below 1e32';
+COMMENT ON COLUMN gold.mart_customer_value.clv IS 'Customer lifetime value over clv_horizon_months months of 30 days, discounted by clv_discount_rate a month, as lifetimes computes it; NULL where expected_value or the expected purchases are, or not below 1e32';
 
 INSERT INTO retail.refresh_steps VALUES
-	(500, 'gold', 'gold', 'mart_customer_value'),
-	(510, 'gold', 'gold', 'clv_model');
+	(500, 'gold', 'gold', 'clv_model'),
+	(510, 'gold', 'gold', 'mart_customer_value');
