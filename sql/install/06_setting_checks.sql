@@ -35,7 +35,7 @@ BEGIN
 	SELECT * INTO rule FROM retail.setting_defaults d WHERE d.name = setting_name;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'unknown setting "%"', setting_name
-			USING ERRCODE = 'undefined_object', HINT = 'The settings are listed in retail.current_settings.';
+			USING ERRCODE = 'undefined_object', HINT = format('The settings are %s (retail.current_settings lists them with their values).', (SELECT string_agg(d.name, ', ' ORDER BY d.name) FROM retail.setting_defaults d));
 	END IF;
 	IF trimmed IS NULL OR trimmed = '' THEN
 		valid := rule.nullable;
@@ -126,6 +126,24 @@ COMMENT ON FUNCTION retail.settings_check_trigger() IS
 	'Trigger of retail.settings: a change that leaves an invalid setting is refused';
 CREATE TRIGGER check_settings AFTER INSERT OR UPDATE ON retail.settings
 	FOR EACH STATEMENT EXECUTE FUNCTION retail.settings_check_trigger();
+
+-- Before the foreign key, an unknown name gets retail.checked_setting's
+-- error, which lists the settings.
+CREATE FUNCTION retail.setting_name_check_trigger() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM retail.setting_defaults d WHERE d.name = NEW.name) THEN
+		PERFORM retail.checked_setting(NEW.name, NEW.value);
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION retail.setting_name_check_trigger() IS
+	'Trigger of retail.settings: a row whose name is not a setting is refused with the list of settings';
+CREATE TRIGGER check_setting_name BEFORE INSERT OR UPDATE OF name ON retail.settings
+	FOR EACH ROW EXECUTE FUNCTION retail.setting_name_check_trigger();
 
 -- An as-of date must be after the last purchase of silver when it is
 -- written: an earlier one would never be in force.  Lines loaded later may

@@ -16,3 +16,33 @@ RETURN retail.checked_setting(setting_name,
 							   WHERE d.name = setting_name));
 COMMENT ON FUNCTION retail.setting(text) IS
 	'The value in force of a setting (the user''s, else the default), checked against its rule';
+
+-- Changing a setting without knowing whether a row is there already.  Run
+-- with the caller's rights: writing retail.settings stays with its owner and
+-- whom the owner grants it to.
+CREATE FUNCTION retail.set_setting(setting_name text, value text) RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO retail.settings AS s (name, value)
+	VALUES (setting_name, set_setting.value)
+	ON CONFLICT (name) DO UPDATE SET value = excluded.value
+		WHERE s.value IS DISTINCT FROM excluded.value;
+	RETURN retail.setting(setting_name);
+END
+$$;
+COMMENT ON FUNCTION retail.set_setting(text, text) IS
+	'Set a setting (checked against its rule, like a write to retail.settings) and return the value in force; the next refresh recomputes gold only if that value changed';
+
+CREATE FUNCTION retail.reset_setting(setting_name text) RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM retail.settings s WHERE s.name = setting_name;
+	RETURN retail.setting(setting_name);
+END
+$$;
+COMMENT ON FUNCTION retail.reset_setting(text) IS
+	'Put a setting back to its default and return the value in force; the next refresh recomputes gold only if that value changed';

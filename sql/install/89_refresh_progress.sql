@@ -27,13 +27,48 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION retail.note_change() IS
-	'Trigger: a change to bronze other than INSERT makes the next refresh rebuild; a change of settings or presets makes it recompute gold';
+	'Trigger: a change to bronze other than INSERT makes the next refresh rebuild; a change of presets makes it recompute gold';
 CREATE TRIGGER note_change AFTER UPDATE OR DELETE ON bronze.transactions_raw
 	FOR EACH STATEMENT EXECUTE FUNCTION retail.note_change();
 CREATE TRIGGER note_truncate AFTER TRUNCATE ON bronze.transactions_raw
 	FOR EACH STATEMENT EXECUTE FUNCTION retail.note_change();
-CREATE TRIGGER note_change AFTER INSERT OR UPDATE OR DELETE ON retail.settings
-	FOR EACH STATEMENT EXECUTE FUNCTION retail.note_change();
+
+-- A statement on retail.settings marks gold stale only when it changes a
+-- value in force (a row's value, else the default): an UPDATE that matches
+-- nothing, or writes the value already in force, leaves the marts as they are.
+CREATE FUNCTION retail.note_setting_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	before_rows retail.settings[] := '{}';
+	after_rows retail.settings[] := '{}';
+BEGIN
+	IF TG_OP <> 'INSERT' THEN
+		SELECT coalesce(array_agg(o), '{}') INTO before_rows FROM old_settings o;
+	END IF;
+	IF TG_OP <> 'DELETE' THEN
+		SELECT coalesce(array_agg(n), '{}') INTO after_rows FROM new_settings n;
+	END IF;
+	IF EXISTS (SELECT FROM unnest(before_rows) o
+					  FULL JOIN unnest(after_rows) n USING (name)
+					  JOIN retail.setting_defaults d USING (name)
+			   WHERE btrim(coalesce(o.value, d.default_value))
+					 IS DISTINCT FROM btrim(coalesce(n.value, d.default_value))) THEN
+		UPDATE retail.refresh_progress SET gold_stale = true;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION retail.note_setting_change() IS
+	'Trigger of retail.settings: a statement that changes a value in force makes the next refresh recompute gold';
+CREATE TRIGGER note_insert AFTER INSERT ON retail.settings REFERENCING NEW TABLE AS new_settings
+	FOR EACH STATEMENT EXECUTE FUNCTION retail.note_setting_change();
+CREATE TRIGGER note_update AFTER UPDATE ON retail.settings
+	REFERENCING OLD TABLE AS old_settings NEW TABLE AS new_settings
+	FOR EACH STATEMENT EXECUTE FUNCTION retail.note_setting_change();
+CREATE TRIGGER note_delete AFTER DELETE ON retail.settings REFERENCING OLD TABLE AS old_settings
+	FOR EACH STATEMENT EXECUTE FUNCTION retail.note_setting_change();
 CREATE TRIGGER note_change AFTER INSERT OR UPDATE OR DELETE ON retail.segment_rules
 	FOR EACH STATEMENT EXECUTE FUNCTION retail.note_change();
 

@@ -47,10 +47,10 @@ REVOKE EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint,
 									double precision, double precision, integer, boolean),
 	retail.refresh_run(boolean, boolean), retail.schedule_refresh(text), retail.unschedule_refresh(),
 	retail.refresh_job() FROM retail_bi;
--- A trigger function that marks gold stale: on a trigger of a reader's own
--- table it would make every refresh recompute gold.  The extension's
--- triggers fire it whatever the privileges.
-REVOKE EXECUTE ON FUNCTION retail.note_change() FROM retail_bi;
+-- Trigger functions that mark gold stale: on a trigger of a reader's own
+-- table they would make every refresh recompute gold.  The extension's
+-- triggers fire them whatever the privileges.
+REVOKE EXECUTE ON FUNCTION retail.note_change(), retail.note_setting_change() FROM retail_bi;
 
 GRANT USAGE ON SCHEMA bronze, silver TO retail_loader;
 -- Loaders write lines, not their place in load order: an ordinal of their
