@@ -9,6 +9,7 @@ CREATE SCHEMA silver;
 COMMENT ON SCHEMA silver IS 'Typed, cleaned order lines; rejected lines kept with their reason';
 CREATE SCHEMA gold;
 COMMENT ON SCHEMA gold IS 'Customer analytics marts built on silver';
+COMMENT ON SCHEMA retail IS 'The extension retail_analytics: its functions, aggregates, settings, presets and refresh log';
 
 -- What retail.refresh() refreshes, in this order.  Each feature area's
 -- install part registers its materialized views here.
