@@ -238,13 +238,25 @@ END;
 COMMENT ON FUNCTION retail.segment_migration(date, date) IS
 	'Transition matrix between two snapshots of gold.segment_history: per (from_segment, to_segment), the customers and their revenue to to_as_of; from_segment NULL for customers new since from_as_of';
 
-CREATE VIEW gold.segment_migration AS
+-- Every two consecutive snapshots: computed at read time it joins all of
+-- them (seconds on millions of lines), so the refresh keeps it, after both
+-- kinds of snapshot (steps 100 and 150), and a read is a scan of a few rows.
+CREATE MATERIALIZED VIEW gold.mart_segment_migration AS
 SELECT m.from_as_of, m.to_as_of, m.from_segment, m.to_segment, m.customers, m.revenue::numeric(38, 6) AS revenue
 FROM (SELECT h.as_of, lag(h.as_of) OVER (ORDER BY h.as_of) AS previous
 	  FROM (SELECT DISTINCT as_of FROM gold.segment_history) h) s
 	 CROSS JOIN LATERAL retail.segment_migration(s.previous, s.as_of) m
 WHERE s.previous IS NOT NULL
-ORDER BY m.to_as_of DESC, m.from_segment NULLS FIRST, m.to_segment;
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold.mart_segment_migration IS
+	'How customers moved between the segments of every two consecutive snapshots of gold.segment_history, as of the last refresh (gold.segment_migration: the same rows in order)';
+-- from_segment is NULL for new customers: one NULL per snapshot pair
+CREATE UNIQUE INDEX ON gold.mart_segment_migration (to_as_of, from_segment, to_segment) NULLS NOT DISTINCT;
+
+CREATE VIEW gold.segment_migration AS
+SELECT from_as_of, to_as_of, from_segment, to_segment, customers, revenue
+FROM gold.mart_segment_migration
+ORDER BY to_as_of DESC, from_segment NULLS FIRST, to_segment;
 COMMENT ON VIEW gold.segment_migration IS
 	'How customers moved between the segments of every two consecutive snapshots of gold.segment_history, latest first';
 
@@ -518,4 +530,5 @@ COMMENT ON VIEW gold.orders IS 'One row per order (invoice) of clean lines';
 
 
 INSERT INTO retail.refresh_steps VALUES
-	(150, 'gold', 'gold', 'segment_month_ends', 'retail.segment_month_ends_unchanged(bigint, bigint)');
+	(150, 'gold', 'gold', 'segment_month_ends', 'retail.segment_month_ends_unchanged(bigint, bigint)'),
+	(160, 'gold', 'gold', 'mart_segment_migration', NULL);
