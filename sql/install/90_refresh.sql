@@ -16,5 +16,7 @@ CREATE TABLE retail.refresh_log (
 	error text,
 	sqlstate text,
 	setting text,
+	run_kind text CHECK (run_kind IN ('append', 'rebuild', 'nothing_new')),
+	reason text CHECK (reason IN ('full_requested', 'bronze_changed', 'settings_changed', 'gold_retry')),
 	PRIMARY KEY (run_id, step_order)
 );

@@ -42,6 +42,8 @@ DECLARE
 	through bigint;
 	after bigint;
 	rebuild boolean;
+	kind text;
+	why text;
 	current_step integer := 0;
 	current_layer text := 'settings';
 	current_relation text := 'retail.settings';
@@ -87,13 +89,23 @@ BEGIN
 			PERFORM setval('bronze.transactions_raw_load_ordinal_seq', through);
 		END IF;
 		rebuild := refresh_run.full OR progress.rebuild_needed OR through < progress.bronze_through;
+		-- what retail.refresh_log says of the run (see its comments)
+		kind := CASE WHEN rebuild THEN 'rebuild' ELSE 'append' END;
+		why := CASE WHEN refresh_run.full THEN 'full_requested'
+					WHEN rebuild THEN 'bronze_changed'
+					WHEN NOT progress.gold_stale THEN NULL
+					WHEN (SELECT bool_or(l.status = 'failed') FROM retail.refresh_log l
+						  WHERE l.run_id = (SELECT max(g.run_id) FROM retail.refresh_log g
+											WHERE g.layer = 'gold')) THEN 'gold_retry'
+					ELSE 'settings_changed' END;
 		IF NOT rebuild AND through = progress.bronze_through AND NOT progress.gold_stale
 			AND NOT EXISTS (SELECT FROM retail.refresh_steps s
 								JOIN pg_matviews m ON m.schemaname = s.schema_name AND m.matviewname = s.view_name
 							WHERE NOT m.ispopulated) THEN
-			INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent, status)
+			INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent, status,
+											run_kind)
 			VALUES (run, 0, 'bronze', 'bronze.transactions_raw', 0,
-					round(extract(epoch FROM clock_timestamp() - started), 3), false, 'nothing_new');
+					round(extract(epoch FROM clock_timestamp() - started), 3), false, 'nothing_new', 'nothing_new');
 			RAISE NOTICE 'nothing new in bronze.transactions_raw since the last refresh';
 			RETURN;
 		END IF;
@@ -221,6 +233,8 @@ BEGIN
 								   format('retail.refresh() stopped at %s (step %s) and changed nothing; the failure is logged in retail.refresh_log (run %s).',
 										  current_relation, current_step, run));
 	END;
+	-- every row of the run, a failed one included, says what kind it was
+	UPDATE retail.refresh_log l SET run_kind = kind, reason = why WHERE l.run_id = run;
 END
 $$;
 COMMENT ON FUNCTION retail.refresh_run(boolean, boolean) IS

@@ -2,9 +2,9 @@
 -- What every gold column means, for psql's \d+ and for BI tools (JDBC
 -- REMARKS).  A column named here for '*' means the same in every gold
 -- relation that has it and no comment of its own, unless a row for the
--- relation says otherwise.  The
--- check at the end fails the install when a gold column is left without a
--- comment.  This part is also run by the upgrade scripts.
+-- relation (or for a list of relations, separated by spaces) says otherwise.
+-- The check at the end fails the install when a gold column is left without
+-- a comment.  This part is also run by the upgrade scripts.
 DO $$
 DECLARE
 	described record;
@@ -64,12 +64,12 @@ BEGIN
 			('segment_history', 'as_of', 'Snapshot date: the current as-of date or the first day of a month; only lines before it count'),
 			('segment_history', 'monetary', 'Revenue of the customer from the lines before as_of'),
 			('segment_history', 'frequency', 'Distinct invoices of the customer with a line before as_of'),
-			('segment_migration', 'from_as_of', 'Earlier snapshot of gold.segment_history'),
-			('segment_migration', 'to_as_of', 'Later snapshot of gold.segment_history'),
-			('segment_migration', 'from_segment', 'Segment at from_as_of; NULL: no purchase before from_as_of (a new customer)'),
-			('segment_migration', 'to_segment', 'Segment at to_as_of'),
-			('segment_migration', 'customers', 'Customers that were in from_segment at from_as_of and are in to_segment at to_as_of'),
-			('segment_migration', 'revenue', 'Revenue of those customers up to to_as_of'),
+			('*', 'from_as_of', 'Earlier snapshot of gold.segment_history'),
+			('*', 'to_as_of', 'Later snapshot of gold.segment_history'),
+			('*', 'from_segment', 'Segment at from_as_of; NULL: no purchase before from_as_of (a new customer)'),
+			('*', 'to_segment', 'Segment at to_as_of'),
+			('mart_segment_migration segment_migration', 'customers', 'Customers that were in from_segment at from_as_of and are in to_segment at to_as_of'),
+			('mart_segment_migration segment_migration', 'revenue', 'Revenue of those customers up to to_as_of'),
 			('mart_cohort_retention', 'retention', 'active_customers / cohort_size, a fraction in [0, 1]'),
 			('mart_cohort_retention', 'revenue', 'Revenue of the cohort''s customers in the period''s month'),
 			('mart_cohort_retention', 'complete', 'The period''s month had ended by the last day with a line; false for the running month'),
@@ -99,7 +99,7 @@ BEGIN
 			AS d(relation, column_name, comment)
 			 JOIN pg_catalog.pg_class c ON c.relnamespace = 'gold'::regnamespace
 										AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
-										AND (d.relation = '*' OR c.relname = d.relation)
+										AND (d.relation = '*' OR c.relname = ANY (pg_catalog.string_to_array(d.relation, ' ')))
 			 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = d.column_name
 		WHERE d.relation <> '*' OR pg_catalog.col_description(c.oid, a.attnum) IS NULL
 		ORDER BY c.oid, a.attname, d.relation = '*'

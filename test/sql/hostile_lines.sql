@@ -221,8 +221,9 @@ FROM ((TABLE appended EXCEPT SELECT stock_code, md5(description), lines FROM sil
 
 -- Every index over bronze, silver and gold, and the text each key holds:
 -- invoice_no, stock_code and country are bounded by rule 1; reason and unit
--- take a few fixed values; segment is a name from retail.segment_rules, set
--- by the owner, not by a line; descriptions are held as hashes.
+-- take a few fixed values; segment, from_segment and to_segment are names
+-- from retail.segment_rules, set by the owner, not by a line; descriptions
+-- are held as hashes.
 SELECT i.indrelid::regclass AS relation, i.indexrelid::regclass AS index,
 	   pg_get_indexdef(i.indexrelid, a.attnum, true) AS text_key
 FROM pg_index i

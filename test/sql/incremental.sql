@@ -126,9 +126,11 @@ SELECT incr_snap.save();
 CALL retail.refresh(full => true);
 SELECT * FROM incr_snap.differences();
 
--- Nothing new, nothing done, and logged as such.
+-- Nothing new, nothing done, and logged as such (retail.last_refresh still
+-- shows the full rebuild: test monitoring).
 CALL retail.refresh();
-SELECT step_order, layer, relation, rows, status FROM retail.last_refresh;
+SELECT step_order, layer, relation, rows, status, run_kind FROM retail.refresh_log
+WHERE run_id = (SELECT max(run_id) FROM retail.refresh_log);
 
 -- A withdrawn batch: the next refresh rebuilds, equal to a full rebuild of
 -- what remains.
