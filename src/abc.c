@@ -22,6 +22,9 @@
  * and computes the coefficient of variation over the active span (first to
  * last month, missing months counting 0): with n months, S = sum of units and
  * Q = sum of squared units, cv = sqrt(n * Q - S^2) / S, exactly in numeric.
+ * A span shorter than XYZ_MIN_SPAN_MONTHS shows no demand pattern yet (one
+ * month alone has cv 0 by construction): cv is NULL, and retail.xyz_class
+ * gives such a product class N (new).
  */
 #include "retail_analytics.h"
 
@@ -46,6 +49,9 @@
 #define ABC_STATE_VERSION 1
 #define MOST_FREQUENT_STATE_VERSION 1
 #define XYZ_STATE_VERSION 1
+
+/* Fewest calendar months of an active span that has a cv */
+#define XYZ_MIN_SPAN_MONTHS 3
 
 /* Up to this many keys a map is searched linearly, without a hash table */
 #define KEYMAP_LINEAR_MAX 8
@@ -1151,6 +1157,13 @@ ra_xyz_deserial(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
+/* Months of the active span, first to last month with a row (at least one) */
+static int64
+xyz_span(XyzState *state)
+{
+	return (int64) state->months[state->nmonths - 1].month - state->months[0].month + 1;
+}
+
 /*
  * S = sum of the units and D = n * Q - S^2 (n^2 times the population
  * variance) over the active span of n months, as exact numerics.
@@ -1158,8 +1171,7 @@ ra_xyz_deserial(PG_FUNCTION_ARGS)
 static void
 xyz_sums(XyzState *state, Numeric *sum, Numeric *dispersion)
 {
-	int64		span = (int64) state->months[state->nmonths - 1].month
-		- state->months[0].month + 1;
+	int64		span = xyz_span(state);
 	Numeric		squares;
 
 	/*
@@ -1223,7 +1235,7 @@ ra_xyz_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	state = (XyzState *) PG_GETARG_POINTER(0);
-	if (state->nmonths == 0)
+	if (state->nmonths == 0 || xyz_span(state) < XYZ_MIN_SPAN_MONTHS)
 		PG_RETURN_NULL();
 
 	xyz_sums(state, &sum, &dispersion);
@@ -1254,7 +1266,10 @@ check_xyz_thresholds(Numeric x, Numeric y)
 				 errhint("The thresholds must satisfy 0 < x < y.")));
 }
 
-/* XYZ class of a coefficient of variation: X if cv < x, Y if cv < y, else Z */
+/*
+ * XYZ class of a coefficient of variation: X if cv < x, Y if cv < y, else Z;
+ * N (new) for a NULL cv, a span too short to have a demand pattern
+ */
 PG_FUNCTION_INFO_V1(ra_xyz_class);
 Datum
 ra_xyz_class(PG_FUNCTION_ARGS)
@@ -1265,7 +1280,7 @@ ra_xyz_class(PG_FUNCTION_ARGS)
 
 	check_xyz_thresholds(x, y);
 	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
+		PG_RETURN_TEXT_P(cstring_to_text("N"));
 	cv = PG_GETARG_NUMERIC(0);
 	if (numeric_is_nan(cv) || numeric_is_negative(cv))
 		ereport(ERROR,

@@ -112,7 +112,8 @@ CREATE AGGREGATE retail.most_frequent(text) (
 COMMENT ON AGGREGATE retail.most_frequent(text) IS
 	'Most frequent non-NULL value; among equally frequent values the first in the collation''s order (NULL when there is none); values are counted byte by byte whatever their collation (under a nondeterministic one ''a'' and ''A'' are two values)';
 
--- xyz_cv: coefficient of variation of monthly units over the active span.
+-- xyz_cv: coefficient of variation of monthly units over the active span
+-- (NULL under 3 months: class N).
 CREATE FUNCTION retail.xyz_cv_trans(internal, timestamp, bigint) RETURNS internal
 	AS 'MODULE_PATHNAME', 'ra_xyz_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION retail.xyz_cv_trans(internal, timestamp, bigint) IS
@@ -150,12 +151,12 @@ CREATE AGGREGATE retail.xyz_cv(month timestamp, units bigint) (
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE retail.xyz_cv(timestamp, bigint) IS
-	'Coefficient of variation (population stddev / mean) of units per calendar month from the first to the last month with a row, empty months counting 0';
+	'Coefficient of variation (population stddev / mean) of units per calendar month from the first to the last month with a row, empty months counting 0; NULL when that span is shorter than 3 months (no demand pattern yet) or has no units';
 
 CREATE FUNCTION retail.xyz_class(cv numeric, x numeric DEFAULT 0.5, y numeric DEFAULT 1.0) RETURNS text
 	AS 'MODULE_PATHNAME', 'ra_xyz_class' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION retail.xyz_class(numeric, numeric, numeric) IS
-	'XYZ class of a coefficient of variation: X if cv < x, Y if cv < y, else Z (0 < x < y); NULL for a NULL cv';
+	'XYZ class of a coefficient of variation: X if cv < x, Y if cv < y, else Z (0 < x < y); N (new, no demand pattern yet) for a NULL cv';
 
 INSERT INTO retail.setting_defaults VALUES
 	('abc_a', '0.80', 'ABC marts: class A while the share ranked before is below this'),

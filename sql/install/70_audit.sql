@@ -56,6 +56,14 @@ RETURN CASE WHEN (center).mad > 0
 COMMENT ON FUNCTION retail.modified_z(double precision, retail.median_mad_result) IS
 	'Modified z-score 0.6745 * (value - median) / MAD; NULL when the MAD is 0 (no score, never flagged)';
 
+CREATE FUNCTION retail.modified_z(value double precision, center retail.median_mad_result,
+								  min_scale double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (value - (center).median) / nullif(greatest((center).mad / 0.6745, min_scale), 0);
+COMMENT ON FUNCTION retail.modified_z(double precision, retail.median_mad_result, double precision) IS
+	'Robust z-score (value - median) / max(MAD / 0.6745, min_scale): the modified z-score whose scale never falls below min_scale, so that a MAD of 0 or near it does not flag values within min_scale * threshold of the median; NULL when the scale is 0';
+
 INSERT INTO retail.setting_defaults VALUES
 	('audit_threshold', '3.5', 'gold.audit_order_anomalies: flag a modified z-score above this');
 

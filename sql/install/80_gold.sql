@@ -400,7 +400,7 @@ BEGIN ATOMIC
 	ORDER BY r.rank;
 END;
 COMMENT ON FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) IS
-	'ABC by revenue and XYZ by monthly demand variability of products (stock_code) with thresholds a, b, x, y: the query of gold.mart_products_abc';
+	'ABC by revenue and XYZ by monthly demand variability of products (stock_code) with thresholds a, b, x, y (N: an active span under 3 months): the query of gold.mart_products_abc';
 
 -- Settings as sub-selects: computed once per refresh, not once per line.
 CREATE MATERIALIZED VIEW gold.mart_countries_abc AS
@@ -424,7 +424,7 @@ FROM retail.products_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT reta
 WINDOW preceding AS (ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 WITH NO DATA;
 COMMENT ON MATERIALIZED VIEW gold.mart_products_abc IS
-	'Products (stock_code) ranked by revenue with ABC class, coefficient of variation of monthly units, XYZ class (X < 0.5, Y < 1.0, else Z) and the ABC-XYZ cell';
+	'Products (stock_code) ranked by revenue with ABC class, coefficient of variation of monthly units, XYZ class (X < 0.5, Y < 1.0, else Z; N when the active span is shorter than 3 months) and the ABC-XYZ cell';
 CREATE UNIQUE INDEX ON gold.mart_products_abc (stock_code);
 
 -- Order audit (src/audit.c, 70_audit.sql)
@@ -434,7 +434,9 @@ CREATE UNIQUE INDEX ON gold.mart_products_abc (stock_code);
 -- ln(unit_price), against the lines of the same product, above it (the line
 -- with the largest |z| is named: its product, price and z, and the product's
 -- median price); mixed_parties when its lines carry more than one customer
--- or country (z NULL).
+-- or country (z NULL).  The price z's scale is at least ln(1.25) / 3.5, as
+-- the contract says: a product sold at one list price (MAD 0 or near it)
+-- must not flag its ordinary variants within a factor 1.25.
 CREATE FUNCTION retail.order_anomalies(threshold double precision DEFAULT 3.5)
 RETURNS TABLE (invoice_no text, customer_id bigint, country text, invoice_ts timestamp,
 			   total numeric, z double precision, reason text, stock_code text, unit_price numeric,
@@ -460,7 +462,9 @@ BEGIN ATOMIC
 	),
 	medians AS (
 		SELECT x.stock_code, x.lo + (x.hi - x.lo) * 0.5 AS median,
-			   (x.lo_price + x.hi_price) / 2 AS median_price
+			   (x.lo_price + x.hi_price) / 2 AS median_price,
+			   -- exp(median) squared, exactly
+			   x.lo_price * x.hi_price AS center_price_squared
 		FROM (SELECT r.stock_code, min(r.v) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo,
 					 min(r.v) FILTER (WHERE r.running > r.n / 2) AS hi,
 					 min(r.unit_price) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo_price,
@@ -471,23 +475,28 @@ BEGIN ATOMIC
 			  GROUP BY r.stock_code) x
 	),
 	product_center AS (
-		SELECT x.stock_code, x.median_price,
+		SELECT x.stock_code, x.median_price, x.center_price_squared,
 			   ROW(x.median, x.lo + (x.hi - x.lo) * 0.5)::retail.median_mad_result AS center
-		FROM (SELECT r.stock_code, r.median, r.median_price,
+		FROM (SELECT r.stock_code, r.median, r.median_price, r.center_price_squared,
 					 min(r.d) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo,
 					 min(r.d) FILTER (WHERE r.running > r.n / 2) AS hi
-			  FROM (SELECT p.stock_code, m.median, m.median_price, p.n, abs(p.v - m.median) AS d,
+			  FROM (SELECT p.stock_code, m.median, m.median_price, m.center_price_squared, p.n,
+						   abs(p.v - m.median) AS d,
 						   (sum(p.lines) OVER (PARTITION BY p.stock_code ORDER BY abs(p.v - m.median)
 											   ROWS UNBOUNDED PRECEDING))::bigint AS running
 					FROM prices p JOIN medians m ON m.stock_code = p.stock_code) r
-			  GROUP BY r.stock_code, r.median, r.median_price) x
+			  GROUP BY r.stock_code, r.median, r.median_price, r.center_price_squared) x
 	),
 	price_lines AS (
-		-- the lines at a price whose |z| exceeds the threshold
+		-- the lines at a price whose |z| exceeds the threshold, beyond a
+		-- factor 1.25 of the centre exp(median) (compared exactly: at a factor
+		-- of exactly 1.25 the float z may exceed 3.5 by a rounding error)
 		SELECT t.invoice_no, f.z, f.stock_code, f.unit_price, f.median_price
-		FROM (SELECT p.stock_code, p.unit_price, c.median_price, retail.modified_z(p.v, c.center) AS z
+		FROM (SELECT p.stock_code, p.unit_price, c.median_price,
+					 retail.modified_z(p.v, c.center, ln(1.25) / 3.5) AS z
 			  FROM prices p JOIN product_center c ON c.stock_code = p.stock_code
-			  WHERE (c.center).mad > 0) f
+			  WHERE p.unit_price * p.unit_price > 1.5625 * c.center_price_squared
+				 OR 1.5625 * p.unit_price * p.unit_price < c.center_price_squared) f
 			 JOIN silver.transactions t
 				  ON t.stock_code = f.stock_code AND t.unit_price = f.unit_price AND t.reason IS NULL
 		WHERE abs(f.z) > order_anomalies.threshold
@@ -514,7 +523,7 @@ BEGIN ATOMIC
 	ORDER BY abs(f.z) DESC NULLS LAST, o.invoice_no, f.reason;
 END;
 COMMENT ON FUNCTION retail.order_anomalies(double precision) IS
-	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders), unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines; the line named), and mixed_parties (lines of more than one customer or country); the query of gold.audit_order_anomalies';
+	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders), unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines, the scale at least ln(1.25) / 3.5; the line named), and mixed_parties (lines of more than one customer or country); the query of gold.audit_order_anomalies';
 
 CREATE MATERIALIZED VIEW gold.audit_order_anomalies AS
 SELECT invoice_no, customer_id, country, invoice_ts, total::numeric(38, 6) AS total, z, reason, stock_code,

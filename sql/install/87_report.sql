@@ -416,7 +416,7 @@ BEGIN
 		WITH cells AS (
 			SELECT a.abc, x.xyz, a.i, x.j
 			FROM unnest(ARRAY['A', 'B', 'C']) WITH ORDINALITY a(abc, i),
-				 unnest(ARRAY['X', 'Y', 'Z']) WITH ORDINALITY x(xyz, j)
+				 unnest(ARRAY['X', 'Y', 'Z', 'N']) WITH ORDINALITY x(xyz, j)
 		),
 		products AS (
 			SELECT p.abc_class, p.xyz_class, count(*) AS n, sum(p.revenue) AS revenue
@@ -428,9 +428,9 @@ BEGIN
 				   coalesce(p.revenue / nullif(sum(p.revenue) OVER (), 0), 0) AS share
 			FROM cells c LEFT JOIN products p ON p.abc_class = c.abc AND p.xyz_class = c.xyz
 		)
-		SELECT format('<svg width="470" height="300" viewBox="0 0 470 300" role="img" aria-label="ABC-XYZ matrix of products">'
+		SELECT format('<svg width="590" height="300" viewBox="0 0 590 300" role="img" aria-label="ABC-XYZ matrix of products">'
 					  '<text x="110" y="16" class="strong">X steady</text><text x="230" y="16" class="strong">Y variable</text>'
-					  '<text x="350" y="16" class="strong">Z erratic</text>'
+					  '<text x="350" y="16" class="strong">Z erratic</text><text x="470" y="16" class="strong">N new</text>'
 					  '<text x="8" y="70" class="strong">A</text><text x="8" y="86" class="muted">top 80 %%</text>'
 					  '<text x="8" y="160" class="strong">B</text><text x="8" y="176" class="muted">next 15 %%</text>'
 					  '<text x="8" y="250" class="strong">C</text><text x="8" y="266" class="muted">last 5 %%</text>%s</svg>',
@@ -456,8 +456,9 @@ BEGIN
 		FROM filled f, (SELECT coalesce(nullif(max(x.share), 0), 1) AS top FROM filled x) t;
 		body := body || format('<section id="products"><h2>Which products matter?</h2>'
 							   '<p class="lead">Products by share of revenue (ABC) and by how steady their monthly '
-							   'demand is (XYZ: coefficient of variation below 0.5, below 1, above). AX products are '
-							   'the ones never to run out of; CZ the candidates to drop.</p><div class="split">%s'
+							   'demand is (XYZ: coefficient of variation below 0.5, below 1, above; N: sold for less than '
+							   '3 months, no pattern yet). AX products are the steady sellers never to run out of; CZ the '
+							   'candidates to drop; N products are too new to tell.</p><div class="split">%s'
 							   '<table><thead><tr><th>#</th><th>Product</th><th class="num">Revenue</th>'
 							   '<th class="num">Share</th><th>Class</th></tr></thead><tbody>%s</tbody></table></div></section>',
 							   part,
@@ -645,4 +646,4 @@ BEGIN
 END
 $report$;
 COMMENT ON FUNCTION retail.report_html(integer) IS
-	'The report of the gold marts as one self-contained HTML page (inline SVG and CSS, no script): headline figures and freshness, cohort retention heatmap (the 24 most recent cohorts, months 0 to 23), RFM segments, Pareto of the 40 largest countries, ABC-XYZ matrix and the 10 best-selling products, the top_anomalies (at most 1000) strongest anomalous orders, and customer value and segment migration where those marts exist; the page says what it leaves out';
+	'The report of the gold marts as one self-contained HTML page (inline SVG and CSS, no script): headline figures and freshness, cohort retention heatmap (the 24 most recent cohorts, months 0 to 23), RFM segments, Pareto of the 40 largest countries, ABC-XYZ matrix (N: products too new for a demand pattern) and the 10 best-selling products, the top_anomalies (at most 1000) strongest anomalous orders, and customer value and segment migration where those marts exist; the page says what it leaves out';

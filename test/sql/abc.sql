@@ -114,30 +114,43 @@ SELECT retail.most_frequent(v COLLATE abc_test.regress_ci) AS most_frequent,
 	   count(DISTINCT v COLLATE abc_test.regress_ci) AS distinct_under_collation
 FROM (VALUES ('a'), ('b'), ('A'), ('b')) t(v);
 
--- xyz_cv.  One month (two rows in January): span 1 -> cv 0 -> X.
+-- xyz_cv.  A span under 3 months has no demand pattern yet: cv NULL, class N.
+-- One month (two rows in January, cv 0 by construction before issue 18):
 SELECT retail.xyz_cv(m, u) AS cv, retail.xyz_class(retail.xyz_cv(m, u)) AS xyz
 FROM (VALUES ('2011-01-05'::timestamp, 10), ('2011-01-20', 5)) t(m, u);
--- Jan 1, Feb 3: mean 2, population sd 1 -> cv exactly 0.5 -> Y (not < 0.5).
+-- Two months, Jan 31 23:59 and Feb 1 (a month boundary, not 3 months):
 SELECT retail.xyz_cv(m, u) AS cv, retail.xyz_class(retail.xyz_cv(m, u)) AS xyz
 FROM (VALUES ('2011-01-31 23:59'::timestamp, 1), ('2011-02-01', 3)) t(m, u);
--- Jan 4, (Feb 0), Mar 4: mean 8/3, variance 32/9, cv = sqrt(32)/8 = 0.7071 -> Y.
+-- Jan 3, Feb 1, Mar 3, Apr 1: mean 2, population sd 1 -> cv exactly 0.5 -> Y
+-- (not < 0.5).
+SELECT retail.xyz_cv(m, u) AS cv, retail.xyz_class(retail.xyz_cv(m, u)) AS xyz
+FROM (VALUES ('2011-01-31 23:59'::timestamp, 3), ('2011-02-01', 1), ('2011-03-15', 3), ('2011-04-30', 1)) t(m, u);
+-- Jan 4, (Feb 0), Mar 4: exactly 3 months, mean 8/3, variance 32/9,
+-- cv = sqrt(32)/8 = 0.7071 -> Y.
 SELECT round(retail.xyz_cv(m, u), 10) AS cv, retail.xyz_class(retail.xyz_cv(m, u)) AS xyz
 FROM (VALUES ('2011-03-01'::timestamp, 4), ('2011-01-01', 4)) t(m, u);
--- Jan 5, Feb 0 (a row with 0 units still makes the month active):
--- mean 2.5, sd 2.5 -> cv exactly 1 -> Z (not < 1.0).
+-- Jan 2, (Feb 0, Mar 0), Apr 0 (a row with 0 units still makes the month
+-- active): S = 2, Q = 4, n = 4: sqrt(4 * 4 - 4) / 2 = sqrt(12) / 2 = 1.7321;
+-- Jan 2, Apr 2: S = 4, Q = 8, sqrt(32 - 16) / 4 = exactly 1 -> Z (not < 1.0).
+SELECT round(retail.xyz_cv(m, u), 10) AS cv, retail.xyz_class(retail.xyz_cv(m, u)) AS xyz
+FROM (VALUES ('2011-01-15'::timestamp, 2), ('2011-04-15', 0)) t(m, u);
 SELECT retail.xyz_cv(m, u) AS cv, retail.xyz_class(retail.xyz_cv(m, u)) AS xyz
-FROM (VALUES ('2011-01-15'::timestamp, 5), ('2011-02-15', 0)) t(m, u);
--- Across a year end, Dec 3, (Jan 0), Feb 3: same shape as above -> 0.7071.
+FROM (VALUES ('2011-01-15'::timestamp, 2), ('2011-04-15', 2)) t(m, u);
+-- Across a year end, Dec 3, (Jan 0), Feb 3: same shape as Jan 4, Mar 4 -> 0.7071.
 SELECT round(retail.xyz_cv(m, u), 10) AS cv
 FROM (VALUES ('2010-12-31 23:00'::timestamp, 3), ('2011-02-01', 3)) t(m, u);
--- Before 2000 (negative timestamps): Nov 3 and 23:59 on 31 Dec 1999 -> Dec 1,
--- two months, mean 2, sd 1 -> 0.5.
+-- Before 2000 (negative timestamps): Nov 3, 23:59 on 31 Dec 1999 -> Dec 1,
+-- Jan 3, Feb 1: mean 2, sd 1 -> 0.5; without February two months -> NULL.
+SELECT retail.xyz_cv(m, u) AS cv
+FROM (VALUES ('1999-11-30'::timestamp, 3), ('1999-12-31 23:59:59', 1), ('2000-01-01', 3), ('2000-02-29', 1)) t(m, u);
 SELECT retail.xyz_cv(m, u) AS cv
 FROM (VALUES ('1999-11-30'::timestamp, 3), ('1999-12-31 23:59:59', 1)) t(m, u);
--- Units past 2^31 take the all-numeric path: Jan 3e9, Feb 1e9 -> mean 2e9,
--- sd 1e9 -> cv 0.5; a month's units beyond the 64-bit range are an error.
+-- Units past 2^31 take the all-numeric path: Jan 3e9, Feb 1e9, Mar 3e9,
+-- Apr 1e9 -> mean 2e9, sd 1e9 -> cv 0.5; a month's units beyond the 64-bit
+-- range are an error.
 SELECT retail.xyz_cv(m, u) AS cv
-FROM (VALUES ('2011-01-01'::timestamp, 3000000000), ('2011-02-01', 1000000000)) t(m, u);
+FROM (VALUES ('2011-01-01'::timestamp, 3000000000), ('2011-02-01', 1000000000),
+			 ('2011-03-01', 3000000000), ('2011-04-01', 1000000000)) t(m, u);
 SELECT retail.xyz_cv(m, u)
 FROM (VALUES ('2011-01-01'::timestamp, 4611686018427387904), ('2011-01-02', 4611686018427387904)) t(m, u);
 -- NULLs ignored; no demand at all -> NULL; no rows -> NULL.
@@ -295,8 +308,8 @@ SELECT abc_test.xyz_state_ok(int4send(1) || int4send(1) || int4send(2147483647) 
 -- Products (total 100): P1 40 and P2 40 tie, P1 first by key (cum 0, A),
 -- P2 (cum 0.40, A), P3 15 (cum 0.80, B), P4 5 (cum 0.95, C).
 -- Descriptions: P1 'Cup' and 'Bowl' once each -> 'Bowl'; P2 none -> NULL.
--- XYZ: P1 Jan 1, Feb 3 -> cv 0.5 (Y); P2 one month -> 0 (X); P3 Jan 4,
--- Feb 0, Mar 4 -> sqrt(32)/8 = 0.7071 (Y); P4 one month -> 0 (X).
+-- XYZ: P1 Jan 1, Feb 3: two months -> N; P2 one month -> N; P3 Jan 4,
+-- Feb 0, Mar 4 -> sqrt(32)/8 = 0.7071 (Y); P4 one month -> N.
 BEGIN;
 DELETE FROM bronze.transactions_raw;
 INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country)
@@ -320,8 +333,8 @@ FROM gold.mart_products_abc ORDER BY rank;
 REFRESH MATERIALIZED VIEW CONCURRENTLY gold.mart_products_abc;
 SELECT count(*) FROM gold.mart_products_abc;
 -- other thresholds through the functions behind the marts: a = 0.3 makes P2
--- (cum 0.40) B; x = 0.6 makes P1 (cv 0.5) X
-SELECT stock_code, abc_class, xyz_class FROM retail.products_abc(0.3, 0.95, 0.6, 1.0) ORDER BY rank;
+-- (cum 0.40) B; x = 0.75 makes P3 (cv 0.7071) X; the new products stay N
+SELECT stock_code, abc_class, xyz_class FROM retail.products_abc(0.3, 0.95, 0.75, 1.0) ORDER BY rank;
 SELECT country, abc_class FROM retail.countries_abc(0.85, 0.99) ORDER BY rank;
 ROLLBACK;
 

@@ -61,6 +61,19 @@ FROM (VALUES (1, 3), (2, 1), (3, 2), (4, 10)) t(g, x);
 SELECT retail.modified_z(5, ROW(3, 2)::retail.median_mad_result) AS z,
 	   retail.modified_z(5, ROW(3, 0)::retail.median_mad_result) AS z_mad_0,
 	   retail.modified_z(5, NULL) AS z_no_center;
+-- With a floor on the scale: (x - median) / max(MAD / 0.6745, min_scale).
+-- MAD 2 and floor 0: 2 / (2 / 0.6745) = 0.6745 as above; MAD 0 and floor 0:
+-- no scale, NULL; MAD 0 and the audit's floor ln(1.25) / 3.5 = 0.0637553:
+-- a price x1.3 of the median, ln 1.3 / 0.0637553 = 0.2623643 / 0.0637553 =
+-- 4.115176.  At exactly x1.25 the float z of ln 3 - ln 2.4 is
+-- 3.5000000000000018, above 3.5 by a rounding error (the mart compares
+-- prices exactly, below).
+SELECT retail.modified_z(5, ROW(3, 2)::retail.median_mad_result, 0) AS z,
+	   retail.modified_z(5, ROW(3, 0)::retail.median_mad_result, 0) AS z_no_scale,
+	   round(retail.modified_z(ln(13), ROW(ln(10), 0)::retail.median_mad_result, ln(1.25) / 3.5)::numeric, 6)
+		   AS z_1_3,
+	   retail.modified_z(ln(3::float8), ROW(ln(2.4::float8), 0)::retail.median_mad_result, ln(1.25) / 3.5) > 3.5
+		   AS z_1_25_above_3_5;
 
 -- Serial = parallel.
 CREATE TABLE audit_test.lines AS
@@ -159,6 +172,83 @@ RESET client_min_messages;
 REFRESH MATERIALIZED VIEW gold.audit_order_anomalies;
 SELECT count(*) FROM gold.audit_order_anomalies;
 SELECT count(*) FROM retail.order_anomalies(0);
+ROLLBACK;
+
+-- unit_price_outlier with the scale's floor ln(1.25) / 3.5 = 0.0637553 (a
+-- price within a factor 1.25 of its product's median is never flagged), one
+-- line per invoice, quantity 1, in three batches.  Batch 1:
+--   L  list price 10 (x5), 12.5 (x1.25), 13 (x1.3): median ln 10, MAD 0 (the
+--      deviations 0 x5, ln 1.25, ln 1.3).  12.5: z = 3.5, not above; 13: z =
+--      ln 1.3 / 0.0637553 = 4.115176 -> flagged (before issue 18 a MAD of 0
+--      flagged nothing).
+--   K  2.40 (x3), 3.00, 1.92 (x1.25, /1.25): median ln 2.4, MAD 0; the
+--      float z of 3.00 is above 3.5, but the price is within the
+--      factor: nothing flagged.
+--   21523 (the reported case, a MAD just above 0; invoices M1-M8): 7.95
+--      (x3), 8.00 (x2), 8.50 (x2), 10.40 (x1.3 of 8): n = 8, median
+--      (ln 8 + ln 8) / 2 = ln 8; deviations 0 x2, ln(8 / 7.95) = 0.006270
+--      x3, ln(8.5 / 8) = 0.060625 x2, ln 1.3 = 0.262364 -> MAD 0.006270,
+--      MAD / 0.6745 = 0.009296 < floor.  8.50: z = 0.060625 / 0.0637553 =
+--      0.951, not flagged (without the floor 0.6745 * 0.060625 / 0.006270 =
+--      6.52: the reported list-price variant); 10.40: z = 4.115176 -> flagged.
+BEGIN;
+DELETE FROM bronze.transactions_raw;
+CREATE TEMP TABLE price_batch (invoice_no text, stock_code text, unit_price text) ON COMMIT DROP;
+INSERT INTO price_batch VALUES
+	('L1', 'L', '10'), ('L2', 'L', '10'), ('L3', 'L', '10'), ('L4', 'L', '10'), ('L5', 'L', '10'),
+	('L6', 'L', '12.5'), ('L7', 'L', '13'),
+	('K1', 'K', '2.40'), ('K2', 'K', '2.40'), ('K3', 'K', '2.40'), ('K4', 'K', '3.00'), ('K5', 'K', '1.92'),
+	('M1', '21523', '7.95'), ('M2', '21523', '7.95'), ('M3', '21523', '7.95'),
+	('M4', '21523', '8.00'), ('M5', '21523', '8.00'), ('M6', '21523', '8.50'), ('M7', '21523', '8.50'),
+	('M8', '21523', '10.40');
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country)
+SELECT invoice_no, stock_code, 'item ' || stock_code, '1', '2011-03-01 12:00', unit_price, '100', 'UK'
+FROM price_batch;
+SET LOCAL client_min_messages = warning;
+CALL retail.refresh(concurrently => false);
+CREATE TEMP TABLE price_flags ON COMMIT DROP AS
+SELECT 1 AS batch, invoice_no, round(z::numeric, 6) AS z, stock_code, unit_price, product_median_price
+FROM retail.order_anomalies() WHERE reason = 'unit_price_outlier';
+-- Batch 2, L: 10 (x3), 11 -> n = 11, median still ln 10, MAD still 0 (8
+-- deviations of 0): L7 flagged with the same z.  21523: 8.50 (x2) -> n = 10,
+-- median (ln 8 + ln 8.5) / 2 = ln sqrt(68) = ln 8.246211, moved by
+-- ln(8.5 / 8) / 2 = 0.030312, less than the floor; deviations 0.030312 x6,
+-- ln(8.246211 / 7.95) = 0.036582 x3, ln(10.4 / 8.246211) = 0.232052 -> MAD
+-- 0.030312, / 0.6745 = 0.044941 < floor.  M8: z = 0.232052 / 0.0637553 =
+-- 3.639728, still flagged; M6, M7: 0.030312 / 0.0637553 = 0.475, still not.
+-- (product_median_price is the mean of the two middle prices, 8.25.)
+INSERT INTO price_batch VALUES
+	('L8', 'L', '10'), ('L9', 'L', '10'), ('L10', 'L', '10'), ('L11', 'L', '11'),
+	('M9', '21523', '8.50'), ('M10', '21523', '8.50');
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country)
+SELECT invoice_no, stock_code, 'item ' || stock_code, '1', '2011-03-02 12:00', unit_price, '100', 'UK'
+FROM price_batch WHERE invoice_no IN ('L8', 'L9', 'L10', 'L11', 'M9', 'M10');
+CALL retail.refresh();
+INSERT INTO price_flags
+SELECT 2, invoice_no, round(z::numeric, 6), stock_code, unit_price, product_median_price
+FROM retail.order_anomalies() WHERE reason = 'unit_price_outlier';
+-- Batch 3, 21523: 10.40 (x10, M11-M20) -> n = 20, the 10th and 11th prices
+-- 10.40: median ln 10.4, moved by 0.232052, more than the floor; 11
+-- deviations of 0 -> MAD 0.  The earlier flags change: M8 (now the median) is no longer flagged;
+-- M4, M5 at 8.00: z = -ln 1.3 / 0.0637553 = -4.115176; M1-M3 at 7.95: z =
+-- -ln(10.4 / 7.95) / 0.0637553 = -0.268634 / 0.0637553 = -4.213514; M6, M7,
+-- M9, M10 at 8.50: ln(10.4 / 8.5) = 0.201740, z = -3.164280, not flagged.
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country)
+SELECT 'M' || i, '21523', 'item 21523', '1', '2011-03-03 12:00', '10.40', '100', 'UK' FROM generate_series(11, 20) i;
+CALL retail.refresh();
+INSERT INTO price_flags
+SELECT 3, invoice_no, round(z::numeric, 6), stock_code, unit_price, product_median_price
+FROM retail.order_anomalies() WHERE reason = 'unit_price_outlier' AND invoice_no !~ '^M(1[1-9]|20)$';
+SELECT * FROM price_flags ORDER BY batch, stock_code, invoice_no;
+-- the mart after the incremental refreshes equals a full rebuild's
+REFRESH MATERIALIZED VIEW gold.audit_order_anomalies;
+CREATE TEMP TABLE incremental_flags ON COMMIT DROP AS TABLE gold.audit_order_anomalies;
+CALL retail.refresh(full => true);
+REFRESH MATERIALIZED VIEW gold.audit_order_anomalies;
+SELECT count(*) AS differences
+FROM ((TABLE incremental_flags EXCEPT TABLE gold.audit_order_anomalies)
+	  UNION ALL (TABLE gold.audit_order_anomalies EXCEPT TABLE incremental_flags)) d;
+RESET client_min_messages;
 ROLLBACK;
 
 -- mixed_parties: invoices whose lines carry more than one customer or

@@ -116,7 +116,8 @@ WHERE cohort_month = '2011-01-01' AND period = 0;
 -- rank 1, class A; the others start above 80 %: class C.  France 54.08,
 -- United Kingdom 15.30 + 11.10 + 6.00 = 32.40, Yland 0.000001.
 SELECT rank, country, revenue, abc_class FROM gold.mart_countries_abc ORDER BY rank;
--- Products ABC/XYZ: one line (one month) each for the extreme products: cv 0, X.
+-- Products ABC/XYZ: one line (one month) each for the extreme products: a
+-- span under 3 months, cv NULL, N.
 SELECT stock_code, revenue, abc_class, cv, xyz_class
 FROM gold.mart_products_abc WHERE stock_code IN ('22140', '22141', 'X0001') ORDER BY stock_code;
 

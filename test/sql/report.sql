@@ -69,8 +69,8 @@ SELECT array_agg(m[1] ORDER BY m[1]) = (SELECT array_agg(segment ORDER BY segmen
 	   AS every_segment
 FROM page, regexp_matches(r, '<g class="segment" data-segment="([^"]*)">', 'g') m;
 
--- ABC-XYZ: P4 1234.50 (A, one month: X); P3 30.00 (C; units 4, 0, 2 over
--- January .. March: cv 0.82, Y); P1 15.30 and P2 10.00 (C, one month: X)
+-- ABC-XYZ: P4 1234.50 (A, one month: N); P3 30.00 (C; units 4, 0, 2 over
+-- January .. March: cv 0.82, Y); P1 15.30 and P2 10.00 (C, one month: N)
 SELECT m[1] AS cell, m[2] AS products, m[3] AS title
 FROM page, regexp_matches(r, '<g class="abcxyz-cell" data-cell="(..)" data-products="([0-9]+)"><title>([^<]*)</title>', 'g') m
 WHERE m[2] <> '0';

@@ -163,7 +163,8 @@ SELECT x.o, retail.xyz_cv(ts, u) OVER (ORDER BY o) AS got,
 FROM window_test.units x;
 SELECT count(*) AS rows, count(*) FILTER (WHERE got::text IS DISTINCT FROM want::text) AS mismatches
 FROM window_test.xyz;
--- by hand, rows 1..3: March 4, January 0 -> span 3 months (0, 0, 4):
+-- by hand, rows 1 and 2: March alone, a span under 3 months -> NULL; rows
+-- 1..3: March 4, January 0 -> span 3 months (0, 0, 4):
 -- n = 3, S = 4, Q = 16, sqrt(3 * 16 - 16) / 4 = sqrt(32) / 4 = 1.41421...
 SELECT o, round(got, 10) AS cv FROM window_test.xyz ORDER BY o;
 

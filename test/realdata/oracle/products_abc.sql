@@ -1,6 +1,7 @@
 -- gold.mart_products_abc in plain SQL, independent of the C aggregates:
 -- window functions for ABC as for countries; for XYZ, generate_series over
--- each product's months (empty ones 0) and stddev_pop / avg; GROUP BY +
+-- each product's months (empty ones 0) and stddev_pop / avg, none under 3
+-- months (class N); GROUP BY +
 -- DISTINCT ON for the most frequent description.  Used by
 -- test/realdata/sql/abc.sql as the oracle and by bench/abc.sql as the
 -- plain-SQL contender.
@@ -30,7 +31,9 @@ WITH lines AS (
 		 CROSS JOIN LATERAL generate_series(s.first, s.last, interval '1 month') g(month)
 		 LEFT JOIN monthly m ON m.stock_code = s.stock_code AND m.month = g.month
 ), cv AS (
-	SELECT stock_code, stddev_pop(units) / avg(units) AS cv FROM dense GROUP BY stock_code
+	-- a span of fewer than 3 months (rows of dense) has no cv
+	SELECT stock_code, CASE WHEN count(*) >= 3 THEN stddev_pop(units) / avg(units) END AS cv
+	FROM dense GROUP BY stock_code
 ), classes AS (
 	SELECT r.rank, r.stock_code, d.description, r.revenue,
 		   r.revenue / NULLIF(r.total, 0) AS share,
@@ -40,7 +43,7 @@ WITH lines AS (
 				WHEN r.cum_before < 0.95 * r.total THEN 'B'
 				ELSE 'C' END AS abc_class,
 		   cv.cv,
-		   CASE WHEN cv.cv < 0.5 THEN 'X' WHEN cv.cv < 1.0 THEN 'Y' ELSE 'Z' END AS xyz_class
+		   CASE WHEN cv.cv IS NULL THEN 'N' WHEN cv.cv < 0.5 THEN 'X' WHEN cv.cv < 1.0 THEN 'Y' ELSE 'Z' END AS xyz_class
 	FROM r
 		 JOIN cv ON cv.stock_code = r.stock_code
 		 LEFT JOIN descriptions d ON d.stock_code = r.stock_code

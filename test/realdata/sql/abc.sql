@@ -49,7 +49,7 @@ WHERE m.stock_code IS NULL OR o.stock_code IS NULL
    OR abs(m.cum_share_before - o.cum_share_before::double precision) > 1e-15 * o.cum_share_before::double precision
    OR m.abc_class <> o.abc_class
    OR m.description IS DISTINCT FROM o.description
-   OR abs(m.cv - o.cv) > 1e-12 OR m.xyz_class <> o.xyz_class
+   OR (m.cv IS NULL) <> (o.cv IS NULL) OR abs(m.cv - o.cv) > 1e-12 OR m.xyz_class <> o.xyz_class
    OR m.abc_xyz <> o.abc_xyz;
 
 -- Headline figures: the ABC-XYZ matrix, products and revenue per cell.
@@ -65,4 +65,4 @@ SELECT count(*) AS product_threshold_mismatches
 FROM retail.products_abc(0.7, 0.9, 0.25, 0.75) f
 	 JOIN oracle_products o ON o.stock_code = f.stock_code
 WHERE f.abc_class <> CASE WHEN o.cum_share_before < 0.7 THEN 'A' WHEN o.cum_share_before < 0.9 THEN 'B' ELSE 'C' END
-   OR f.xyz_class <> CASE WHEN o.cv < 0.25 THEN 'X' WHEN o.cv < 0.75 THEN 'Y' ELSE 'Z' END;
+   OR f.xyz_class <> CASE WHEN o.cv IS NULL THEN 'N' WHEN o.cv < 0.25 THEN 'X' WHEN o.cv < 0.75 THEN 'Y' ELSE 'Z' END;

@@ -37,11 +37,19 @@ FROM (SELECT stock_code, (retail.median_mad(ln(unit_price::float8))).*
 	 ON p.stock_code = c.stock_code
 WHERE c.stock_code IS NULL OR p.stock_code IS NULL OR c.median <> p.med OR c.mad <> p.mad;
 
--- Most products sell at one price on over half their lines (MAD 0): only
--- 72 of 3659 can be scored for unit_price_outlier.
+-- Most products sell at one price on over half their lines (MAD 0); with
+-- the scale's floor ln(1.25) / 3.5 they are scored too (before 0.3.0 only
+-- those with a spread were).  Orders flagged for unit_price_outlier by the
+-- MAD of the named product.
 SELECT count(*) FILTER (WHERE mad > 0) AS products_with_price_spread, count(*) AS products
 FROM (SELECT stock_code, (retail.median_mad(ln(unit_price::float8))).*
 	  FROM silver.cleaned_transactions GROUP BY stock_code) c;
+SELECT c.mad > 0 AS product_with_price_spread, count(*) AS orders
+FROM gold.audit_order_anomalies a
+	 JOIN (SELECT stock_code, (retail.median_mad(ln(unit_price::float8))).*
+		   FROM silver.cleaned_transactions GROUP BY stock_code) c ON c.stock_code = a.stock_code
+WHERE a.reason = 'unit_price_outlier'
+GROUP BY 1 ORDER BY 1;
 
 -- Headline figures: median and MAD of ln(total) (total ~ 301.8, MAD factor
 -- ~ e^0.54), flagged orders per reason, orders carrying both reasons.
