@@ -1,0 +1,215 @@
+-- The refresh (sql/install/91_refresh_run.sql): a concurrent rebuild
+-- reclassifies silver.transactions in place of deleting it.
+
+-- The work of retail.refresh(), as the extension's owner so that a role
+-- without ownership (retail_loader) can refresh.  Silver is all or nothing:
+-- a failure there (or in the settings) is caught, the run's changes are
+-- rolled back, the failure is logged, and its error is returned for
+-- retail.refresh() to raise after committing the log row.  A gold view that
+-- fails keeps its contents (a subtransaction per view), is logged, and the
+-- others are refreshed; gold stays stale, so the next refresh tries again,
+-- and the run ends with a WARNING naming it.  This part is also run by the
+-- upgrade scripts.
+CREATE OR REPLACE FUNCTION retail.refresh_run(concurrently boolean, full boolean,
+								   OUT failed_sqlstate text, OUT failed_message text,
+								   OUT failed_detail text, OUT failed_hint text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- room for the fingerprints of a whole bronze when rebuilding
+SET work_mem = '256MB'
+AS $$
+DECLARE
+	step record;
+	run bigint := nextval('retail.refresh_run_seq');
+	progress retail.refresh_progress;
+	through bigint;
+	after bigint;
+	rebuild boolean;
+	current_step integer := 0;
+	current_layer text := 'settings';
+	current_relation text := 'retail.settings';
+	use_concurrently boolean := false;
+	started timestamptz := clock_timestamp();
+	row_count bigint;
+	failed_table text;
+	failed_column text;
+	silver_tables text[];
+	unchanged boolean;
+	warning text;
+	failed_views text[] := '{}';
+	step_sqlstate text;
+	step_message text;
+	step_detail text;
+	next_ordinal bigint;
+	table_name text;
+BEGIN
+	-- Under REPEATABLE READ or SERIALIZABLE the snapshot is older than the
+	-- lock below: the lines of the loads it waits for would stay invisible,
+	-- and the watermark would pass them for good.
+	IF current_setting('transaction_isolation') <> 'read committed' THEN
+		RAISE EXCEPTION 'retail.refresh() cannot run at isolation level %',
+			upper(current_setting('transaction_isolation'))
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Its snapshot would be older than the loads it waits for, and their lines would never reach silver.',
+				  HINT = 'Run it at READ COMMITTED, or outside a transaction block, where CALL retail.refresh() switches to READ COMMITTED itself.';
+	END IF;
+	-- One refresh at a time; a second caller waits for the first.
+	PERFORM pg_advisory_xact_lock('retail.refresh_steps'::regclass::oid::bigint);
+	BEGIN
+		-- Loads in flight finish first and loads starting now wait for the
+		-- commit, so no line can later appear below the ordinals read here.
+		-- Readers of bronze are not blocked.
+		LOCK TABLE bronze.transactions_raw IN SHARE MODE;
+		SELECT * INTO progress FROM retail.refresh_progress;
+		through := coalesce((SELECT max(b.load_ordinal) FROM bronze.transactions_raw b), 0);
+		-- An ordinal written by hand may be ahead of the sequence: move the
+		-- sequence past it, so that later loads land above the watermark.
+		SELECT q.last_value + CASE WHEN q.is_called THEN 1 ELSE 0 END INTO next_ordinal
+		FROM bronze.transactions_raw_load_ordinal_seq q;
+		IF through >= next_ordinal THEN
+			PERFORM setval('bronze.transactions_raw_load_ordinal_seq', through);
+		END IF;
+		rebuild := refresh_run.full OR progress.rebuild_needed OR through < progress.bronze_through;
+		IF NOT rebuild AND through = progress.bronze_through AND NOT progress.gold_stale
+			AND NOT EXISTS (SELECT FROM retail.refresh_steps s
+								JOIN pg_matviews m ON m.schemaname = s.schema_name AND m.matviewname = s.view_name
+							WHERE NOT m.ispopulated) THEN
+			INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent, status)
+			VALUES (run, 0, 'bronze', 'bronze.transactions_raw', 0,
+					round(extract(epoch FROM clock_timestamp() - started), 3), false, 'nothing_new');
+			RAISE NOTICE 'nothing new in bronze.transactions_raw since the last refresh';
+			RETURN;
+		END IF;
+		PERFORM retail.check_settings();
+
+		current_step := 10;
+		current_layer := 'silver';
+		current_relation := 'silver.transactions';
+		started := clock_timestamp();
+		after := progress.bronze_through;
+		IF rebuild THEN
+			after := 0;
+			-- every table of silver that the extension made is derived from bronze
+			SELECT array_agg(c.oid::regclass::text ORDER BY c.relname) INTO silver_tables
+			FROM pg_class c
+				 JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+				 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'retail_analytics'
+			WHERE c.relnamespace = 'silver'::regnamespace AND c.relkind = 'r';
+			IF refresh_run.concurrently THEN
+				-- readers keep the old rows until the commit; the lines are
+				-- reclassified below, changing only the rows that differ
+				FOREACH table_name IN ARRAY array_remove(silver_tables, 'silver.transactions') LOOP
+					EXECUTE format('DELETE FROM %s', table_name);
+				END LOOP;
+			ELSE
+				EXECUTE format('TRUNCATE %s', array_to_string(silver_tables, ', '));
+				-- readers wait anyway: build the lookup indexes once, after
+				-- the rows, instead of row by row
+				DROP INDEX silver.transactions_clean_fingerprint, silver.transactions_clean_product_price;
+			END IF;
+		END IF;
+		IF rebuild AND refresh_run.concurrently THEN
+			row_count := retail.reclassify_lines(through);
+		ELSE
+			row_count := retail.classify_lines(after, through);
+		END IF;
+		IF rebuild AND NOT refresh_run.concurrently THEN
+			CREATE INDEX transactions_clean_fingerprint ON silver.transactions (fingerprint)
+				WHERE reason IS NULL;
+			CREATE INDEX transactions_clean_product_price ON silver.transactions (stock_code, unit_price)
+				WHERE reason IS NULL;
+		END IF;
+		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
+		VALUES (run, 10, 'silver', current_relation, row_count,
+				round(extract(epoch FROM clock_timestamp() - started), 3), NOT rebuild);
+		RAISE NOTICE 'silver %: % lines classified in % s (%)', current_relation, row_count,
+			round(extract(epoch FROM clock_timestamp() - started), 3),
+			CASE WHEN rebuild THEN 'rebuilt from all of bronze' ELSE 'appended' END;
+
+		current_step := 20;
+		current_relation := 'silver.orders';
+		started := clock_timestamp();
+		PERFORM retail.merge_lines(after, through);
+		IF rebuild THEN
+			EXECUTE format('ANALYZE %s', array_to_string(silver_tables, ', '));
+		END IF;
+		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
+		VALUES (run, 20, 'silver', 'silver.orders and states',
+				(SELECT count(*) FROM silver.transactions t
+				 WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL),
+				round(extract(epoch FROM clock_timestamp() - started), 3), NOT rebuild);
+
+		FOR step IN
+			SELECT s.step_order, s.layer, s.schema_name, s.view_name, s.unchanged_check, s.warning_check,
+				   m.ispopulated
+			FROM retail.refresh_steps s
+			JOIN pg_matviews m ON m.schemaname = s.schema_name AND m.matviewname = s.view_name
+			ORDER BY s.step_order
+		LOOP
+			current_step := step.step_order;
+			current_layer := step.layer;
+			current_relation := format('%I.%I', step.schema_name, step.view_name);
+			-- CONCURRENTLY keeps readers unblocked but needs a populated view.
+			use_concurrently := refresh_run.concurrently AND step.ispopulated;
+			started := clock_timestamp();
+			BEGIN
+				IF step.unchanged_check IS NOT NULL AND step.ispopulated AND NOT rebuild
+					AND NOT progress.gold_stale THEN
+					EXECUTE format('SELECT %s($1, $2)', step.unchanged_check::oid::regproc) INTO unchanged
+						USING after, through;
+					IF unchanged THEN
+						INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds,
+														concurrent, status)
+						VALUES (run, step.step_order, step.layer, current_relation, NULL,
+								round(extract(epoch FROM clock_timestamp() - started), 3), false, 'unchanged');
+						CONTINUE;
+					END IF;
+				END IF;
+				EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
+							   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, current_relation);
+				EXECUTE format('ANALYZE %s', current_relation);
+				EXECUTE format('SELECT count(*) FROM %s', current_relation) INTO row_count;
+				warning := NULL;
+				IF step.warning_check IS NOT NULL THEN
+					EXECUTE format('SELECT %s()', step.warning_check::oid::regproc) INTO warning;
+				END IF;
+				INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent,
+												status, error)
+				VALUES (run, step.step_order, step.layer, current_relation, row_count,
+						round(extract(epoch FROM clock_timestamp() - started), 3), use_concurrently,
+						CASE WHEN warning IS NULL THEN 'ok' ELSE 'warning' END, warning);
+				RAISE NOTICE '% %: % rows in % s%', step.layer, current_relation, row_count,
+					round(extract(epoch FROM clock_timestamp() - started), 3), coalesce(': ' || warning, '');
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS step_sqlstate = RETURNED_SQLSTATE, step_message = MESSAGE_TEXT,
+										step_detail = PG_EXCEPTION_DETAIL, failed_table = TABLE_NAME,
+										failed_column = COLUMN_NAME;
+				PERFORM retail.log_failed_step(run, current_step, current_layer, current_relation, started,
+											   use_concurrently, step_sqlstate, step_message, step_detail,
+											   failed_table, failed_column);
+				failed_views := failed_views || current_relation;
+			END;
+		END LOOP;
+		UPDATE retail.refresh_progress
+		SET bronze_through = through, rebuild_needed = false, gold_stale = cardinality(failed_views) > 0;
+		IF cardinality(failed_views) > 0 THEN
+			RAISE WARNING 'retail.refresh() could not refresh %', array_to_string(failed_views, ', ')
+				USING DETAIL = format('Their contents stay those of the last refresh that built them; the errors are logged in retail.refresh_log (run %s), and the next refresh tries again.',
+									  run);
+		END IF;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS failed_sqlstate = RETURNED_SQLSTATE, failed_message = MESSAGE_TEXT,
+								failed_detail = PG_EXCEPTION_DETAIL, failed_hint = PG_EXCEPTION_HINT,
+								failed_table = TABLE_NAME, failed_column = COLUMN_NAME;
+		PERFORM retail.log_failed_step(run, current_step, current_layer, current_relation, started,
+									   use_concurrently, failed_sqlstate, failed_message, failed_detail,
+									   failed_table, failed_column);
+		failed_hint := nullif(failed_hint, '');
+		failed_detail := concat_ws(E'\n', nullif(failed_detail, ''),
+								   format('retail.refresh() stopped at %s (step %s) and changed nothing; the failure is logged in retail.refresh_log (run %s).',
+										  current_relation, current_step, run));
+	END;
+END
+$$;
+COMMENT ON FUNCTION retail.refresh_run(boolean, boolean) IS
+	'The work of retail.refresh(), at READ COMMITTED only: silver from the new bronze lines (or all of them), then gold, logged; a failure in the settings or silver rolls the run back, is logged and its error returned; a gold view that fails keeps its contents, is logged, and leaves gold stale for the next refresh';
