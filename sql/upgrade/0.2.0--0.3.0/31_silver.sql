@@ -117,15 +117,15 @@ AS $$
 DECLARE
 	classified bigint;
 BEGIN
-	CREATE TEMPORARY TABLE reclassified AS
+	CREATE TEMPORARY TABLE reclassified_lines AS
 	SELECT * FROM retail.classified_lines(0, through);
 	GET DIAGNOSTICS classified = ROW_COUNT;
 	DELETE FROM silver.transactions s
-	WHERE NOT EXISTS (SELECT FROM reclassified r WHERE r.load_ordinal = s.load_ordinal AND r *= s);
+	WHERE NOT EXISTS (SELECT FROM reclassified_lines r WHERE r.load_ordinal = s.load_ordinal AND r *= s);
 	INSERT INTO silver.transactions
-	SELECT * FROM reclassified r
+	SELECT * FROM reclassified_lines r
 	WHERE NOT EXISTS (SELECT FROM silver.transactions s WHERE s.load_ordinal = r.load_ordinal);
-	DROP TABLE reclassified;
+	DROP TABLE reclassified_lines;
 	RETURN classified;
 END
 $$;
