@@ -156,18 +156,15 @@ CREATE TABLE silver.product_prices (
 COMMENT ON TABLE silver.product_prices IS
 	'State: per product, how many clean lines have each unit price (the audit''s price centre)';
 
--- Classify the bronze lines with load_ordinal in (after, through] into
--- silver.transactions.  Rule 7 compares a passing line with the passing
--- lines before it: earlier batches' clean lines are found by fingerprint,
--- and only lines whose fingerprint recurs are compared field by field.
-CREATE FUNCTION retail.classify_lines(after bigint, through bigint) RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	classified bigint;
-BEGIN
-	INSERT INTO silver.transactions
+-- The rows of silver.transactions for the bronze lines with load_ordinal in
+-- (after, through].  Rule 7 compares a passing line with the passing lines
+-- before it: the clean lines of earlier batches (load_ordinal <= after) are
+-- found by fingerprint, and only lines whose fingerprint recurs are compared
+-- field by field.  A plain SQL body, so that the caller's statement inlines
+-- it rather than collecting its rows first.
+CREATE FUNCTION retail.classified_lines(after bigint, through bigint) RETURNS SETOF silver.transactions
+LANGUAGE sql STABLE
+BEGIN ATOMIC
 	WITH batch AS MATERIALIZED (
 		SELECT b.*, r.rule,
 			   CASE WHEN r.rule IS NULL
@@ -186,7 +183,7 @@ BEGIN
 		UNION
 		SELECT s.fingerprint
 		FROM silver.transactions s
-		WHERE s.reason IS NULL
+		WHERE s.reason IS NULL AND s.load_ordinal <= after
 		  AND s.fingerprint IN (SELECT fingerprint FROM batch WHERE rule IS NULL)
 	),
 	compared AS (
@@ -206,7 +203,8 @@ BEGIN
 					 e.invoice_date, e.unit_price, e.customer_id, e.country, false
 			  FROM silver.transactions s
 				   JOIN bronze.transactions_raw e ON e.load_ordinal = s.load_ordinal
-			  WHERE s.reason IS NULL AND s.fingerprint IN (SELECT fingerprint FROM recurring)) c
+			  WHERE s.reason IS NULL AND s.load_ordinal <= after
+				AND s.fingerprint IN (SELECT fingerprint FROM recurring)) c
 	),
 	classified AS (
 		SELECT b.*,
@@ -240,12 +238,53 @@ BEGIN
 		   CASE WHEN c.reason IS NOT NULL THEN c.country END,
 		   CASE WHEN c.reason IS NULL THEN c.fingerprint END
 	FROM classified c;
+END;
+COMMENT ON FUNCTION retail.classified_lines(bigint, bigint) IS
+	'The rows of silver.transactions for the bronze lines with load_ordinal in (after, through] (rules 1-7; rule 7 against every clean line up to after)';
+
+-- Classify the bronze lines with load_ordinal in (after, through] into
+-- silver.transactions.
+CREATE FUNCTION retail.classify_lines(after bigint, through bigint) RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	classified bigint;
+BEGIN
+	INSERT INTO silver.transactions SELECT * FROM retail.classified_lines(after, through);
 	GET DIAGNOSTICS classified = ROW_COUNT;
 	RETURN classified;
 END
 $$;
 COMMENT ON FUNCTION retail.classify_lines(bigint, bigint) IS
 	'Classify the bronze lines with load_ordinal in (after, through] into silver.transactions (rules 1-7; rule 7 against every earlier clean line); returns how many';
+
+-- Classify every bronze line up to through anew without blocking readers of
+-- silver.transactions: the new rows are built beside it, and only the rows
+-- that differ (by image, so that 2.5 and 2.50 differ) are deleted and
+-- inserted.  Deleting and inserting them all would rewrite every tuple and
+-- index entry, and each insert would meet the deleted row of its key.
+CREATE FUNCTION retail.reclassify_lines(through bigint) RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	classified bigint;
+BEGIN
+	CREATE TEMPORARY TABLE reclassified_lines AS
+	SELECT * FROM retail.classified_lines(0, through);
+	GET DIAGNOSTICS classified = ROW_COUNT;
+	DELETE FROM silver.transactions s
+	WHERE NOT EXISTS (SELECT FROM reclassified_lines r WHERE r.load_ordinal = s.load_ordinal AND r *= s);
+	INSERT INTO silver.transactions
+	SELECT * FROM reclassified_lines r
+	WHERE NOT EXISTS (SELECT FROM silver.transactions s WHERE s.load_ordinal = r.load_ordinal);
+	DROP TABLE reclassified_lines;
+	RETURN classified;
+END
+$$;
+COMMENT ON FUNCTION retail.reclassify_lines(bigint) IS
+	'Classify every bronze line with load_ordinal up to through into silver.transactions anew, deleting and inserting only the rows that change (a concurrent rebuild); returns how many lines';
 
 -- Merge the clean lines with load_ordinal in (after, through] into
 -- silver.orders and the states.  Earlier batches hold earlier lines, so an

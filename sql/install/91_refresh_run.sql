@@ -125,8 +125,9 @@ BEGIN
 				 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'retail_analytics'
 			WHERE c.relnamespace = 'silver'::regnamespace AND c.relkind = 'r';
 			IF refresh_run.concurrently THEN
-				-- readers keep the old rows until the commit
-				FOREACH table_name IN ARRAY silver_tables LOOP
+				-- readers keep the old rows until the commit; the lines are
+				-- reclassified below, changing only the rows that differ
+				FOREACH table_name IN ARRAY array_remove(silver_tables, 'silver.transactions') LOOP
 					EXECUTE format('DELETE FROM %s', table_name);
 				END LOOP;
 			ELSE
@@ -136,7 +137,11 @@ BEGIN
 				DROP INDEX silver.transactions_clean_fingerprint, silver.transactions_clean_product_price;
 			END IF;
 		END IF;
-		row_count := retail.classify_lines(after, through);
+		IF rebuild AND refresh_run.concurrently THEN
+			row_count := retail.reclassify_lines(through);
+		ELSE
+			row_count := retail.classify_lines(after, through);
+		END IF;
 		IF rebuild AND NOT refresh_run.concurrently THEN
 			CREATE INDEX transactions_clean_fingerprint ON silver.transactions (fingerprint)
 				WHERE reason IS NULL;

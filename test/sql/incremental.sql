@@ -132,14 +132,17 @@ CALL retail.refresh();
 SELECT step_order, layer, relation, rows, status, run_kind FROM retail.refresh_log
 WHERE run_id = (SELECT max(run_id) FROM retail.refresh_log);
 
--- A withdrawn batch: the next refresh rebuilds, equal to a full rebuild of
--- what remains.
+-- A withdrawn batch and prices rewritten at another scale: the next refresh
+-- rebuilds concurrently, changing only the rows that differ, equal to a
+-- rebuild from empty tables of what remains.
 DELETE FROM bronze.transactions_raw
 WHERE batch_id = (SELECT batch_id FROM bronze.transactions_raw ORDER BY load_ordinal OFFSET 3000 LIMIT 1);
+UPDATE bronze.transactions_raw SET unit_price = unit_price || '0'
+WHERE load_ordinal % 97 = 0 AND unit_price LIKE '%.%';
 CALL retail.refresh();
 SELECT relation, concurrent AS appended FROM retail.last_refresh WHERE step_order = 10;
 SELECT incr_snap.save();
-CALL retail.refresh(full => true);
+CALL retail.refresh(full => true, concurrently => false);
 SELECT * FROM incr_snap.differences() WHERE differing > 0;
 
 -- A changed setting re-scores everything at the next refresh, though no

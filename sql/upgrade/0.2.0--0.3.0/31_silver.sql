@@ -1,0 +1,136 @@
+-- Silver (sql/install/30_silver.sql): classification as a function of its
+-- own, inlined by classify_lines and, for a concurrent rebuild, by
+-- reclassify_lines, which replaces only the rows that change.
+
+-- The rows of silver.transactions for the bronze lines with load_ordinal in
+-- (after, through].  Rule 7 compares a passing line with the passing lines
+-- before it: the clean lines of earlier batches (load_ordinal <= after) are
+-- found by fingerprint, and only lines whose fingerprint recurs are compared
+-- field by field.  A plain SQL body, so that the caller's statement inlines
+-- it rather than collecting its rows first.
+CREATE FUNCTION retail.classified_lines(after bigint, through bigint) RETURNS SETOF silver.transactions
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	WITH batch AS MATERIALIZED (
+		SELECT b.*, r.rule,
+			   CASE WHEN r.rule IS NULL
+					THEN retail.line_fingerprint(b.invoice_no, b.stock_code, b.description, b.quantity,
+												 b.invoice_date, b.unit_price, b.customer_id, b.country)
+			   END AS fingerprint
+		FROM bronze.transactions_raw b
+			 CROSS JOIN LATERAL (SELECT retail.rule_reason(b.invoice_no, b.stock_code, b.quantity,
+														   b.invoice_date, b.unit_price, b.customer_id,
+														   b.country) AS rule) r
+		WHERE b.load_ordinal > after AND b.load_ordinal <= through
+	),
+	recurring AS MATERIALIZED (
+		-- fingerprints of passing lines seen twice in the batch or before it
+		SELECT fingerprint FROM batch WHERE rule IS NULL GROUP BY fingerprint HAVING count(*) > 1
+		UNION
+		SELECT s.fingerprint
+		FROM silver.transactions s
+		WHERE s.reason IS NULL AND s.load_ordinal <= after
+		  AND s.fingerprint IN (SELECT fingerprint FROM batch WHERE rule IS NULL)
+	),
+	compared AS (
+		SELECT c.load_ordinal, c.in_batch,
+			   row_number() OVER (
+				   PARTITION BY coalesce(btrim(c.invoice_no), ''), coalesce(btrim(c.stock_code), ''),
+					   coalesce(btrim(c.description), ''), coalesce(btrim(c.quantity), ''),
+					   coalesce(btrim(c.invoice_date), ''), coalesce(btrim(c.unit_price), ''),
+					   coalesce(btrim(c.customer_id), ''), coalesce(btrim(c.country), '')
+				   ORDER BY c.load_ordinal) AS occurrence
+		FROM (SELECT b.load_ordinal, b.invoice_no, b.stock_code, b.description, b.quantity,
+					 b.invoice_date, b.unit_price, b.customer_id, b.country, true AS in_batch
+			  FROM batch b
+			  WHERE b.rule IS NULL AND b.fingerprint IN (SELECT fingerprint FROM recurring)
+			  UNION ALL
+			  SELECT e.load_ordinal, e.invoice_no, e.stock_code, e.description, e.quantity,
+					 e.invoice_date, e.unit_price, e.customer_id, e.country, false
+			  FROM silver.transactions s
+				   JOIN bronze.transactions_raw e ON e.load_ordinal = s.load_ordinal
+			  WHERE s.reason IS NULL AND s.load_ordinal <= after
+				AND s.fingerprint IN (SELECT fingerprint FROM recurring)) c
+	),
+	classified AS (
+		SELECT b.*,
+			   coalesce(b.rule, CASE WHEN d.load_ordinal IS NOT NULL THEN 'duplicate' END) AS reason,
+			   retail.try_int4(b.quantity) AS typed_quantity,
+			   retail.try_numeric(b.unit_price) AS typed_unit_price
+		FROM batch b
+			 LEFT JOIN compared d ON d.load_ordinal = b.load_ordinal AND d.in_batch AND d.occurrence > 1
+		OFFSET 0				-- parse once per row, not once per reference
+	)
+	SELECT c.load_ordinal,
+		   c.batch_id,
+		   c.reason,
+		   retail.clean_code(c.invoice_no),
+		   retail.clean_code(c.stock_code),
+		   NULLIF(btrim(c.description), ''),
+		   c.typed_quantity,
+		   retail.try_timestamp(c.invoice_date),
+		   c.typed_unit_price,
+		   c.typed_quantity * c.typed_unit_price,
+		   retail.try_customer_id(c.customer_id),
+		   btrim(c.country),
+		   -- the raw text is kept for rejected rows only
+		   CASE WHEN c.reason IS NOT NULL THEN c.invoice_no END,
+		   CASE WHEN c.reason IS NOT NULL THEN c.stock_code END,
+		   CASE WHEN c.reason IS NOT NULL THEN c.description END,
+		   CASE WHEN c.reason IS NOT NULL THEN c.quantity END,
+		   CASE WHEN c.reason IS NOT NULL THEN c.invoice_date END,
+		   CASE WHEN c.reason IS NOT NULL THEN c.unit_price END,
+		   CASE WHEN c.reason IS NOT NULL THEN c.customer_id END,
+		   CASE WHEN c.reason IS NOT NULL THEN c.country END,
+		   CASE WHEN c.reason IS NULL THEN c.fingerprint END
+	FROM classified c;
+END;
+COMMENT ON FUNCTION retail.classified_lines(bigint, bigint) IS
+	'The rows of silver.transactions for the bronze lines with load_ordinal in (after, through] (rules 1-7; rule 7 against every clean line up to after)';
+
+-- Classify the bronze lines with load_ordinal in (after, through] into
+-- silver.transactions.
+CREATE OR REPLACE FUNCTION retail.classify_lines(after bigint, through bigint) RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	classified bigint;
+BEGIN
+	INSERT INTO silver.transactions SELECT * FROM retail.classified_lines(after, through);
+	GET DIAGNOSTICS classified = ROW_COUNT;
+	RETURN classified;
+END
+$$;
+COMMENT ON FUNCTION retail.classify_lines(bigint, bigint) IS
+	'Classify the bronze lines with load_ordinal in (after, through] into silver.transactions (rules 1-7; rule 7 against every earlier clean line); returns how many';
+
+-- Classify every bronze line up to through anew without blocking readers of
+-- silver.transactions: the new rows are built beside it, and only the rows
+-- that differ (by image, so that 2.5 and 2.50 differ) are deleted and
+-- inserted.  Deleting and inserting them all would rewrite every tuple and
+-- index entry, and each insert would meet the deleted row of its key.
+CREATE FUNCTION retail.reclassify_lines(through bigint) RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	classified bigint;
+BEGIN
+	CREATE TEMPORARY TABLE reclassified_lines AS
+	SELECT * FROM retail.classified_lines(0, through);
+	GET DIAGNOSTICS classified = ROW_COUNT;
+	DELETE FROM silver.transactions s
+	WHERE NOT EXISTS (SELECT FROM reclassified_lines r WHERE r.load_ordinal = s.load_ordinal AND r *= s);
+	INSERT INTO silver.transactions
+	SELECT * FROM reclassified_lines r
+	WHERE NOT EXISTS (SELECT FROM silver.transactions s WHERE s.load_ordinal = r.load_ordinal);
+	DROP TABLE reclassified_lines;
+	RETURN classified;
+END
+$$;
+COMMENT ON FUNCTION retail.reclassify_lines(bigint) IS
+	'Classify every bronze line with load_ordinal up to through into silver.transactions anew, deleting and inserting only the rows that change (a concurrent rebuild); returns how many lines';
+
+REVOKE EXECUTE ON FUNCTION retail.classified_lines(bigint, bigint), retail.reclassify_lines(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retail.classified_lines(bigint, bigint), retail.reclassify_lines(bigint) TO retail_bi;
