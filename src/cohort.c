@@ -922,15 +922,18 @@ ra_cohort_final(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(cohort_matrix_array(state, result_element_type(fcinfo)));
 }
 
-/* The retention matrix of a relation with customer_id, invoice_ts, line_total */
+/* The retention matrix of a relation, its columns named by the last three arguments */
 PG_FUNCTION_INFO_V1(ra_cohort_retention);
 Datum
 ra_cohort_retention(PG_FUNCTION_ARGS)
 {
+	static const char *const params[3] = {"customer_column", "time_column", "value_column"};
+	static const char *const defaults[3] = {"customer_id", "invoice_ts", "line_total"};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			relid;
 	char	   *relname;
 	char	   *nspname;
+	const char *columns[3];
 	AclResult	aclresult;
 	CohortGranularity granularity;
 	Oid			argtypes[2] = {TEXTOID, BOOLOID};
@@ -951,6 +954,18 @@ ra_cohort_retention(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("cohort unbounded flag must not be null")));
+	/* 0.2.0's declaration has no column parameters: silver's names */
+	for (int i = 0; i < 3; i++)
+	{
+		if (PG_NARGS() < 6)
+			columns[i] = defaults[i];
+		else if (PG_ARGISNULL(3 + i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be null", params[i])));
+		else
+			columns[i] = NameStr(*PG_GETARG_NAME(3 + i));
+	}
 	relid = PG_GETARG_OID(0);
 	granularity = parse_granularity(PG_GETARG_TEXT_PP(1));
 
@@ -964,11 +979,24 @@ ra_cohort_retention(PG_FUNCTION_ARGS)
 		aclcheck_error(aclresult, get_relkind_objtype(get_rel_relkind(relid)), relname);
 	nspname = get_namespace_name(get_rel_namespace(relid));
 
+	/* a missing column is named here, not by an error inside the query */
+	for (int i = 0; i < 3; i++)
+	{
+		if (get_attnum(relid, columns[i]) <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("relation \"%s\" has no column \"%s\" (%s)",
+							DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))),
+							columns[i], params[i]),
+					 errhint("Pass the name of the column as %s.", params[i])));
+	}
+
 	InitMaterializedSRF(fcinfo, 0);
 
-	query = psprintf("SELECT c.* FROM (SELECT retail.cohort_matrix(customer_id, invoice_ts,"
-					 " line_total, $1, $2) AS cells FROM %s) m, pg_catalog.unnest(m.cells) c",
-					 quote_qualified_identifier(nspname, relname));
+	query = psprintf("SELECT c.* FROM (SELECT retail.cohort_matrix(l.%s::bigint, l.%s::timestamp,"
+					 " l.%s::numeric, $1, $2) AS cells FROM %s l) m, pg_catalog.unnest(m.cells) c",
+					 quote_identifier(columns[0]), quote_identifier(columns[1]),
+					 quote_identifier(columns[2]), quote_qualified_identifier(nspname, relname));
 	args[0] = CStringGetTextDatum(granularity_names[granularity]);
 	args[1] = PG_GETARG_DATUM(2);
 

@@ -1,10 +1,14 @@
-
--- One call: the finished segments of any relation of order lines with the
--- silver column names (customer_id, invoice_no, invoice_ts, line_total),
--- scored on the lines before as_of_date.  This part is also run by the
--- upgrade scripts.
-CREATE OR REPLACE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL, bins integer DEFAULT 5,
-									preset text DEFAULT 'standard', seed_preset text DEFAULT 'seed')
+-- One call: the finished segments of any relation of order lines, scored on
+-- the lines before as_of_date.  The columns are named by the last four
+-- parameters (by default silver's: customer_id, invoice_no, invoice_ts,
+-- line_total); a relation of orders works as well as one of lines, since
+-- frequency counts distinct invoices.
+CREATE FUNCTION retail.rfm_segments(lines regclass, as_of_date date DEFAULT NULL, bins integer DEFAULT 5,
+									preset text DEFAULT 'standard', seed_preset text DEFAULT 'seed',
+									customer_column name DEFAULT 'customer_id',
+									time_column name DEFAULT 'invoice_ts',
+									value_column name DEFAULT 'line_total',
+									invoice_column name DEFAULT 'invoice_no')
 	RETURNS TABLE (customer_id bigint, recency_days integer, frequency bigint, monetary numeric,
 				   r integer, f integer, m integer, rfm_cell text, segment text, seed_segment text,
 				   first_purchase timestamp, last_purchase timestamp, as_of date)
@@ -13,6 +17,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	customers retail.customer_summary_row[];
+	col name;
+	param text;
 BEGIN
 	IF lines IS NULL THEN
 		RAISE EXCEPTION 'lines must not be NULL'
@@ -23,20 +29,36 @@ BEGIN
 		RAISE EXCEPTION 'permission denied for table %', lines
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
+	FOR col, param IN
+		SELECT * FROM unnest(ARRAY[customer_column, time_column, value_column, invoice_column],
+							 ARRAY['customer_column', 'time_column', 'value_column', 'invoice_column'])
+	LOOP
+		IF col IS NULL THEN
+			RAISE EXCEPTION '% must not be NULL', param
+				USING ERRCODE = 'null_value_not_allowed',
+					  HINT = format('Pass the name of a column of %s as %s.', lines, param);
+		END IF;
+		IF NOT EXISTS (SELECT FROM pg_attribute a
+					   WHERE a.attrelid = lines AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped) THEN
+			RAISE EXCEPTION 'relation "%" has no column "%" (%)', lines, col, param
+				USING ERRCODE = 'undefined_column',
+					  HINT = format('Pass the name of the column as %s.', param);
+		END IF;
+	END LOOP;
 	EXECUTE format($query$
 		SELECT array_agg(ROW(g.customer_id, (g.s).first_purchase, (g.s).last_purchase, (g.s).frequency,
 							 (g.s).monetary)::retail.customer_summary_row)
-		FROM (SELECT l.customer_id::bigint AS customer_id,
-					 retail.rfm_customer(l.invoice_no::text, l.invoice_ts::timestamp, l.line_total::numeric) AS s
-			  FROM %s l
-			  WHERE l.customer_id IS NOT NULL AND ($1 IS NULL OR l.invoice_ts < $1)
+		FROM (SELECT l.%1$I::bigint AS customer_id,
+					 retail.rfm_customer(l.%4$I::text, l.%2$I::timestamp, l.%3$I::numeric) AS s
+			  FROM %5$s l
+			  WHERE l.%1$I IS NOT NULL AND ($1 IS NULL OR l.%2$I::timestamp < $1)
 			  GROUP BY 1) g
-	$query$, lines) INTO customers USING as_of_date;
+	$query$, customer_column, time_column, value_column, invoice_column, lines) INTO customers USING as_of_date;
 	RETURN QUERY SELECT * FROM retail.rfm_segments_of(customers, as_of_date, bins, preset, seed_preset);
 END
 $$;
-COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text) IS
-	'RFM segments of the order lines in a relation (customer_id, invoice_no, invoice_ts, line_total): one row per customer with a line before as_of_date (default: every line, as_of the day after the last)';
+COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text, name, name, name, name) IS
+	'RFM segments of the order lines (or orders) in a relation, its columns named by customer_column, time_column, value_column and invoice_column (default customer_id, invoice_ts, line_total, invoice_no): one row per customer with a line before as_of_date (default: every line, as_of the day after the last); needs SELECT on the relation';
 
 
 -- The as-of date of the marts: the setting rfm_as_of, but never before the

@@ -106,10 +106,13 @@ COMMENT ON AGGREGATE retail.cohort_merge(bytea, boolean) IS
 	'Cohort retention matrix of partial states from retail.cohort_state, bounded or unbounded; at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
 
 CREATE FUNCTION retail.cohort_retention(lines regclass, granularity text DEFAULT 'month',
-										unbounded boolean DEFAULT false)
+										unbounded boolean DEFAULT false,
+										customer_column name DEFAULT 'customer_id',
+										time_column name DEFAULT 'invoice_ts',
+										value_column name DEFAULT 'line_total')
 	RETURNS SETOF retail.cohort_cell
 	AS 'MODULE_PATHNAME', 'ra_cohort_retention' LANGUAGE C STABLE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION retail.cohort_retention(regclass, text, boolean) IS
-	'Dense cohort retention matrix of a relation with columns customer_id, invoice_ts, line_total (SELECT privilege required); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
+COMMENT ON FUNCTION retail.cohort_retention(regclass, text, boolean, name, name, name) IS
+	'Dense cohort retention matrix of a relation, its columns named by customer_column, time_column and value_column (default customer_id, invoice_ts, line_total; SELECT privilege required); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
 
 INSERT INTO retail.refresh_steps VALUES (200, 'gold', 'gold', 'mart_cohort_retention');
