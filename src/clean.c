@@ -484,3 +484,14 @@ ra_clean_code(PG_FUNCTION_ARGS)
 	SET_VARSIZE(result, VARHDRSZ + len);
 	PG_RETURN_TEXT_P(result);
 }
+
+/*
+ * Whether a stock code is one of rule 6's non-product codes: a cancellation
+ * of one cancels no product units (spec/metrics.md, "Cancellations").
+ */
+PG_FUNCTION_INFO_V1(ra_is_non_product);
+Datum
+ra_is_non_product(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(is_non_product_code(trim_spaces(PG_GETARG_TEXT_PP(0))));
+}

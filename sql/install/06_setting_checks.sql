@@ -8,6 +8,7 @@ RETURN CASE rule.value_type
 		   WHEN 'preset' THEN 'the name of a preset in retail.segment_rules'
 		   WHEN 'date' THEN 'a date written YYYY-MM-DD'
 		   WHEN 'unit' THEN 'day or week'
+		   WHEN 'cancellations' THEN 'net or ignore'
 		   ELSE CASE rule.value_type WHEN 'integer' THEN 'an integer' ELSE 'a number' END
 				|| CASE WHEN rule.lower_bound IS NULL THEN ''
 						WHEN rule.lower_exclusive THEN ' above ' || rule.lower_bound
@@ -44,6 +45,8 @@ BEGIN
 		valid := EXISTS (SELECT FROM retail.segment_rules r WHERE r.preset = trimmed);
 	ELSIF rule.value_type = 'unit' THEN
 		valid := trimmed IN ('day', 'week');
+	ELSIF rule.value_type = 'cancellations' THEN
+		valid := trimmed IN ('net', 'ignore');
 	ELSIF rule.value_type = 'date' THEN
 		valid := trimmed ~ '^\d{4}-\d{2}-\d{2}$'
 			AND retail.try_timestamp(trimmed || ' 00:00') IS NOT NULL;

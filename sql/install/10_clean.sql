@@ -36,3 +36,8 @@ CREATE FUNCTION retail.clean_code(text) RETURNS text
 	AS 'MODULE_PATHNAME', 'ra_clean_code' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION retail.clean_code(text) IS
 	'upper(btrim(code)), fast for ASCII codes: how silver writes invoice numbers and stock codes';
+
+CREATE FUNCTION retail.is_non_product(stock_code text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ra_is_non_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.is_non_product(text) IS
+	'Whether a stock code is one of silver rule 6''s non-product codes (POST, DOT, ..., GIFT_*), spaces and case ignored';

@@ -26,35 +26,53 @@ CREATE TABLE silver.transactions (
 	raw_unit_price text,
 	raw_customer_id text,
 	raw_country text,
-	fingerprint bigint
+	fingerprint bigint,
+	cancelled_quantity bigint,
+	unmatched_quantity bigint
 );
 COMMENT ON TABLE silver.transactions IS
 	'Every bronze row once, typed, with the reason it was rejected (NULL when clean); read it through silver.cleaned_transactions and silver.rejected_transactions';
 COMMENT ON COLUMN silver.transactions.fingerprint IS
 	'retail.line_fingerprint of a clean line: rule 7 finds earlier equal lines by it';
--- rule 7 looks up the clean lines of earlier batches by fingerprint; the
--- audit looks up the lines of a product at a price
+COMMENT ON COLUMN silver.transactions.cancelled_quantity IS
+	'Clean line: the units that cancellation lines cancel (retail.net_cancellations); NULL for a rejected line';
+COMMENT ON COLUMN silver.transactions.unmatched_quantity IS
+	'Cancellation line that cancels units (rule 3 first broken, product, positive price, negative quantity): the units no clean line was left to cancel; NULL for every other line';
+-- Rule 7 looks up the clean lines of earlier batches by fingerprint; the
+-- audit looks up the lines of a product at a price; the netting looks up a
+-- customer's lines and cancellations of a product at a price, and the
+-- merges the lines of the customers and orders whose netting changed.
 CREATE INDEX transactions_clean_fingerprint ON silver.transactions (fingerprint) WHERE reason IS NULL;
 CREATE INDEX transactions_clean_product_price ON silver.transactions (stock_code, unit_price) WHERE reason IS NULL;
+CREATE INDEX transactions_clean_customer ON silver.transactions (customer_id, stock_code, unit_price)
+	WHERE reason IS NULL;
+CREATE INDEX transactions_clean_invoice ON silver.transactions (invoice_no) WHERE reason IS NULL;
+CREATE INDEX transactions_cancellation ON silver.transactions (customer_id, stock_code, unit_price)
+	WHERE unmatched_quantity IS NOT NULL;
 
 CREATE VIEW silver.cleaned_transactions AS
 SELECT invoice_no, stock_code, description, quantity, invoice_ts, unit_price,
-	   line_total, customer_id, country, load_ordinal
+	   line_total, customer_id, country, load_ordinal, cancelled_quantity
 FROM silver.transactions
 WHERE reason IS NULL;
 COMMENT ON VIEW silver.cleaned_transactions IS
-	'Order lines that passed every cleaning rule, typed and trimmed';
+	'Order lines that passed every cleaning rule, typed and trimmed, with the units later cancellations cancel';
 
 CREATE VIEW silver.rejected_transactions AS
 SELECT load_ordinal, batch_id, reason,
 	   raw_invoice_no AS invoice_no, raw_stock_code AS stock_code,
 	   raw_description AS description, raw_quantity AS quantity,
 	   raw_invoice_date AS invoice_date, raw_unit_price AS unit_price,
-	   raw_customer_id AS customer_id, raw_country AS country
+	   raw_customer_id AS customer_id, raw_country AS country, unmatched_quantity
 FROM silver.transactions
 WHERE reason IS NOT NULL;
 COMMENT ON VIEW silver.rejected_transactions IS
-	'Quarantined bronze rows, raw text as loaded, with the first rule each breaks';
+	'Quarantined bronze rows, raw text as loaded, with the first rule each breaks; a cancellation line that cancels units also says how many of them no clean line was left to cancel';
+
+-- Cancellation lines cancel units of the clean lines they match
+-- (retail.net_cancellations); the states, and gold, count what is left.
+INSERT INTO retail.setting_defaults VALUES
+	('cancellations', 'net', 'How gold reads cancellation lines: net (they cancel units of the customer''s lines of the product at the price, latest first) or ignore (the clean lines as they are)');
 
 -- One row per invoice of cleaned lines; customer and country of its first
 -- line by load order.
@@ -74,8 +92,33 @@ COMMENT ON COLUMN silver.orders.mixed_parties IS
 	'Some line of the invoice has another customer or country than its first line';
 CREATE INDEX orders_customer_id ON silver.orders (customer_id, invoice_ts, invoice_no);
 
--- Mergeable states of the clean lines, one table per grain: a refresh adds
--- the lines of a batch into the keys they touch, and the gold marts are
+-- What gold reads as orders: silver.orders' rule over the counted lines (a
+-- clean line with units left after the cancellations, setting
+-- cancellations; every clean line under 'ignore').  An invoice whose lines
+-- are all cancelled is no order.
+CREATE TABLE silver.net_orders (LIKE silver.orders INCLUDING ALL);
+COMMENT ON TABLE silver.net_orders IS
+	'State: one row per invoice with a counted line (units left after cancellations under the setting cancellations = net): first counted line''s customer and country, earliest time, counted lines, net units and net total';
+COMMENT ON COLUMN silver.net_orders.mixed_parties IS
+	'Some counted line of the invoice has another customer or country than its first one';
+
+-- The earlier clean lines whose cancelled quantity the last merge changed:
+-- the merge rebuilds their customers' and orders' states and corrects the
+-- sums of their products and countries; the refresh's unchanged checks read
+-- their times.
+CREATE TABLE silver.netting_changes (
+	load_ordinal bigint PRIMARY KEY,
+	customer_id bigint NOT NULL,
+	invoice_no text NOT NULL,
+	invoice_ts timestamp NOT NULL,
+	old_cancelled bigint NOT NULL,
+	new_cancelled bigint NOT NULL
+);
+COMMENT ON TABLE silver.netting_changes IS
+	'Clean lines of earlier batches whose cancelled_quantity the last refresh changed, with the old and new values (empty under cancellations = ignore)';
+
+-- Mergeable states of the counted lines (see silver.net_orders), one table
+-- per grain: a refresh adds the lines of a batch into the keys they touch, and the gold marts are
 -- computed from these, at a cost that follows customers, products,
 -- countries and orders, not lines.
 CREATE TABLE silver.customer_invoices (
@@ -84,7 +127,7 @@ CREATE TABLE silver.customer_invoices (
 	PRIMARY KEY (customer_id, invoice_no)
 );
 COMMENT ON TABLE silver.customer_invoices IS
-	'State: the distinct invoices of each customer''s clean lines (RFM frequency)';
+	'State: the distinct invoices of each customer''s counted lines (RFM frequency)';
 
 CREATE TABLE silver.customer_invoice_days (
 	customer_id bigint,
@@ -96,7 +139,7 @@ CREATE TABLE silver.customer_invoice_days (
 	PRIMARY KEY (customer_id, invoice_no, day)
 );
 COMMENT ON TABLE silver.customer_invoice_days IS
-	'State: per customer, invoice and day with a clean line, the first and last time and the sum of line_total (segments at any date, purchase days of the CLV models)';
+	'State: per customer, invoice and day with a counted line, the first and last time and the sum of line_total (segments at any date, purchase days of the CLV models)';
 
 CREATE TABLE silver.customer_state (
 	customer_id bigint PRIMARY KEY,
@@ -109,7 +152,7 @@ CREATE TABLE silver.customer_state (
 COMMENT ON TABLE silver.customer_state IS
 	'State: per customer, first and last line, distinct invoices, sum of line_total (what retail.rfm_customer gives)';
 COMMENT ON COLUMN silver.customer_state.first_order_country IS
-	'Country of the customer''s first order in silver.orders (earliest invoice_ts, then invoice_no); NULL when every line of the customer is in an order of another customer';
+	'Country of the customer''s first order in silver.net_orders (earliest invoice_ts, then invoice_no); NULL when every counted line of the customer is in an order of another customer';
 
 CREATE TABLE silver.customer_months (
 	customer_id bigint,
@@ -118,23 +161,26 @@ CREATE TABLE silver.customer_months (
 	PRIMARY KEY (customer_id, month)
 );
 COMMENT ON TABLE silver.customer_months IS
-	'State: per customer and calendar month with a clean line, the sum of line_total (cohort retention)';
+	'State: per customer and calendar month with a counted line, the sum of line_total (cohort retention)';
 
 CREATE TABLE silver.country_state (
 	country text PRIMARY KEY,
-	revenue numeric NOT NULL
+	revenue numeric NOT NULL,
+	lines bigint NOT NULL
 );
-COMMENT ON TABLE silver.country_state IS 'State: sum of line_total per country (countries ABC)';
+COMMENT ON TABLE silver.country_state IS
+	'State: counted lines and their sum of line_total per country (countries ABC)';
 
 CREATE TABLE silver.product_months (
 	stock_code text,
 	month date,
 	units bigint NOT NULL,
 	revenue numeric NOT NULL,
+	lines bigint NOT NULL,
 	PRIMARY KEY (stock_code, month)
 );
 COMMENT ON TABLE silver.product_months IS
-	'State: per product and calendar month with a clean line, units and sum of line_total (products ABC/XYZ)';
+	'State: per product and calendar month with a counted line, the lines, units and sum of line_total (products ABC/XYZ)';
 
 CREATE TABLE silver.product_descriptions (
 	stock_code text NOT NULL,
@@ -142,7 +188,7 @@ CREATE TABLE silver.product_descriptions (
 	lines bigint NOT NULL
 );
 COMMENT ON TABLE silver.product_descriptions IS
-	'State: per product, how many clean lines carry each non-NULL description (the most frequent names it)';
+	'State: per product, how many counted lines carry each non-NULL description (the most frequent names it)';
 -- A description may be of any length, more than an index row holds: the
 -- index keeps its hash, and the merge compares the text on a hash match.
 CREATE INDEX product_descriptions_hash ON silver.product_descriptions (stock_code, hashtextextended(description, 0));
@@ -154,7 +200,7 @@ CREATE TABLE silver.product_prices (
 	PRIMARY KEY (stock_code, unit_price)
 );
 COMMENT ON TABLE silver.product_prices IS
-	'State: per product, how many clean lines have each unit price (the audit''s price centre)';
+	'State: per product, how many counted lines have each unit price (the audit''s price centre)';
 
 -- The rows of silver.transactions for the bronze lines with load_ordinal in
 -- (after, through].  Rule 7 compares a passing line with the passing lines
@@ -236,7 +282,13 @@ BEGIN ATOMIC
 		   CASE WHEN c.reason IS NOT NULL THEN c.unit_price END,
 		   CASE WHEN c.reason IS NOT NULL THEN c.customer_id END,
 		   CASE WHEN c.reason IS NOT NULL THEN c.country END,
-		   CASE WHEN c.reason IS NULL THEN c.fingerprint END
+		   CASE WHEN c.reason IS NULL THEN c.fingerprint END,
+		   -- until retail.net_cancellations sees the other lines: nothing
+		   -- cancelled, nothing matched
+		   CASE WHEN c.reason IS NULL THEN 0 END,
+		   CASE WHEN c.reason = 'cancellation' AND c.typed_quantity < 0 AND c.typed_unit_price > 0
+					 AND NOT retail.is_non_product(c.stock_code)
+				THEN -c.typed_quantity::bigint END
 	FROM classified c;
 END;
 COMMENT ON FUNCTION retail.classified_lines(bigint, bigint) IS
@@ -286,43 +338,256 @@ $$;
 COMMENT ON FUNCTION retail.reclassify_lines(bigint) IS
 	'Classify every bronze line with load_ordinal up to through into silver.transactions anew, deleting and inserting only the rows that change (a concurrent rebuild); returns how many lines';
 
--- Merge the clean lines with load_ordinal in (after, through] into
--- silver.orders and the states.  Earlier batches hold earlier lines, so an
--- invoice already in silver.orders keeps its customer and country.
-CREATE FUNCTION retail.merge_lines(after bigint, through bigint) RETURNS void
+-- Net the cancellations of the groups (customer, product, price) that the
+-- lines with load_ordinal in (after, through] touch, as spec/metrics.md
+-- says: cancellations in time order, each taking units from the latest line
+-- at or before it first.  That is a stack: in time order (a line before a
+-- cancellation of the same time, then by load order), a line pushes its
+-- units and a cancellation pops them.  With g the running sum of -quantity
+-- (a cancellation adds its units, a line takes away its own), a line loses
+-- what g climbs above its own value later on, up to its quantity; a
+-- cancellation leaves unmatched what it adds to the running maximum of g
+-- above 0.  The clean lines of earlier batches whose cancelled quantity
+-- changes are listed in silver.netting_changes.
+CREATE FUNCTION retail.net_cancellations(after bigint, through bigint) RETURNS void
+LANGUAGE sql
+BEGIN ATOMIC
+	DELETE FROM silver.netting_changes;
+	WITH groups AS (
+		SELECT DISTINCT t.customer_id, t.stock_code, t.unit_price
+		FROM silver.transactions t
+		WHERE t.load_ordinal > net_cancellations.after AND t.load_ordinal <= net_cancellations.through
+		  AND (t.unmatched_quantity IS NOT NULL
+			   OR (t.reason IS NULL
+				   AND (t.customer_id, t.stock_code, t.unit_price) IN
+					   (SELECT k.customer_id, k.stock_code, k.unit_price
+						FROM silver.transactions k
+						WHERE k.unmatched_quantity IS NOT NULL AND k.load_ordinal <= net_cancellations.through)))
+	),
+	events AS (
+		SELECT e.*, sum(-e.quantity) OVER (PARTITION BY e.customer_id, e.stock_code, e.unit_price
+										   ORDER BY e.invoice_ts, NOT e.is_line, e.load_ordinal
+										   ROWS UNBOUNDED PRECEDING) AS g
+		FROM (SELECT t.load_ordinal, true AS is_line, t.quantity, t.customer_id, t.stock_code, t.unit_price,
+					 t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
+			  FROM groups g
+				   JOIN silver.transactions t
+						ON t.customer_id = g.customer_id AND t.stock_code = g.stock_code
+						   AND t.unit_price = g.unit_price AND t.reason IS NULL
+			  WHERE t.load_ordinal <= net_cancellations.through
+			  UNION ALL
+			  SELECT t.load_ordinal, false, t.quantity, t.customer_id, t.stock_code, t.unit_price,
+					 t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
+			  FROM groups g
+				   JOIN silver.transactions t
+						ON t.customer_id = g.customer_id AND t.stock_code = g.stock_code
+						   AND t.unit_price = g.unit_price AND t.unmatched_quantity IS NOT NULL
+			  WHERE t.load_ordinal <= net_cancellations.through) e
+	),
+	netted AS (
+		SELECT e.load_ordinal, e.is_line, e.customer_id, e.invoice_no, e.invoice_ts,
+			   e.cancelled_quantity AS old_cancelled, e.unmatched_quantity AS old_unmatched,
+			   CASE WHEN e.is_line THEN least(e.quantity, greatest(0, max(e.g) OVER later - e.g)) END AS cancelled,
+			   CASE WHEN NOT e.is_line
+					THEN greatest(0, max(e.g) OVER so_far) - greatest(0, max(e.g) OVER before) END AS unmatched
+		FROM events e
+		WINDOW in_time AS (PARTITION BY e.customer_id, e.stock_code, e.unit_price
+						   ORDER BY e.invoice_ts, NOT e.is_line, e.load_ordinal),
+			   later AS (in_time ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
+			   so_far AS (in_time ROWS UNBOUNDED PRECEDING),
+			   before AS (in_time ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+	),
+	changed AS (
+		UPDATE silver.transactions t
+		SET cancelled_quantity = n.cancelled, unmatched_quantity = n.unmatched
+		FROM netted n
+		WHERE t.load_ordinal = n.load_ordinal
+		  AND (n.old_cancelled, n.old_unmatched) IS DISTINCT FROM (n.cancelled, n.unmatched)
+		RETURNING n.*
+	)
+	INSERT INTO silver.netting_changes
+	SELECT c.load_ordinal, c.customer_id, c.invoice_no, c.invoice_ts, c.old_cancelled, c.cancelled
+	FROM changed c
+	WHERE c.is_line AND c.load_ordinal <= net_cancellations.after;
+END;
+COMMENT ON FUNCTION retail.net_cancellations(bigint, bigint) IS
+	'Net the cancellation lines against the clean lines of the groups (customer, product, price) that the lines with load_ordinal in (after, through] touch: silver.transactions.cancelled_quantity and unmatched_quantity; earlier lines that change go to silver.netting_changes';
+
+-- A line as the states count it: a clean line with the units left after
+-- the cancellations (setting cancellations = net; all of them under
+-- 'ignore'), and a sign: -1 takes back what an earlier refresh counted.
+CREATE TYPE retail.counted_line AS (
+	sign integer,
+	load_ordinal bigint,
+	invoice_no text,
+	stock_code text,
+	description text,
+	quantity bigint,
+	invoice_ts timestamp,
+	unit_price numeric,
+	line_total numeric,
+	customer_id bigint,
+	country text
+);
+COMMENT ON TYPE retail.counted_line IS
+	'A clean line as the silver states count it: net quantity and line_total under the setting cancellations = net, and a sign (-1 takes back an earlier count)';
+
+-- The counted lines with load_ordinal in (after, through].  Plain SQL
+-- bodies here and below, inlined into the merges' statements.
+CREATE FUNCTION retail.counted_lines(after bigint, through bigint, net boolean)
+	RETURNS SETOF retail.counted_line
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT 1, t.load_ordinal, t.invoice_no, t.stock_code, t.description, q.quantity, t.invoice_ts, t.unit_price,
+		   q.quantity * t.unit_price, t.customer_id, t.country
+	FROM silver.transactions t
+		 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN counted_lines.net THEN t.cancelled_quantity ELSE 0 END)
+			 q(quantity)
+	WHERE t.load_ordinal > counted_lines.after AND t.load_ordinal <= counted_lines.through
+	  AND t.reason IS NULL AND q.quantity > 0;
+END;
+COMMENT ON FUNCTION retail.counted_lines(bigint, bigint, boolean) IS
+	'Clean lines with load_ordinal in (after, through] that have units left after the cancellations (net), with their net quantity and line_total; all of them, as they are, when net is false';
+
+-- What the merge adds to the states of the customers (or orders): the
+-- batch's counted lines, except those of a customer (an order) that an
+-- earlier line's netting changed, whose states are built again from all
+-- their counted lines.
+CREATE FUNCTION retail.customer_lines(after bigint, through bigint, net boolean)
+	RETURNS SETOF retail.counted_line
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT l.*
+	FROM retail.counted_lines(customer_lines.after, customer_lines.through, customer_lines.net) l
+	WHERE l.customer_id NOT IN (SELECT c.customer_id FROM silver.netting_changes c)
+	UNION ALL
+	SELECT l.*
+	FROM retail.counted_lines(0, customer_lines.through, customer_lines.net) l
+	WHERE l.customer_id IN (SELECT c.customer_id FROM silver.netting_changes c);
+END;
+COMMENT ON FUNCTION retail.customer_lines(bigint, bigint, boolean) IS
+	'Counted lines a merge adds to the customer states: the batch''s, and every line of the customers in silver.netting_changes (their states are built again)';
+
+CREATE FUNCTION retail.order_lines(after bigint, through bigint, net boolean)
+	RETURNS SETOF retail.counted_line
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT l.*
+	FROM retail.counted_lines(order_lines.after, order_lines.through, order_lines.net) l
+	WHERE NOT order_lines.net OR l.invoice_no NOT IN (SELECT c.invoice_no FROM silver.netting_changes c)
+	UNION ALL
+	SELECT l.*
+	FROM retail.counted_lines(0, order_lines.through, order_lines.net) l
+	WHERE order_lines.net AND l.invoice_no IN (SELECT c.invoice_no FROM silver.netting_changes c);
+END;
+COMMENT ON FUNCTION retail.order_lines(bigint, bigint, boolean) IS
+	'Counted lines a merge adds to the orders: the batch''s, and under net every line of the orders in silver.netting_changes (built again)';
+
+-- What the merge adds to the sums of products and countries: the batch's
+-- counted lines, and for each earlier line whose netting changed, its old
+-- count taken back and its new one added.
+CREATE FUNCTION retail.product_lines(after bigint, through bigint, net boolean)
+	RETURNS SETOF retail.counted_line
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT l.*
+	FROM retail.counted_lines(product_lines.after, product_lines.through, product_lines.net) l
+	UNION ALL
+	SELECT v.sign, t.load_ordinal, t.invoice_no, t.stock_code, t.description, v.quantity, t.invoice_ts,
+		   t.unit_price, v.quantity * t.unit_price, t.customer_id, t.country
+	FROM silver.netting_changes c
+		 JOIN silver.transactions t ON t.load_ordinal = c.load_ordinal
+		 CROSS JOIN LATERAL (VALUES (-1, t.quantity - c.old_cancelled), (1, t.quantity - c.new_cancelled))
+			 v(sign, quantity)
+	WHERE v.quantity > 0;
+END;
+COMMENT ON FUNCTION retail.product_lines(bigint, bigint, boolean) IS
+	'Counted lines a merge adds to the product and country sums: the batch''s, and for the lines in silver.netting_changes the old count with sign -1 and the new one';
+
+-- Merge lines into an orders table (silver.orders: the clean lines as they
+-- are; silver.net_orders: the counted ones).  Earlier batches hold earlier
+-- lines, so an invoice already there keeps its customer and country; the
+-- batch mixes parties when its lines differ among themselves, the invoice
+-- when they do or when the batch's first line differs from its first line.
+CREATE FUNCTION retail.merge_orders(orders regclass, after bigint, through bigint, net boolean) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	-- The batch mixes parties when its lines differ among themselves; the
-	-- invoice does when they do or when the batch's first line differs from
-	-- the invoice's first line of an earlier batch.
-	INSERT INTO silver.orders AS o (invoice_no, customer_id, country, invoice_ts, lines, units, total,
-									mixed_parties)
-	SELECT DISTINCT ON (t.invoice_no)
-		   t.invoice_no, t.customer_id, t.country,
-		   min(t.invoice_ts) OVER invoice, count(*) OVER invoice,
-		   sum(t.quantity) OVER invoice, sum(t.line_total) OVER invoice,
-		   min(t.customer_id) OVER invoice <> max(t.customer_id) OVER invoice
-		   OR min(t.country) OVER invoice <> max(t.country) OVER invoice
-	FROM silver.transactions t
-	WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
-	WINDOW invoice AS (PARTITION BY t.invoice_no ORDER BY t.load_ordinal
-					   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-	ORDER BY t.invoice_no, t.load_ordinal
-	ON CONFLICT (invoice_no) DO UPDATE
-	SET invoice_ts = least(o.invoice_ts, excluded.invoice_ts),
-		lines = o.lines + excluded.lines,
-		units = o.units + excluded.units,
-		total = o.total + excluded.total,
-		mixed_parties = o.mixed_parties OR excluded.mixed_parties
-			OR (o.customer_id, o.country) IS DISTINCT FROM (excluded.customer_id, excluded.country);
+	EXECUTE format($sql$
+		INSERT INTO %s AS o (invoice_no, customer_id, country, invoice_ts, lines, units, total, mixed_parties)
+		SELECT DISTINCT ON (t.invoice_no)
+			   t.invoice_no, t.customer_id, t.country,
+			   min(t.invoice_ts) OVER invoice, count(*) OVER invoice,
+			   sum(t.quantity) OVER invoice, sum(t.line_total) OVER invoice,
+			   min(t.customer_id) OVER invoice <> max(t.customer_id) OVER invoice
+			   OR min(t.country) OVER invoice <> max(t.country) OVER invoice
+		FROM retail.order_lines($1, $2, $3) t
+		WINDOW invoice AS (PARTITION BY t.invoice_no ORDER BY t.load_ordinal
+						   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+		ORDER BY t.invoice_no, t.load_ordinal
+		ON CONFLICT (invoice_no) DO UPDATE
+		SET invoice_ts = least(o.invoice_ts, excluded.invoice_ts),
+			lines = o.lines + excluded.lines,
+			units = o.units + excluded.units,
+			total = o.total + excluded.total,
+			mixed_parties = o.mixed_parties OR excluded.mixed_parties
+				OR (o.customer_id, o.country) IS DISTINCT FROM (excluded.customer_id, excluded.country)
+		$sql$, orders)
+		USING after, through, net;
+END
+$$;
+COMMENT ON FUNCTION retail.merge_orders(regclass, bigint, bigint, boolean) IS
+	'Merge retail.order_lines(after, through, net) into an orders table (silver.orders or silver.net_orders)';
+
+-- Merge the lines with load_ordinal in (after, through] into silver.orders,
+-- silver.net_orders and the states, after netting their cancellations.  The
+-- states count the counted lines; when the netting changed earlier lines,
+-- their customers' and orders' states are built again from all their
+-- counted lines (deleted here, then merged from retail.customer_lines and
+-- retail.order_lines), and their products' and countries' sums corrected
+-- (retail.product_lines).
+CREATE FUNCTION retail.merge_lines(after bigint, through bigint) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	net boolean := retail.setting('cancellations') = 'net';
+	netting_changed boolean;
+	orders_dropped bigint[];
+BEGIN
+	PERFORM retail.net_cancellations(after, through);
+	IF NOT net THEN
+		-- silver shows the netting all the same; the states ignore it
+		DELETE FROM silver.netting_changes;
+	END IF;
+	netting_changed := EXISTS (SELECT FROM silver.netting_changes);
+	IF netting_changed THEN
+		-- few rows: let the planner see so, and reach their lines by index
+		ANALYZE silver.netting_changes;
+	END IF;
+
+	PERFORM retail.merge_orders('silver.orders', after, through, false);
+	WITH dropped AS (
+		DELETE FROM silver.net_orders o USING silver.netting_changes c
+		WHERE o.invoice_no = c.invoice_no
+		RETURNING o.customer_id
+	)
+	SELECT array_agg(DISTINCT d.customer_id) INTO orders_dropped FROM dropped d;
+	PERFORM retail.merge_orders('silver.net_orders', after, through, net);
+
+	IF netting_changed THEN
+		DELETE FROM silver.customer_invoices s USING silver.netting_changes c WHERE s.customer_id = c.customer_id;
+		DELETE FROM silver.customer_invoice_days s USING silver.netting_changes c
+		WHERE s.customer_id = c.customer_id;
+		DELETE FROM silver.customer_state s USING silver.netting_changes c WHERE s.customer_id = c.customer_id;
+		DELETE FROM silver.customer_months s USING silver.netting_changes c WHERE s.customer_id = c.customer_id;
+	END IF;
 
 	WITH new_invoices AS (
 		INSERT INTO silver.customer_invoices
 		SELECT DISTINCT t.customer_id, t.invoice_no
-		FROM silver.transactions t
-		WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
+		FROM retail.customer_lines(after, through, net) t
 		ON CONFLICT DO NOTHING
 		RETURNING customer_id
 	),
@@ -332,8 +597,7 @@ BEGIN
 	batch AS (
 		SELECT t.customer_id, min(t.invoice_ts) AS first_purchase, max(t.invoice_ts) AS last_purchase,
 			   sum(t.line_total) AS monetary
-		FROM silver.transactions t
-		WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
+		FROM retail.customer_lines(after, through, net) t
 		GROUP BY t.customer_id
 	)
 	INSERT INTO silver.customer_state AS c (customer_id, first_purchase, last_purchase, frequency, monetary)
@@ -348,8 +612,7 @@ BEGIN
 	INSERT INTO silver.customer_invoice_days AS c (customer_id, invoice_no, day, first_ts, last_ts, revenue)
 	SELECT t.customer_id, t.invoice_no, t.invoice_ts::date, min(t.invoice_ts), max(t.invoice_ts),
 		   sum(t.line_total)
-	FROM silver.transactions t
-	WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
+	FROM retail.customer_lines(after, through, net) t
 	GROUP BY 1, 2, 3
 	ON CONFLICT (customer_id, invoice_no, day) DO UPDATE
 	SET first_ts = least(c.first_ts, excluded.first_ts),
@@ -358,33 +621,34 @@ BEGIN
 
 	INSERT INTO silver.customer_months AS c (customer_id, month, revenue)
 	SELECT t.customer_id, date_trunc('month', t.invoice_ts)::date, sum(t.line_total)
-	FROM silver.transactions t
-	WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
+	FROM retail.customer_lines(after, through, net) t
 	GROUP BY 1, 2
 	ON CONFLICT (customer_id, month) DO UPDATE SET revenue = c.revenue + excluded.revenue;
 
-	INSERT INTO silver.country_state AS c (country, revenue)
-	SELECT t.country, sum(t.line_total)
-	FROM silver.transactions t
-	WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
+	-- Sums that counts are taken back from keep no trailing zeros: their
+	-- scale would otherwise tell the order of the batches.
+	INSERT INTO silver.country_state AS c (country, revenue, lines)
+	SELECT t.country, trim_scale(sum(t.sign * t.line_total)), sum(t.sign)
+	FROM retail.product_lines(after, through, net) t
 	GROUP BY 1
-	ON CONFLICT (country) DO UPDATE SET revenue = c.revenue + excluded.revenue;
+	ON CONFLICT (country) DO UPDATE
+	SET revenue = trim_scale(c.revenue + excluded.revenue), lines = c.lines + excluded.lines;
 
-	INSERT INTO silver.product_months AS p (stock_code, month, units, revenue)
-	SELECT t.stock_code, date_trunc('month', t.invoice_ts)::date, sum(t.quantity), sum(t.line_total)
-	FROM silver.transactions t
-	WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
+	INSERT INTO silver.product_months AS p (stock_code, month, units, revenue, lines)
+	SELECT t.stock_code, date_trunc('month', t.invoice_ts)::date, sum(t.sign * t.quantity),
+		   trim_scale(sum(t.sign * t.line_total)), sum(t.sign)
+	FROM retail.product_lines(after, through, net) t
 	GROUP BY 1, 2
 	ON CONFLICT (stock_code, month) DO UPDATE
-	SET units = p.units + excluded.units, revenue = p.revenue + excluded.revenue;
+	SET units = p.units + excluded.units, revenue = trim_scale(p.revenue + excluded.revenue),
+		lines = p.lines + excluded.lines;
 
 	-- No unique key holds a description (see the table): count the known
 	-- ones, add the others.
 	WITH batch AS (
-		SELECT t.stock_code, t.description, count(*) AS lines
-		FROM silver.transactions t
-		WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
-		  AND t.description IS NOT NULL
+		SELECT t.stock_code, t.description, sum(t.sign) AS lines
+		FROM retail.product_lines(after, through, net) t
+		WHERE t.description IS NOT NULL
 		GROUP BY 1, 2
 	),
 	counted AS (
@@ -401,29 +665,37 @@ BEGIN
 	FROM batch b
 	WHERE NOT EXISTS (SELECT FROM counted c WHERE c.stock_code = b.stock_code AND c.description = b.description);
 
+	-- 2.5 and 2.50 are one price, kept without trailing zeros
 	INSERT INTO silver.product_prices AS p (stock_code, unit_price, lines)
-	SELECT t.stock_code, t.unit_price, count(*)
-	FROM silver.transactions t
-	WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
+	SELECT t.stock_code, trim_scale(t.unit_price), sum(t.sign)
+	FROM retail.product_lines(after, through, net) t
 	GROUP BY 1, 2
 	ON CONFLICT (stock_code, unit_price) DO UPDATE SET lines = p.lines + excluded.lines;
 
-	-- The first order can change for the customers of the orders the batch
-	-- touched (a line may make an order earlier).
+	IF netting_changed THEN
+		-- what no counted line is left in
+		DELETE FROM silver.country_state WHERE lines = 0;
+		DELETE FROM silver.product_months WHERE lines = 0;
+		DELETE FROM silver.product_descriptions WHERE lines = 0;
+		DELETE FROM silver.product_prices WHERE lines = 0;
+	END IF;
+
+	-- The first order can change for the customers of the lines and orders
+	-- merged, and of the orders the netting emptied.
 	UPDATE silver.customer_state c
 	SET first_order_country = f.country
-	FROM (SELECT DISTINCT ON (o.customer_id) o.customer_id, o.country
-		  FROM silver.orders o
-		  WHERE o.customer_id IN (SELECT t.customer_id FROM silver.transactions t
-								  WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
-								  UNION
-								  SELECT x.customer_id FROM silver.orders x
-								  WHERE x.invoice_no IN (SELECT t.invoice_no FROM silver.transactions t
-														 WHERE t.load_ordinal > after AND t.load_ordinal <= through
-														   AND t.reason IS NULL))
-		  ORDER BY o.customer_id, o.invoice_ts, o.invoice_no) f
+	FROM (SELECT k.customer_id,
+				 (SELECT o.country FROM silver.net_orders o
+				  WHERE o.customer_id = k.customer_id
+				  ORDER BY o.invoice_ts, o.invoice_no LIMIT 1) AS country
+		  FROM (SELECT t.customer_id FROM retail.customer_lines(after, through, net) t
+				UNION
+				SELECT o.customer_id FROM silver.net_orders o
+				WHERE o.invoice_no IN (SELECT t.invoice_no FROM retail.order_lines(after, through, net) t)
+				UNION
+				SELECT unnest(orders_dropped)) k) f
 	WHERE c.customer_id = f.customer_id AND c.first_order_country IS DISTINCT FROM f.country;
 END
 $$;
 COMMENT ON FUNCTION retail.merge_lines(bigint, bigint) IS
-	'Merge the clean lines with load_ordinal in (after, through] into silver.orders and the silver state tables';
+	'Net the cancellations of the lines with load_ordinal in (after, through], then merge the lines into silver.orders, silver.net_orders and the silver state tables';

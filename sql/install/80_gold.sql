@@ -164,8 +164,9 @@ COMMENT ON MATERIALIZED VIEW gold.segment_month_ends IS
 CREATE UNIQUE INDEX ON gold.segment_month_ends (as_of, customer_id);
 
 -- Appending lines leaves the month ends as they are when every new clean
--- line is on or after the latest month start they hold, and that month
--- start is still the latest before the as-of date.
+-- line, and every earlier line whose netting changed, is on or after the
+-- latest month start they hold, and that month start is still the latest
+-- before the as-of date.
 CREATE FUNCTION retail.segment_month_ends_unchanged(after bigint, through bigint) RETURNS boolean
 LANGUAGE sql STABLE
 BEGIN ATOMIC
@@ -173,7 +174,8 @@ BEGIN ATOMIC
 					AND (SELECT min(t.invoice_ts) FROM silver.transactions t
 						 WHERE t.load_ordinal > segment_month_ends_unchanged.after
 						   AND t.load_ordinal <= segment_month_ends_unchanged.through AND t.reason IS NULL)
-						>= e.latest,
+						>= e.latest
+					AND NOT EXISTS (SELECT FROM silver.netting_changes c WHERE c.invoice_ts < e.latest),
 					false)
 	FROM (SELECT max(h.as_of) AS latest FROM gold.segment_month_ends h) e;
 END;
@@ -445,11 +447,11 @@ LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
 	WITH order_center AS (
 		SELECT retail.median_mad(ln(o.total::double precision)) AS center
-		FROM silver.orders o
+		FROM silver.net_orders o
 	),
 	wholesale AS (
 		SELECT o.invoice_no, retail.modified_z(ln(o.total::double precision), c.center) AS z
-		FROM silver.orders o CROSS JOIN order_center c
+		FROM silver.net_orders o CROSS JOIN order_center c
 	),
 	-- each product's centre of ln(unit_price) over its lines, from the count
 	-- of lines at each price: the value of rank k (0-based) is the first
@@ -500,6 +502,8 @@ BEGIN ATOMIC
 			 JOIN silver.transactions t
 				  ON t.stock_code = f.stock_code AND t.unit_price = f.unit_price AND t.reason IS NULL
 		WHERE abs(f.z) > order_anomalies.threshold
+		  -- a counted line (as in silver.product_prices)
+		  AND t.quantity > CASE WHEN retail.setting('cancellations') = 'net' THEN t.cancelled_quantity ELSE 0 END
 	),
 	flags AS (
 		SELECT w.invoice_no, w.z, 'wholesale_total' AS reason, NULL AS stock_code, NULL::numeric AS unit_price,
@@ -513,13 +517,13 @@ BEGIN ATOMIC
 		 ORDER BY l.invoice_no, abs(l.z) DESC, l.z DESC, l.stock_code, l.unit_price)
 		UNION ALL
 		SELECT o.invoice_no, NULL, 'mixed_parties', NULL, NULL, NULL
-		FROM silver.orders o
+		FROM silver.net_orders o
 		WHERE o.mixed_parties
 	)
 	SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, f.z, f.reason, f.stock_code,
 		   f.unit_price, f.median_price
 	FROM flags f
-		 JOIN silver.orders o ON o.invoice_no = f.invoice_no
+		 JOIN silver.net_orders o ON o.invoice_no = f.invoice_no
 	ORDER BY abs(f.z) DESC NULLS LAST, o.invoice_no, f.reason;
 END;
 COMMENT ON FUNCTION retail.order_anomalies(double precision) IS
@@ -538,8 +542,9 @@ CREATE UNIQUE INDEX ON gold.audit_order_anomalies (invoice_no, reason);
 -- describes it, is in 84_dim_customers.sql, after the customer value).
 CREATE VIEW gold.orders AS
 SELECT invoice_no, customer_id, country, invoice_ts, lines, units, total::numeric(38, 6) AS total
-FROM silver.orders;
-COMMENT ON VIEW gold.orders IS 'One row per order (invoice) of clean lines';
+FROM silver.net_orders;
+COMMENT ON VIEW gold.orders IS
+	'One row per order (invoice) with lines left after the cancellations (setting cancellations): net lines, units and total';
 
 
 

@@ -5,13 +5,16 @@
 CREATE TABLE retail.refresh_progress (
 	bronze_through bigint NOT NULL,
 	rebuild_needed boolean NOT NULL,
-	gold_stale boolean NOT NULL
+	gold_stale boolean NOT NULL,
+	silver_settings_changed boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE retail.refresh_progress IS
 	'One row: the highest load_ordinal silver holds, whether bronze changed otherwise than by INSERT (the next refresh rebuilds), whether a setting or preset changed (the next refresh recomputes gold)';
 COMMENT ON COLUMN retail.refresh_progress.bronze_through IS
 	'Every bronze line with a load_ordinal up to this is in silver';
-INSERT INTO retail.refresh_progress VALUES (0, false, false);
+COMMENT ON COLUMN retail.refresh_progress.silver_settings_changed IS
+	'A setting that the silver states depend on (cancellations) changed: the next refresh rebuilds';
+INSERT INTO retail.refresh_progress VALUES (0, false, false, false);
 
 CREATE FUNCTION retail.note_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -36,6 +39,8 @@ CREATE TRIGGER note_truncate AFTER TRUNCATE ON bronze.transactions_raw
 -- A statement on retail.settings marks gold stale only when it changes a
 -- value in force (a row's value, else the default): an UPDATE that matches
 -- nothing, or writes the value already in force, leaves the marts as they are.
+-- The silver states count lines by the setting cancellations: a change of it
+-- makes the next refresh rebuild.
 CREATE FUNCTION retail.note_setting_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -43,6 +48,7 @@ AS $$
 DECLARE
 	before_rows retail.settings[] := '{}';
 	after_rows retail.settings[] := '{}';
+	changed text[];
 BEGIN
 	IF TG_OP <> 'INSERT' THEN
 		SELECT coalesce(array_agg(o), '{}') INTO before_rows FROM old_settings o;
@@ -50,18 +56,21 @@ BEGIN
 	IF TG_OP <> 'DELETE' THEN
 		SELECT coalesce(array_agg(n), '{}') INTO after_rows FROM new_settings n;
 	END IF;
-	IF EXISTS (SELECT FROM unnest(before_rows) o
-					  FULL JOIN unnest(after_rows) n USING (name)
-					  JOIN retail.setting_defaults d USING (name)
-			   WHERE btrim(coalesce(o.value, d.default_value))
-					 IS DISTINCT FROM btrim(coalesce(n.value, d.default_value))) THEN
+	SELECT coalesce(array_agg(name), '{}') INTO changed
+	FROM unnest(before_rows) o
+		 FULL JOIN unnest(after_rows) n USING (name)
+		 JOIN retail.setting_defaults d USING (name)
+	WHERE btrim(coalesce(o.value, d.default_value)) IS DISTINCT FROM btrim(coalesce(n.value, d.default_value));
+	IF 'cancellations' = ANY (changed) THEN
+		UPDATE retail.refresh_progress SET silver_settings_changed = true;
+	ELSIF cardinality(changed) > 0 THEN
 		UPDATE retail.refresh_progress SET gold_stale = true;
 	END IF;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION retail.note_setting_change() IS
-	'Trigger of retail.settings: a statement that changes a value in force makes the next refresh recompute gold';
+	'Trigger of retail.settings: a statement that changes a value in force makes the next refresh recompute gold (rebuild, for the setting cancellations)';
 CREATE TRIGGER note_insert AFTER INSERT ON retail.settings REFERENCING NEW TABLE AS new_settings
 	FOR EACH STATEMENT EXECUTE FUNCTION retail.note_setting_change();
 CREATE TRIGGER note_update AFTER UPDATE ON retail.settings

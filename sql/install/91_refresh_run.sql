@@ -88,11 +88,13 @@ BEGIN
 		IF through >= next_ordinal THEN
 			PERFORM setval('bronze.transactions_raw_load_ordinal_seq', through);
 		END IF;
-		rebuild := refresh_run.full OR progress.rebuild_needed OR through < progress.bronze_through;
+		rebuild := refresh_run.full OR progress.rebuild_needed OR progress.silver_settings_changed
+			OR through < progress.bronze_through;
 		-- what retail.refresh_log says of the run (see its comments)
 		kind := CASE WHEN rebuild THEN 'rebuild' ELSE 'append' END;
 		why := CASE WHEN refresh_run.full THEN 'full_requested'
-					WHEN rebuild THEN 'bronze_changed'
+					WHEN progress.rebuild_needed OR through < progress.bronze_through THEN 'bronze_changed'
+					WHEN rebuild THEN 'settings_changed'
 					WHEN NOT progress.gold_stale THEN NULL
 					WHEN (SELECT bool_or(l.status = 'failed') FROM retail.refresh_log l
 						  WHERE l.run_id = (SELECT max(g.run_id) FROM retail.refresh_log g
@@ -134,7 +136,9 @@ BEGIN
 				EXECUTE format('TRUNCATE %s', array_to_string(silver_tables, ', '));
 				-- readers wait anyway: build the lookup indexes once, after
 				-- the rows, instead of row by row
-				DROP INDEX silver.transactions_clean_fingerprint, silver.transactions_clean_product_price;
+				DROP INDEX silver.transactions_clean_fingerprint, silver.transactions_clean_product_price,
+					silver.transactions_clean_customer, silver.transactions_clean_invoice,
+					silver.transactions_cancellation;
 			END IF;
 		END IF;
 		IF rebuild AND refresh_run.concurrently THEN
@@ -147,6 +151,11 @@ BEGIN
 				WHERE reason IS NULL;
 			CREATE INDEX transactions_clean_product_price ON silver.transactions (stock_code, unit_price)
 				WHERE reason IS NULL;
+			CREATE INDEX transactions_clean_customer ON silver.transactions (customer_id, stock_code, unit_price)
+				WHERE reason IS NULL;
+			CREATE INDEX transactions_clean_invoice ON silver.transactions (invoice_no) WHERE reason IS NULL;
+			CREATE INDEX transactions_cancellation ON silver.transactions (customer_id, stock_code, unit_price)
+				WHERE unmatched_quantity IS NOT NULL;
 		END IF;
 		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
 		VALUES (run, 10, 'silver', current_relation, row_count,
@@ -220,7 +229,8 @@ BEGIN
 			END;
 		END LOOP;
 		UPDATE retail.refresh_progress
-		SET bronze_through = through, rebuild_needed = false, gold_stale = cardinality(failed_views) > 0;
+		SET bronze_through = through, rebuild_needed = false, gold_stale = cardinality(failed_views) > 0,
+			silver_settings_changed = false;
 		IF cardinality(failed_views) > 0 THEN
 			RAISE WARNING 'retail.refresh() could not refresh %', array_to_string(failed_views, ', ')
 				USING DETAIL = format('Their contents stay those of the last refresh that built them; the errors are logged in retail.refresh_log (run %s), and the next refresh tries again.',
