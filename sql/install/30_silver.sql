@@ -106,7 +106,7 @@ COMMENT ON COLUMN silver.net_orders.mixed_parties IS
 -- the merge rebuilds their customers' and orders' states and corrects the
 -- sums of their products and countries; the refresh's unchanged checks read
 -- their times.
-CREATE TABLE silver.netting_changes (
+CREATE TABLE retail.netting_changes (
 	load_ordinal bigint PRIMARY KEY,
 	customer_id bigint NOT NULL,
 	invoice_no text NOT NULL,
@@ -114,7 +114,7 @@ CREATE TABLE silver.netting_changes (
 	old_cancelled bigint NOT NULL,
 	new_cancelled bigint NOT NULL
 );
-COMMENT ON TABLE silver.netting_changes IS
+COMMENT ON TABLE retail.netting_changes IS
 	'Clean lines of earlier batches whose cancelled_quantity the last refresh changed, with the old and new values (empty under cancellations = ignore)';
 
 -- Mergeable states of the counted lines (see silver.net_orders), one table
@@ -348,11 +348,11 @@ COMMENT ON FUNCTION retail.reclassify_lines(bigint) IS
 -- what g climbs above its own value later on, up to its quantity; a
 -- cancellation leaves unmatched what it adds to the running maximum of g
 -- above 0.  The clean lines of earlier batches whose cancelled quantity
--- changes are listed in silver.netting_changes.
+-- changes are listed in retail.netting_changes.
 CREATE FUNCTION retail.net_cancellations(after bigint, through bigint) RETURNS void
 LANGUAGE sql
 BEGIN ATOMIC
-	DELETE FROM silver.netting_changes;
+	DELETE FROM retail.netting_changes;
 	WITH groups AS (
 		SELECT DISTINCT t.customer_id, t.stock_code, t.unit_price
 		FROM silver.transactions t
@@ -405,13 +405,13 @@ BEGIN ATOMIC
 		  AND (n.old_cancelled, n.old_unmatched) IS DISTINCT FROM (n.cancelled, n.unmatched)
 		RETURNING n.*
 	)
-	INSERT INTO silver.netting_changes
+	INSERT INTO retail.netting_changes
 	SELECT c.load_ordinal, c.customer_id, c.invoice_no, c.invoice_ts, c.old_cancelled, c.cancelled
 	FROM changed c
 	WHERE c.is_line AND c.load_ordinal <= net_cancellations.after;
 END;
 COMMENT ON FUNCTION retail.net_cancellations(bigint, bigint) IS
-	'Net the cancellation lines against the clean lines of the groups (customer, product, price) that the lines with load_ordinal in (after, through] touch: silver.transactions.cancelled_quantity and unmatched_quantity; earlier lines that change go to silver.netting_changes';
+	'Net the cancellation lines against the clean lines of the groups (customer, product, price) that the lines with load_ordinal in (after, through] touch: silver.transactions.cancelled_quantity and unmatched_quantity; earlier lines that change go to retail.netting_changes';
 
 -- A line as the states count it: a clean line with the units left after
 -- the cancellations (setting cancellations = net; all of them under
@@ -459,14 +459,14 @@ LANGUAGE sql STABLE
 BEGIN ATOMIC
 	SELECT l.*
 	FROM retail.counted_lines(customer_lines.after, customer_lines.through, customer_lines.net) l
-	WHERE l.customer_id NOT IN (SELECT c.customer_id FROM silver.netting_changes c)
+	WHERE l.customer_id NOT IN (SELECT c.customer_id FROM retail.netting_changes c)
 	UNION ALL
 	SELECT l.*
 	FROM retail.counted_lines(0, customer_lines.through, customer_lines.net) l
-	WHERE l.customer_id IN (SELECT c.customer_id FROM silver.netting_changes c);
+	WHERE l.customer_id IN (SELECT c.customer_id FROM retail.netting_changes c);
 END;
 COMMENT ON FUNCTION retail.customer_lines(bigint, bigint, boolean) IS
-	'Counted lines a merge adds to the customer states: the batch''s, and every line of the customers in silver.netting_changes (their states are built again)';
+	'Counted lines a merge adds to the customer states: the batch''s, and every line of the customers in retail.netting_changes (their states are built again)';
 
 CREATE FUNCTION retail.order_lines(after bigint, through bigint, net boolean)
 	RETURNS SETOF retail.counted_line
@@ -474,14 +474,14 @@ LANGUAGE sql STABLE
 BEGIN ATOMIC
 	SELECT l.*
 	FROM retail.counted_lines(order_lines.after, order_lines.through, order_lines.net) l
-	WHERE NOT order_lines.net OR l.invoice_no NOT IN (SELECT c.invoice_no FROM silver.netting_changes c)
+	WHERE NOT order_lines.net OR l.invoice_no NOT IN (SELECT c.invoice_no FROM retail.netting_changes c)
 	UNION ALL
 	SELECT l.*
 	FROM retail.counted_lines(0, order_lines.through, order_lines.net) l
-	WHERE order_lines.net AND l.invoice_no IN (SELECT c.invoice_no FROM silver.netting_changes c);
+	WHERE order_lines.net AND l.invoice_no IN (SELECT c.invoice_no FROM retail.netting_changes c);
 END;
 COMMENT ON FUNCTION retail.order_lines(bigint, bigint, boolean) IS
-	'Counted lines a merge adds to the orders: the batch''s, and under net every line of the orders in silver.netting_changes (built again)';
+	'Counted lines a merge adds to the orders: the batch''s, and under net every line of the orders in retail.netting_changes (built again)';
 
 -- What the merge adds to the sums of products and countries: the batch's
 -- counted lines, and for each earlier line whose netting changed, its old
@@ -495,14 +495,14 @@ BEGIN ATOMIC
 	UNION ALL
 	SELECT v.sign, t.load_ordinal, t.invoice_no, t.stock_code, t.description, v.quantity, t.invoice_ts,
 		   t.unit_price, v.quantity * t.unit_price, t.customer_id, t.country
-	FROM silver.netting_changes c
+	FROM retail.netting_changes c
 		 JOIN silver.transactions t ON t.load_ordinal = c.load_ordinal
 		 CROSS JOIN LATERAL (VALUES (-1, t.quantity - c.old_cancelled), (1, t.quantity - c.new_cancelled))
 			 v(sign, quantity)
 	WHERE v.quantity > 0;
 END;
 COMMENT ON FUNCTION retail.product_lines(bigint, bigint, boolean) IS
-	'Counted lines a merge adds to the product and country sums: the batch''s, and for the lines in silver.netting_changes the old count with sign -1 and the new one';
+	'Counted lines a merge adds to the product and country sums: the batch''s, and for the lines in retail.netting_changes the old count with sign -1 and the new one';
 
 -- Merge lines into an orders table (silver.orders: the clean lines as they
 -- are; silver.net_orders: the counted ones).  Earlier batches hold earlier
@@ -559,17 +559,17 @@ BEGIN
 	PERFORM retail.net_cancellations(after, through);
 	IF NOT net THEN
 		-- silver shows the netting all the same; the states ignore it
-		DELETE FROM silver.netting_changes;
+		DELETE FROM retail.netting_changes;
 	END IF;
-	netting_changed := EXISTS (SELECT FROM silver.netting_changes);
+	netting_changed := EXISTS (SELECT FROM retail.netting_changes);
 	IF netting_changed THEN
 		-- few rows: let the planner see so, and reach their lines by index
-		ANALYZE silver.netting_changes;
+		ANALYZE retail.netting_changes;
 	END IF;
 
 	PERFORM retail.merge_orders('silver.orders', after, through, false);
 	WITH dropped AS (
-		DELETE FROM silver.net_orders o USING silver.netting_changes c
+		DELETE FROM silver.net_orders o USING retail.netting_changes c
 		WHERE o.invoice_no = c.invoice_no
 		RETURNING o.customer_id
 	)
@@ -577,11 +577,11 @@ BEGIN
 	PERFORM retail.merge_orders('silver.net_orders', after, through, net);
 
 	IF netting_changed THEN
-		DELETE FROM silver.customer_invoices s USING silver.netting_changes c WHERE s.customer_id = c.customer_id;
-		DELETE FROM silver.customer_invoice_days s USING silver.netting_changes c
+		DELETE FROM silver.customer_invoices s USING retail.netting_changes c WHERE s.customer_id = c.customer_id;
+		DELETE FROM silver.customer_invoice_days s USING retail.netting_changes c
 		WHERE s.customer_id = c.customer_id;
-		DELETE FROM silver.customer_state s USING silver.netting_changes c WHERE s.customer_id = c.customer_id;
-		DELETE FROM silver.customer_months s USING silver.netting_changes c WHERE s.customer_id = c.customer_id;
+		DELETE FROM silver.customer_state s USING retail.netting_changes c WHERE s.customer_id = c.customer_id;
+		DELETE FROM silver.customer_months s USING retail.netting_changes c WHERE s.customer_id = c.customer_id;
 	END IF;
 
 	WITH new_invoices AS (

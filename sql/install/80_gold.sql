@@ -175,7 +175,7 @@ BEGIN ATOMIC
 						 WHERE t.load_ordinal > segment_month_ends_unchanged.after
 						   AND t.load_ordinal <= segment_month_ends_unchanged.through AND t.reason IS NULL)
 						>= e.latest
-					AND NOT EXISTS (SELECT FROM silver.netting_changes c WHERE c.invoice_ts < e.latest),
+					AND NOT EXISTS (SELECT FROM retail.netting_changes c WHERE c.invoice_ts < e.latest),
 					false)
 	FROM (SELECT max(h.as_of) AS latest FROM gold.segment_month_ends h) e;
 END;
@@ -445,7 +445,8 @@ RETURNS TABLE (invoice_no text, customer_id bigint, country text, invoice_ts tim
 			   product_median_price numeric)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	WITH order_center AS (
+	-- one row, computed once (however few orders the statistics expect)
+	WITH order_center AS MATERIALIZED (
 		SELECT retail.median_mad(ln(o.total::double precision)) AS center
 		FROM silver.net_orders o
 	),
@@ -503,7 +504,7 @@ BEGIN ATOMIC
 				  ON t.stock_code = f.stock_code AND t.unit_price = f.unit_price AND t.reason IS NULL
 		WHERE abs(f.z) > order_anomalies.threshold
 		  -- a counted line (as in silver.product_prices)
-		  AND t.quantity > CASE WHEN retail.setting('cancellations') = 'net' THEN t.cancelled_quantity ELSE 0 END
+		  AND t.quantity > CASE WHEN (SELECT retail.setting('cancellations')) = 'net' THEN t.cancelled_quantity ELSE 0 END
 	),
 	flags AS (
 		SELECT w.invoice_no, w.z, 'wholesale_total' AS reason, NULL AS stock_code, NULL::numeric AS unit_price,

@@ -6,7 +6,8 @@ CREATE TABLE retail.refresh_progress (
 	bronze_through bigint NOT NULL,
 	rebuild_needed boolean NOT NULL,
 	gold_stale boolean NOT NULL,
-	silver_settings_changed boolean NOT NULL DEFAULT false
+	silver_settings_changed boolean NOT NULL DEFAULT false,
+	analyzed_through bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE retail.refresh_progress IS
 	'One row: the highest load_ordinal silver holds, whether bronze changed otherwise than by INSERT (the next refresh rebuilds), whether a setting or preset changed (the next refresh recomputes gold)';
@@ -14,7 +15,9 @@ COMMENT ON COLUMN retail.refresh_progress.bronze_through IS
 	'Every bronze line with a load_ordinal up to this is in silver';
 COMMENT ON COLUMN retail.refresh_progress.silver_settings_changed IS
 	'A setting that the silver states depend on (cancellations) changed: the next refresh rebuilds';
-INSERT INTO retail.refresh_progress VALUES (0, false, false, false);
+COMMENT ON COLUMN retail.refresh_progress.analyzed_through IS
+	'bronze_through when a refresh last analyzed silver: the next analyzes it once silver has doubled';
+INSERT INTO retail.refresh_progress VALUES (0, false, false, false, 0);
 
 CREATE FUNCTION retail.note_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER

@@ -61,6 +61,7 @@ DECLARE
 	step_detail text;
 	next_ordinal bigint;
 	table_name text;
+	silver_analyzed_through bigint;
 BEGIN
 	-- Under REPEATABLE READ or SERIALIZABLE the snapshot is older than the
 	-- lock below: the lines of the loads it waits for would stay invisible,
@@ -80,6 +81,7 @@ BEGIN
 		-- Readers of bronze are not blocked.
 		LOCK TABLE bronze.transactions_raw IN SHARE MODE;
 		SELECT * INTO progress FROM retail.refresh_progress;
+		silver_analyzed_through := progress.analyzed_through;
 		through := coalesce((SELECT max(b.load_ordinal) FROM bronze.transactions_raw b), 0);
 		-- An ordinal written by hand may be ahead of the sequence: move the
 		-- sequence past it, so that later loads land above the watermark.
@@ -118,14 +120,14 @@ BEGIN
 		current_relation := 'silver.transactions';
 		started := clock_timestamp();
 		after := progress.bronze_through;
+		-- every table of silver that the extension made is derived from bronze
+		SELECT array_agg(c.oid::regclass::text ORDER BY c.relname) INTO silver_tables
+		FROM pg_class c
+			 JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+			 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'retail_analytics'
+		WHERE c.relnamespace = 'silver'::regnamespace AND c.relkind = 'r';
 		IF rebuild THEN
 			after := 0;
-			-- every table of silver that the extension made is derived from bronze
-			SELECT array_agg(c.oid::regclass::text ORDER BY c.relname) INTO silver_tables
-			FROM pg_class c
-				 JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
-				 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'retail_analytics'
-			WHERE c.relnamespace = 'silver'::regnamespace AND c.relkind = 'r';
 			IF refresh_run.concurrently THEN
 				-- readers keep the old rows until the commit; the lines are
 				-- reclassified below, changing only the rows that differ
@@ -167,6 +169,17 @@ BEGIN
 		current_step := 20;
 		current_relation := 'silver.orders';
 		started := clock_timestamp();
+		-- The merges' plans need statistics of about the right size:
+		-- autovacuum cannot see inside the refresh, and statistics taken
+		-- while silver was small make joins of the whole tables quadratic.
+		-- Silver is analyzed whenever it has doubled since it last was.
+		IF rebuild OR through > 2 * progress.analyzed_through + 100 THEN
+			ANALYZE silver.transactions;
+			IF NOT rebuild THEN
+				EXECUTE format('ANALYZE %s', array_to_string(silver_tables, ', '));
+			END IF;
+			silver_analyzed_through := through;
+		END IF;
 		PERFORM retail.merge_lines(after, through);
 		IF rebuild THEN
 			EXECUTE format('ANALYZE %s', array_to_string(silver_tables, ', '));
@@ -230,7 +243,7 @@ BEGIN
 		END LOOP;
 		UPDATE retail.refresh_progress
 		SET bronze_through = through, rebuild_needed = false, gold_stale = cardinality(failed_views) > 0,
-			silver_settings_changed = false;
+			silver_settings_changed = false, analyzed_through = silver_analyzed_through;
 		IF cardinality(failed_views) > 0 THEN
 			RAISE WARNING 'retail.refresh() could not refresh %', array_to_string(failed_views, ', ')
 				USING DETAIL = format('Their contents stay those of the last refresh that built them; the errors are logged in retail.refresh_log (run %s), and the next refresh tries again.',

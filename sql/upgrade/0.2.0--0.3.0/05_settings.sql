@@ -24,6 +24,8 @@ BEGIN
 		valid := EXISTS (SELECT FROM retail.segment_rules r WHERE r.preset = trimmed);
 	ELSIF rule.value_type = 'unit' THEN
 		valid := trimmed IN ('day', 'week');
+	ELSIF rule.value_type = 'cancellations' THEN
+		valid := trimmed IN ('net', 'ignore');
 	ELSIF rule.value_type = 'date' THEN
 		valid := trimmed ~ '^\d{4}-\d{2}-\d{2}$'
 			AND retail.try_timestamp(trimmed || ' 00:00') IS NOT NULL;
@@ -110,6 +112,7 @@ AS $$
 DECLARE
 	before_rows retail.settings[] := '{}';
 	after_rows retail.settings[] := '{}';
+	changed text[];
 BEGIN
 	IF TG_OP <> 'INSERT' THEN
 		SELECT coalesce(array_agg(o), '{}') INTO before_rows FROM old_settings o;
@@ -117,18 +120,21 @@ BEGIN
 	IF TG_OP <> 'DELETE' THEN
 		SELECT coalesce(array_agg(n), '{}') INTO after_rows FROM new_settings n;
 	END IF;
-	IF EXISTS (SELECT FROM unnest(before_rows) o
-					  FULL JOIN unnest(after_rows) n USING (name)
-					  JOIN retail.setting_defaults d USING (name)
-			   WHERE btrim(coalesce(o.value, d.default_value))
-					 IS DISTINCT FROM btrim(coalesce(n.value, d.default_value))) THEN
+	SELECT coalesce(array_agg(name), '{}') INTO changed
+	FROM unnest(before_rows) o
+		 FULL JOIN unnest(after_rows) n USING (name)
+		 JOIN retail.setting_defaults d USING (name)
+	WHERE btrim(coalesce(o.value, d.default_value)) IS DISTINCT FROM btrim(coalesce(n.value, d.default_value));
+	IF 'cancellations' = ANY (changed) THEN
+		UPDATE retail.refresh_progress SET silver_settings_changed = true;
+	ELSIF cardinality(changed) > 0 THEN
 		UPDATE retail.refresh_progress SET gold_stale = true;
 	END IF;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION retail.note_setting_change() IS
-	'Trigger of retail.settings: a statement that changes a value in force makes the next refresh recompute gold';
+	'Trigger of retail.settings: a statement that changes a value in force makes the next refresh recompute gold (rebuild, for the setting cancellations)';
 CREATE TRIGGER note_insert AFTER INSERT ON retail.settings REFERENCING NEW TABLE AS new_settings
 	FOR EACH STATEMENT EXECUTE FUNCTION retail.note_setting_change();
 CREATE TRIGGER note_update AFTER UPDATE ON retail.settings

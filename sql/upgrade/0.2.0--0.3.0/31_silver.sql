@@ -82,7 +82,13 @@ BEGIN ATOMIC
 		   CASE WHEN c.reason IS NOT NULL THEN c.unit_price END,
 		   CASE WHEN c.reason IS NOT NULL THEN c.customer_id END,
 		   CASE WHEN c.reason IS NOT NULL THEN c.country END,
-		   CASE WHEN c.reason IS NULL THEN c.fingerprint END
+		   CASE WHEN c.reason IS NULL THEN c.fingerprint END,
+		   -- until retail.net_cancellations sees the other lines: nothing
+		   -- cancelled, nothing matched
+		   CASE WHEN c.reason IS NULL THEN 0 END,
+		   CASE WHEN c.reason = 'cancellation' AND c.typed_quantity < 0 AND c.typed_unit_price > 0
+					 AND NOT retail.is_non_product(c.stock_code)
+				THEN -c.typed_quantity::bigint END
 	FROM classified c;
 END;
 COMMENT ON FUNCTION retail.classified_lines(bigint, bigint) IS

@@ -7,7 +7,7 @@ ALTER TABLE retail.refresh_log
 COMMENT ON COLUMN retail.refresh_log.run_kind IS
 	'On every row of a run, what its silver did: append (the new bronze lines only), rebuild (all of bronze again, and gold recomputed) or nothing_new (no new line, no changed setting: nothing done); NULL for a run that failed before it could tell';
 COMMENT ON COLUMN retail.refresh_log.reason IS
-	'On every row of a run, why it did more than append the new lines and refresh the gold views they can change (NULL: it did not): full_requested (retail.refresh(full => true): rebuild), bronze_changed (an UPDATE, DELETE or TRUNCATE of bronze, or lines gone from its end: rebuild), settings_changed (a setting or segment rule changed: gold recomputed, silver appended), gold_retry (a gold view failed in the last run that refreshed gold, and every gold view is recomputed; a setting may have changed too)';
+	'On every row of a run, why it did more than append the new lines and refresh the gold views they can change (NULL: it did not): full_requested (retail.refresh(full => true): rebuild), bronze_changed (an UPDATE, DELETE or TRUNCATE of bronze, or lines gone from its end: rebuild), settings_changed (a setting or segment rule changed: gold recomputed, silver appended; the setting cancellations: rebuild), gold_retry (a gold view failed in the last run that refreshed gold, and every gold view is recomputed; a setting may have changed too)';
 
 -- Under a frequent schedule most runs find nothing new: show the latest run
 -- that did something (or failed), and when the latest check was.

@@ -669,13 +669,14 @@ RETURNS TABLE (invoice_no text, customer_id bigint, country text, invoice_ts tim
 			   product_median_price numeric)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	WITH order_center AS (
+	-- one row, computed once (however few orders the statistics expect)
+	WITH order_center AS MATERIALIZED (
 		SELECT retail.median_mad(ln(o.total::double precision)) AS center
-		FROM silver.orders o
+		FROM silver.net_orders o
 	),
 	wholesale AS (
 		SELECT o.invoice_no, retail.modified_z(ln(o.total::double precision), c.center) AS z
-		FROM silver.orders o CROSS JOIN order_center c
+		FROM silver.net_orders o CROSS JOIN order_center c
 	),
 	-- each product's centre of ln(unit_price) over its lines, from the count
 	-- of lines at each price: the value of rank k (0-based) is the first
@@ -726,6 +727,8 @@ BEGIN ATOMIC
 			 JOIN silver.transactions t
 				  ON t.stock_code = f.stock_code AND t.unit_price = f.unit_price AND t.reason IS NULL
 		WHERE abs(f.z) > order_anomalies.threshold
+		  -- a counted line (as in silver.product_prices)
+		  AND t.quantity > CASE WHEN (SELECT retail.setting('cancellations')) = 'net' THEN t.cancelled_quantity ELSE 0 END
 	),
 	flags AS (
 		SELECT w.invoice_no, w.z, 'wholesale_total' AS reason, NULL AS stock_code, NULL::numeric AS unit_price,
@@ -739,13 +742,13 @@ BEGIN ATOMIC
 		 ORDER BY l.invoice_no, abs(l.z) DESC, l.z DESC, l.stock_code, l.unit_price)
 		UNION ALL
 		SELECT o.invoice_no, NULL, 'mixed_parties', NULL, NULL, NULL
-		FROM silver.orders o
+		FROM silver.net_orders o
 		WHERE o.mixed_parties
 	)
 	SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, f.z, f.reason, f.stock_code,
 		   f.unit_price, f.median_price
 	FROM flags f
-		 JOIN silver.orders o ON o.invoice_no = f.invoice_no
+		 JOIN silver.net_orders o ON o.invoice_no = f.invoice_no
 	ORDER BY abs(f.z) DESC NULLS LAST, o.invoice_no, f.reason;
 END;
 COMMENT ON FUNCTION retail.order_anomalies(double precision) IS

@@ -36,6 +36,7 @@ DECLARE
 	step_detail text;
 	next_ordinal bigint;
 	table_name text;
+	silver_analyzed_through bigint;
 BEGIN
 	-- Under REPEATABLE READ or SERIALIZABLE the snapshot is older than the
 	-- lock below: the lines of the loads it waits for would stay invisible,
@@ -55,6 +56,7 @@ BEGIN
 		-- Readers of bronze are not blocked.
 		LOCK TABLE bronze.transactions_raw IN SHARE MODE;
 		SELECT * INTO progress FROM retail.refresh_progress;
+		silver_analyzed_through := progress.analyzed_through;
 		through := coalesce((SELECT max(b.load_ordinal) FROM bronze.transactions_raw b), 0);
 		-- An ordinal written by hand may be ahead of the sequence: move the
 		-- sequence past it, so that later loads land above the watermark.
@@ -63,11 +65,13 @@ BEGIN
 		IF through >= next_ordinal THEN
 			PERFORM setval('bronze.transactions_raw_load_ordinal_seq', through);
 		END IF;
-		rebuild := refresh_run.full OR progress.rebuild_needed OR through < progress.bronze_through;
+		rebuild := refresh_run.full OR progress.rebuild_needed OR progress.silver_settings_changed
+			OR through < progress.bronze_through;
 		-- what retail.refresh_log says of the run (see its comments)
 		kind := CASE WHEN rebuild THEN 'rebuild' ELSE 'append' END;
 		why := CASE WHEN refresh_run.full THEN 'full_requested'
-					WHEN rebuild THEN 'bronze_changed'
+					WHEN progress.rebuild_needed OR through < progress.bronze_through THEN 'bronze_changed'
+					WHEN rebuild THEN 'settings_changed'
 					WHEN NOT progress.gold_stale THEN NULL
 					WHEN (SELECT bool_or(l.status = 'failed') FROM retail.refresh_log l
 						  WHERE l.run_id = (SELECT max(g.run_id) FROM retail.refresh_log g
@@ -91,14 +95,14 @@ BEGIN
 		current_relation := 'silver.transactions';
 		started := clock_timestamp();
 		after := progress.bronze_through;
+		-- every table of silver that the extension made is derived from bronze
+		SELECT array_agg(c.oid::regclass::text ORDER BY c.relname) INTO silver_tables
+		FROM pg_class c
+			 JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+			 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'retail_analytics'
+		WHERE c.relnamespace = 'silver'::regnamespace AND c.relkind = 'r';
 		IF rebuild THEN
 			after := 0;
-			-- every table of silver that the extension made is derived from bronze
-			SELECT array_agg(c.oid::regclass::text ORDER BY c.relname) INTO silver_tables
-			FROM pg_class c
-				 JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
-				 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'retail_analytics'
-			WHERE c.relnamespace = 'silver'::regnamespace AND c.relkind = 'r';
 			IF refresh_run.concurrently THEN
 				-- readers keep the old rows until the commit; the lines are
 				-- reclassified below, changing only the rows that differ
@@ -109,7 +113,9 @@ BEGIN
 				EXECUTE format('TRUNCATE %s', array_to_string(silver_tables, ', '));
 				-- readers wait anyway: build the lookup indexes once, after
 				-- the rows, instead of row by row
-				DROP INDEX silver.transactions_clean_fingerprint, silver.transactions_clean_product_price;
+				DROP INDEX silver.transactions_clean_fingerprint, silver.transactions_clean_product_price,
+					silver.transactions_clean_customer, silver.transactions_clean_invoice,
+					silver.transactions_cancellation;
 			END IF;
 		END IF;
 		IF rebuild AND refresh_run.concurrently THEN
@@ -122,6 +128,11 @@ BEGIN
 				WHERE reason IS NULL;
 			CREATE INDEX transactions_clean_product_price ON silver.transactions (stock_code, unit_price)
 				WHERE reason IS NULL;
+			CREATE INDEX transactions_clean_customer ON silver.transactions (customer_id, stock_code, unit_price)
+				WHERE reason IS NULL;
+			CREATE INDEX transactions_clean_invoice ON silver.transactions (invoice_no) WHERE reason IS NULL;
+			CREATE INDEX transactions_cancellation ON silver.transactions (customer_id, stock_code, unit_price)
+				WHERE unmatched_quantity IS NOT NULL;
 		END IF;
 		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
 		VALUES (run, 10, 'silver', current_relation, row_count,
@@ -133,6 +144,17 @@ BEGIN
 		current_step := 20;
 		current_relation := 'silver.orders';
 		started := clock_timestamp();
+		-- The merges' plans need statistics of about the right size:
+		-- autovacuum cannot see inside the refresh, and statistics taken
+		-- while silver was small make joins of the whole tables quadratic.
+		-- Silver is analyzed whenever it has doubled since it last was.
+		IF rebuild OR through > 2 * progress.analyzed_through + 100 THEN
+			ANALYZE silver.transactions;
+			IF NOT rebuild THEN
+				EXECUTE format('ANALYZE %s', array_to_string(silver_tables, ', '));
+			END IF;
+			silver_analyzed_through := through;
+		END IF;
 		PERFORM retail.merge_lines(after, through);
 		IF rebuild THEN
 			EXECUTE format('ANALYZE %s', array_to_string(silver_tables, ', '));
@@ -195,7 +217,8 @@ BEGIN
 			END;
 		END LOOP;
 		UPDATE retail.refresh_progress
-		SET bronze_through = through, rebuild_needed = false, gold_stale = cardinality(failed_views) > 0;
+		SET bronze_through = through, rebuild_needed = false, gold_stale = cardinality(failed_views) > 0,
+			silver_settings_changed = false, analyzed_through = silver_analyzed_through;
 		IF cardinality(failed_views) > 0 THEN
 			RAISE WARNING 'retail.refresh() could not refresh %', array_to_string(failed_views, ', ')
 				USING DETAIL = format('Their contents stay those of the last refresh that built them; the errors are logged in retail.refresh_log (run %s), and the next refresh tries again.',

@@ -1,0 +1,524 @@
+
+-- Cancellations netted (sql/install/30_silver.sql, spec/metrics.md
+-- "Cancellations"): the setting cancellations, silver's cancelled_quantity
+-- and unmatched_quantity, silver.net_orders, counted lines in the states.
+-- The states of 0.2.0 count clean lines as they are: the first refresh after
+-- the update rebuilds silver.
+CREATE FUNCTION retail.is_non_product(stock_code text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ra_is_non_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retail.is_non_product(text) IS
+	'Whether a stock code is one of silver rule 6''s non-product codes (POST, DOT, ..., GIFT_*), spaces and case ignored';
+
+ALTER TABLE retail.setting_defaults DROP CONSTRAINT setting_defaults_value_type_check,
+	ADD CONSTRAINT setting_defaults_value_type_check
+		CHECK (value_type IN ('integer', 'number', 'date', 'preset', 'unit', 'cancellations'));
+-- Cancellation lines cancel units of the clean lines they match
+-- (retail.net_cancellations); the states, and gold, count what is left.
+INSERT INTO retail.setting_defaults VALUES
+	('cancellations', 'net', 'How gold reads cancellation lines: net (they cancel units of the customer''s lines of the product at the price, latest first) or ignore (the clean lines as they are)');
+UPDATE retail.setting_defaults SET value_type = 'cancellations', lower_bound = NULL, lower_exclusive = false,
+	upper_bound = NULL, nullable = false
+WHERE name = 'cancellations';
+
+CREATE OR REPLACE FUNCTION retail.setting_allowed(rule retail.setting_defaults) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE rule.value_type
+		   WHEN 'preset' THEN 'the name of a preset in retail.segment_rules'
+		   WHEN 'date' THEN 'a date written YYYY-MM-DD'
+		   WHEN 'unit' THEN 'day or week'
+		   WHEN 'cancellations' THEN 'net or ignore'
+		   ELSE CASE rule.value_type WHEN 'integer' THEN 'an integer' ELSE 'a number' END
+				|| CASE WHEN rule.lower_bound IS NULL THEN ''
+						WHEN rule.lower_exclusive THEN ' above ' || rule.lower_bound
+						ELSE ' from ' || rule.lower_bound END
+				|| CASE WHEN rule.upper_bound IS NULL THEN ''
+						WHEN rule.lower_bound IS NULL OR rule.lower_exclusive THEN ' and at most ' || rule.upper_bound
+						ELSE ' to ' || rule.upper_bound END
+	   END
+	   || CASE WHEN rule.nullable THEN ', or NULL' ELSE '' END;
+
+ALTER TABLE silver.transactions ADD COLUMN cancelled_quantity bigint, ADD COLUMN unmatched_quantity bigint;
+COMMENT ON COLUMN silver.transactions.cancelled_quantity IS
+	'Clean line: the units that cancellation lines cancel (retail.net_cancellations); NULL for a rejected line';
+COMMENT ON COLUMN silver.transactions.unmatched_quantity IS
+	'Cancellation line that cancels units (rule 3 first broken, product, positive price, negative quantity): the units no clean line was left to cancel; NULL for every other line';
+-- Rule 7 looks up the clean lines of earlier batches by fingerprint; the
+-- audit looks up the lines of a product at a price; the netting looks up a
+-- customer's lines and cancellations of a product at a price, and the
+-- merges the lines of the customers and orders whose netting changed.
+CREATE INDEX transactions_clean_customer ON silver.transactions (customer_id, stock_code, unit_price)
+	WHERE reason IS NULL;
+CREATE INDEX transactions_clean_invoice ON silver.transactions (invoice_no) WHERE reason IS NULL;
+CREATE INDEX transactions_cancellation ON silver.transactions (customer_id, stock_code, unit_price)
+	WHERE unmatched_quantity IS NOT NULL;
+
+CREATE OR REPLACE VIEW silver.cleaned_transactions AS
+SELECT invoice_no, stock_code, description, quantity, invoice_ts, unit_price,
+	   line_total, customer_id, country, load_ordinal, cancelled_quantity
+FROM silver.transactions
+WHERE reason IS NULL;
+COMMENT ON VIEW silver.cleaned_transactions IS
+	'Order lines that passed every cleaning rule, typed and trimmed, with the units later cancellations cancel';
+CREATE OR REPLACE VIEW silver.rejected_transactions AS
+SELECT load_ordinal, batch_id, reason,
+	   raw_invoice_no AS invoice_no, raw_stock_code AS stock_code,
+	   raw_description AS description, raw_quantity AS quantity,
+	   raw_invoice_date AS invoice_date, raw_unit_price AS unit_price,
+	   raw_customer_id AS customer_id, raw_country AS country, unmatched_quantity
+FROM silver.transactions
+WHERE reason IS NOT NULL;
+COMMENT ON VIEW silver.rejected_transactions IS
+	'Quarantined bronze rows, raw text as loaded, with the first rule each breaks; a cancellation line that cancels units also says how many of them no clean line was left to cancel';
+
+-- What gold reads as orders: silver.orders' rule over the counted lines (a
+-- clean line with units left after the cancellations, setting
+-- cancellations; every clean line under 'ignore').  An invoice whose lines
+-- are all cancelled is no order.
+CREATE TABLE silver.net_orders (LIKE silver.orders INCLUDING ALL);
+COMMENT ON TABLE silver.net_orders IS
+	'State: one row per invoice with a counted line (units left after cancellations under the setting cancellations = net): first counted line''s customer and country, earliest time, counted lines, net units and net total';
+COMMENT ON COLUMN silver.net_orders.mixed_parties IS
+	'Some counted line of the invoice has another customer or country than its first one';
+
+-- The earlier clean lines whose cancelled quantity the last merge changed:
+-- the merge rebuilds their customers' and orders' states and corrects the
+-- sums of their products and countries; the refresh's unchanged checks read
+-- their times.
+CREATE TABLE retail.netting_changes (
+	load_ordinal bigint PRIMARY KEY,
+	customer_id bigint NOT NULL,
+	invoice_no text NOT NULL,
+	invoice_ts timestamp NOT NULL,
+	old_cancelled bigint NOT NULL,
+	new_cancelled bigint NOT NULL
+);
+COMMENT ON TABLE retail.netting_changes IS
+	'Clean lines of earlier batches whose cancelled_quantity the last refresh changed, with the old and new values (empty under cancellations = ignore)';
+
+ALTER TABLE silver.country_state ADD COLUMN lines bigint NOT NULL DEFAULT 0;
+ALTER TABLE silver.country_state ALTER COLUMN lines DROP DEFAULT;
+ALTER TABLE silver.product_months ADD COLUMN lines bigint NOT NULL DEFAULT 0;
+ALTER TABLE silver.product_months ALTER COLUMN lines DROP DEFAULT;
+COMMENT ON TABLE silver.customer_invoices IS
+	'State: the distinct invoices of each customer''s counted lines (RFM frequency)';
+COMMENT ON TABLE silver.customer_invoice_days IS
+	'State: per customer, invoice and day with a counted line, the first and last time and the sum of line_total (segments at any date, purchase days of the CLV models)';
+COMMENT ON COLUMN silver.customer_state.first_order_country IS
+	'Country of the customer''s first order in silver.net_orders (earliest invoice_ts, then invoice_no); NULL when every counted line of the customer is in an order of another customer';
+COMMENT ON TABLE silver.customer_months IS
+	'State: per customer and calendar month with a counted line, the sum of line_total (cohort retention)';
+COMMENT ON TABLE silver.country_state IS
+	'State: counted lines and their sum of line_total per country (countries ABC)';
+COMMENT ON TABLE silver.product_months IS
+	'State: per product and calendar month with a counted line, the lines, units and sum of line_total (products ABC/XYZ)';
+COMMENT ON TABLE silver.product_descriptions IS
+	'State: per product, how many counted lines carry each non-NULL description (the most frequent names it)';
+COMMENT ON TABLE silver.product_prices IS
+	'State: per product, how many counted lines have each unit price (the audit''s price centre)';
+
+-- Net the cancellations of the groups (customer, product, price) that the
+-- lines with load_ordinal in (after, through] touch, as spec/metrics.md
+-- says: cancellations in time order, each taking units from the latest line
+-- at or before it first.  That is a stack: in time order (a line before a
+-- cancellation of the same time, then by load order), a line pushes its
+-- units and a cancellation pops them.  With g the running sum of -quantity
+-- (a cancellation adds its units, a line takes away its own), a line loses
+-- what g climbs above its own value later on, up to its quantity; a
+-- cancellation leaves unmatched what it adds to the running maximum of g
+-- above 0.  The clean lines of earlier batches whose cancelled quantity
+-- changes are listed in retail.netting_changes.
+CREATE FUNCTION retail.net_cancellations(after bigint, through bigint) RETURNS void
+LANGUAGE sql
+BEGIN ATOMIC
+	DELETE FROM retail.netting_changes;
+	WITH groups AS (
+		SELECT DISTINCT t.customer_id, t.stock_code, t.unit_price
+		FROM silver.transactions t
+		WHERE t.load_ordinal > net_cancellations.after AND t.load_ordinal <= net_cancellations.through
+		  AND (t.unmatched_quantity IS NOT NULL
+			   OR (t.reason IS NULL
+				   AND (t.customer_id, t.stock_code, t.unit_price) IN
+					   (SELECT k.customer_id, k.stock_code, k.unit_price
+						FROM silver.transactions k
+						WHERE k.unmatched_quantity IS NOT NULL AND k.load_ordinal <= net_cancellations.through)))
+	),
+	events AS (
+		SELECT e.*, sum(-e.quantity) OVER (PARTITION BY e.customer_id, e.stock_code, e.unit_price
+										   ORDER BY e.invoice_ts, NOT e.is_line, e.load_ordinal
+										   ROWS UNBOUNDED PRECEDING) AS g
+		FROM (SELECT t.load_ordinal, true AS is_line, t.quantity, t.customer_id, t.stock_code, t.unit_price,
+					 t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
+			  FROM groups g
+				   JOIN silver.transactions t
+						ON t.customer_id = g.customer_id AND t.stock_code = g.stock_code
+						   AND t.unit_price = g.unit_price AND t.reason IS NULL
+			  WHERE t.load_ordinal <= net_cancellations.through
+			  UNION ALL
+			  SELECT t.load_ordinal, false, t.quantity, t.customer_id, t.stock_code, t.unit_price,
+					 t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
+			  FROM groups g
+				   JOIN silver.transactions t
+						ON t.customer_id = g.customer_id AND t.stock_code = g.stock_code
+						   AND t.unit_price = g.unit_price AND t.unmatched_quantity IS NOT NULL
+			  WHERE t.load_ordinal <= net_cancellations.through) e
+	),
+	netted AS (
+		SELECT e.load_ordinal, e.is_line, e.customer_id, e.invoice_no, e.invoice_ts,
+			   e.cancelled_quantity AS old_cancelled, e.unmatched_quantity AS old_unmatched,
+			   CASE WHEN e.is_line THEN least(e.quantity, greatest(0, max(e.g) OVER later - e.g)) END AS cancelled,
+			   CASE WHEN NOT e.is_line
+					THEN greatest(0, max(e.g) OVER so_far) - greatest(0, max(e.g) OVER before) END AS unmatched
+		FROM events e
+		WINDOW in_time AS (PARTITION BY e.customer_id, e.stock_code, e.unit_price
+						   ORDER BY e.invoice_ts, NOT e.is_line, e.load_ordinal),
+			   later AS (in_time ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
+			   so_far AS (in_time ROWS UNBOUNDED PRECEDING),
+			   before AS (in_time ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+	),
+	changed AS (
+		UPDATE silver.transactions t
+		SET cancelled_quantity = n.cancelled, unmatched_quantity = n.unmatched
+		FROM netted n
+		WHERE t.load_ordinal = n.load_ordinal
+		  AND (n.old_cancelled, n.old_unmatched) IS DISTINCT FROM (n.cancelled, n.unmatched)
+		RETURNING n.*
+	)
+	INSERT INTO retail.netting_changes
+	SELECT c.load_ordinal, c.customer_id, c.invoice_no, c.invoice_ts, c.old_cancelled, c.cancelled
+	FROM changed c
+	WHERE c.is_line AND c.load_ordinal <= net_cancellations.after;
+END;
+COMMENT ON FUNCTION retail.net_cancellations(bigint, bigint) IS
+	'Net the cancellation lines against the clean lines of the groups (customer, product, price) that the lines with load_ordinal in (after, through] touch: silver.transactions.cancelled_quantity and unmatched_quantity; earlier lines that change go to retail.netting_changes';
+
+-- A line as the states count it: a clean line with the units left after
+-- the cancellations (setting cancellations = net; all of them under
+-- 'ignore'), and a sign: -1 takes back what an earlier refresh counted.
+CREATE TYPE retail.counted_line AS (
+	sign integer,
+	load_ordinal bigint,
+	invoice_no text,
+	stock_code text,
+	description text,
+	quantity bigint,
+	invoice_ts timestamp,
+	unit_price numeric,
+	line_total numeric,
+	customer_id bigint,
+	country text
+);
+COMMENT ON TYPE retail.counted_line IS
+	'A clean line as the silver states count it: net quantity and line_total under the setting cancellations = net, and a sign (-1 takes back an earlier count)';
+
+-- The counted lines with load_ordinal in (after, through].  Plain SQL
+-- bodies here and below, inlined into the merges' statements.
+CREATE FUNCTION retail.counted_lines(after bigint, through bigint, net boolean)
+	RETURNS SETOF retail.counted_line
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT 1, t.load_ordinal, t.invoice_no, t.stock_code, t.description, q.quantity, t.invoice_ts, t.unit_price,
+		   q.quantity * t.unit_price, t.customer_id, t.country
+	FROM silver.transactions t
+		 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN counted_lines.net THEN t.cancelled_quantity ELSE 0 END)
+			 q(quantity)
+	WHERE t.load_ordinal > counted_lines.after AND t.load_ordinal <= counted_lines.through
+	  AND t.reason IS NULL AND q.quantity > 0;
+END;
+COMMENT ON FUNCTION retail.counted_lines(bigint, bigint, boolean) IS
+	'Clean lines with load_ordinal in (after, through] that have units left after the cancellations (net), with their net quantity and line_total; all of them, as they are, when net is false';
+
+-- What the merge adds to the states of the customers (or orders): the
+-- batch's counted lines, except those of a customer (an order) that an
+-- earlier line's netting changed, whose states are built again from all
+-- their counted lines.
+CREATE FUNCTION retail.customer_lines(after bigint, through bigint, net boolean)
+	RETURNS SETOF retail.counted_line
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT l.*
+	FROM retail.counted_lines(customer_lines.after, customer_lines.through, customer_lines.net) l
+	WHERE l.customer_id NOT IN (SELECT c.customer_id FROM retail.netting_changes c)
+	UNION ALL
+	SELECT l.*
+	FROM retail.counted_lines(0, customer_lines.through, customer_lines.net) l
+	WHERE l.customer_id IN (SELECT c.customer_id FROM retail.netting_changes c);
+END;
+COMMENT ON FUNCTION retail.customer_lines(bigint, bigint, boolean) IS
+	'Counted lines a merge adds to the customer states: the batch''s, and every line of the customers in retail.netting_changes (their states are built again)';
+
+CREATE FUNCTION retail.order_lines(after bigint, through bigint, net boolean)
+	RETURNS SETOF retail.counted_line
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT l.*
+	FROM retail.counted_lines(order_lines.after, order_lines.through, order_lines.net) l
+	WHERE NOT order_lines.net OR l.invoice_no NOT IN (SELECT c.invoice_no FROM retail.netting_changes c)
+	UNION ALL
+	SELECT l.*
+	FROM retail.counted_lines(0, order_lines.through, order_lines.net) l
+	WHERE order_lines.net AND l.invoice_no IN (SELECT c.invoice_no FROM retail.netting_changes c);
+END;
+COMMENT ON FUNCTION retail.order_lines(bigint, bigint, boolean) IS
+	'Counted lines a merge adds to the orders: the batch''s, and under net every line of the orders in retail.netting_changes (built again)';
+
+-- What the merge adds to the sums of products and countries: the batch's
+-- counted lines, and for each earlier line whose netting changed, its old
+-- count taken back and its new one added.
+CREATE FUNCTION retail.product_lines(after bigint, through bigint, net boolean)
+	RETURNS SETOF retail.counted_line
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT l.*
+	FROM retail.counted_lines(product_lines.after, product_lines.through, product_lines.net) l
+	UNION ALL
+	SELECT v.sign, t.load_ordinal, t.invoice_no, t.stock_code, t.description, v.quantity, t.invoice_ts,
+		   t.unit_price, v.quantity * t.unit_price, t.customer_id, t.country
+	FROM retail.netting_changes c
+		 JOIN silver.transactions t ON t.load_ordinal = c.load_ordinal
+		 CROSS JOIN LATERAL (VALUES (-1, t.quantity - c.old_cancelled), (1, t.quantity - c.new_cancelled))
+			 v(sign, quantity)
+	WHERE v.quantity > 0;
+END;
+COMMENT ON FUNCTION retail.product_lines(bigint, bigint, boolean) IS
+	'Counted lines a merge adds to the product and country sums: the batch''s, and for the lines in retail.netting_changes the old count with sign -1 and the new one';
+
+-- Merge lines into an orders table (silver.orders: the clean lines as they
+-- are; silver.net_orders: the counted ones).  Earlier batches hold earlier
+-- lines, so an invoice already there keeps its customer and country; the
+-- batch mixes parties when its lines differ among themselves, the invoice
+-- when they do or when the batch's first line differs from its first line.
+CREATE FUNCTION retail.merge_orders(orders regclass, after bigint, through bigint, net boolean) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE format($sql$
+		INSERT INTO %s AS o (invoice_no, customer_id, country, invoice_ts, lines, units, total, mixed_parties)
+		SELECT DISTINCT ON (t.invoice_no)
+			   t.invoice_no, t.customer_id, t.country,
+			   min(t.invoice_ts) OVER invoice, count(*) OVER invoice,
+			   sum(t.quantity) OVER invoice, sum(t.line_total) OVER invoice,
+			   min(t.customer_id) OVER invoice <> max(t.customer_id) OVER invoice
+			   OR min(t.country) OVER invoice <> max(t.country) OVER invoice
+		FROM retail.order_lines($1, $2, $3) t
+		WINDOW invoice AS (PARTITION BY t.invoice_no ORDER BY t.load_ordinal
+						   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+		ORDER BY t.invoice_no, t.load_ordinal
+		ON CONFLICT (invoice_no) DO UPDATE
+		SET invoice_ts = least(o.invoice_ts, excluded.invoice_ts),
+			lines = o.lines + excluded.lines,
+			units = o.units + excluded.units,
+			total = o.total + excluded.total,
+			mixed_parties = o.mixed_parties OR excluded.mixed_parties
+				OR (o.customer_id, o.country) IS DISTINCT FROM (excluded.customer_id, excluded.country)
+		$sql$, orders)
+		USING after, through, net;
+END
+$$;
+COMMENT ON FUNCTION retail.merge_orders(regclass, bigint, bigint, boolean) IS
+	'Merge retail.order_lines(after, through, net) into an orders table (silver.orders or silver.net_orders)';
+
+-- Merge the lines with load_ordinal in (after, through] into silver.orders,
+-- silver.net_orders and the states, after netting their cancellations.  The
+-- states count the counted lines; when the netting changed earlier lines,
+-- their customers' and orders' states are built again from all their
+-- counted lines (deleted here, then merged from retail.customer_lines and
+-- retail.order_lines), and their products' and countries' sums corrected
+-- (retail.product_lines).
+CREATE OR REPLACE FUNCTION retail.merge_lines(after bigint, through bigint) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	net boolean := retail.setting('cancellations') = 'net';
+	netting_changed boolean;
+	orders_dropped bigint[];
+BEGIN
+	PERFORM retail.net_cancellations(after, through);
+	IF NOT net THEN
+		-- silver shows the netting all the same; the states ignore it
+		DELETE FROM retail.netting_changes;
+	END IF;
+	netting_changed := EXISTS (SELECT FROM retail.netting_changes);
+	IF netting_changed THEN
+		-- few rows: let the planner see so, and reach their lines by index
+		ANALYZE retail.netting_changes;
+	END IF;
+
+	PERFORM retail.merge_orders('silver.orders', after, through, false);
+	WITH dropped AS (
+		DELETE FROM silver.net_orders o USING retail.netting_changes c
+		WHERE o.invoice_no = c.invoice_no
+		RETURNING o.customer_id
+	)
+	SELECT array_agg(DISTINCT d.customer_id) INTO orders_dropped FROM dropped d;
+	PERFORM retail.merge_orders('silver.net_orders', after, through, net);
+
+	IF netting_changed THEN
+		DELETE FROM silver.customer_invoices s USING retail.netting_changes c WHERE s.customer_id = c.customer_id;
+		DELETE FROM silver.customer_invoice_days s USING retail.netting_changes c
+		WHERE s.customer_id = c.customer_id;
+		DELETE FROM silver.customer_state s USING retail.netting_changes c WHERE s.customer_id = c.customer_id;
+		DELETE FROM silver.customer_months s USING retail.netting_changes c WHERE s.customer_id = c.customer_id;
+	END IF;
+
+	WITH new_invoices AS (
+		INSERT INTO silver.customer_invoices
+		SELECT DISTINCT t.customer_id, t.invoice_no
+		FROM retail.customer_lines(after, through, net) t
+		ON CONFLICT DO NOTHING
+		RETURNING customer_id
+	),
+	new_frequency AS (
+		SELECT customer_id, count(*) AS invoices FROM new_invoices GROUP BY customer_id
+	),
+	batch AS (
+		SELECT t.customer_id, min(t.invoice_ts) AS first_purchase, max(t.invoice_ts) AS last_purchase,
+			   sum(t.line_total) AS monetary
+		FROM retail.customer_lines(after, through, net) t
+		GROUP BY t.customer_id
+	)
+	INSERT INTO silver.customer_state AS c (customer_id, first_purchase, last_purchase, frequency, monetary)
+	SELECT b.customer_id, b.first_purchase, b.last_purchase, coalesce(f.invoices, 0), b.monetary
+	FROM batch b LEFT JOIN new_frequency f ON f.customer_id = b.customer_id
+	ON CONFLICT (customer_id) DO UPDATE
+	SET first_purchase = least(c.first_purchase, excluded.first_purchase),
+		last_purchase = greatest(c.last_purchase, excluded.last_purchase),
+		frequency = c.frequency + excluded.frequency,
+		monetary = c.monetary + excluded.monetary;
+
+	INSERT INTO silver.customer_invoice_days AS c (customer_id, invoice_no, day, first_ts, last_ts, revenue)
+	SELECT t.customer_id, t.invoice_no, t.invoice_ts::date, min(t.invoice_ts), max(t.invoice_ts),
+		   sum(t.line_total)
+	FROM retail.customer_lines(after, through, net) t
+	GROUP BY 1, 2, 3
+	ON CONFLICT (customer_id, invoice_no, day) DO UPDATE
+	SET first_ts = least(c.first_ts, excluded.first_ts),
+		last_ts = greatest(c.last_ts, excluded.last_ts),
+		revenue = c.revenue + excluded.revenue;
+
+	INSERT INTO silver.customer_months AS c (customer_id, month, revenue)
+	SELECT t.customer_id, date_trunc('month', t.invoice_ts)::date, sum(t.line_total)
+	FROM retail.customer_lines(after, through, net) t
+	GROUP BY 1, 2
+	ON CONFLICT (customer_id, month) DO UPDATE SET revenue = c.revenue + excluded.revenue;
+
+	-- Sums that counts are taken back from keep no trailing zeros: their
+	-- scale would otherwise tell the order of the batches.
+	INSERT INTO silver.country_state AS c (country, revenue, lines)
+	SELECT t.country, trim_scale(sum(t.sign * t.line_total)), sum(t.sign)
+	FROM retail.product_lines(after, through, net) t
+	GROUP BY 1
+	ON CONFLICT (country) DO UPDATE
+	SET revenue = trim_scale(c.revenue + excluded.revenue), lines = c.lines + excluded.lines;
+
+	INSERT INTO silver.product_months AS p (stock_code, month, units, revenue, lines)
+	SELECT t.stock_code, date_trunc('month', t.invoice_ts)::date, sum(t.sign * t.quantity),
+		   trim_scale(sum(t.sign * t.line_total)), sum(t.sign)
+	FROM retail.product_lines(after, through, net) t
+	GROUP BY 1, 2
+	ON CONFLICT (stock_code, month) DO UPDATE
+	SET units = p.units + excluded.units, revenue = trim_scale(p.revenue + excluded.revenue),
+		lines = p.lines + excluded.lines;
+
+	-- No unique key holds a description (see the table): count the known
+	-- ones, add the others.
+	WITH batch AS (
+		SELECT t.stock_code, t.description, sum(t.sign) AS lines
+		FROM retail.product_lines(after, through, net) t
+		WHERE t.description IS NOT NULL
+		GROUP BY 1, 2
+	),
+	counted AS (
+		UPDATE silver.product_descriptions p
+		SET lines = p.lines + b.lines
+		FROM batch b
+		WHERE p.stock_code = b.stock_code
+		  AND hashtextextended(p.description, 0) = hashtextextended(b.description, 0)
+		  AND p.description = b.description
+		RETURNING p.stock_code, p.description
+	)
+	INSERT INTO silver.product_descriptions (stock_code, description, lines)
+	SELECT b.stock_code, b.description, b.lines
+	FROM batch b
+	WHERE NOT EXISTS (SELECT FROM counted c WHERE c.stock_code = b.stock_code AND c.description = b.description);
+
+	-- 2.5 and 2.50 are one price, kept without trailing zeros
+	INSERT INTO silver.product_prices AS p (stock_code, unit_price, lines)
+	SELECT t.stock_code, trim_scale(t.unit_price), sum(t.sign)
+	FROM retail.product_lines(after, through, net) t
+	GROUP BY 1, 2
+	ON CONFLICT (stock_code, unit_price) DO UPDATE SET lines = p.lines + excluded.lines;
+
+	IF netting_changed THEN
+		-- what no counted line is left in
+		DELETE FROM silver.country_state WHERE lines = 0;
+		DELETE FROM silver.product_months WHERE lines = 0;
+		DELETE FROM silver.product_descriptions WHERE lines = 0;
+		DELETE FROM silver.product_prices WHERE lines = 0;
+	END IF;
+
+	-- The first order can change for the customers of the lines and orders
+	-- merged, and of the orders the netting emptied.
+	UPDATE silver.customer_state c
+	SET first_order_country = f.country
+	FROM (SELECT k.customer_id,
+				 (SELECT o.country FROM silver.net_orders o
+				  WHERE o.customer_id = k.customer_id
+				  ORDER BY o.invoice_ts, o.invoice_no LIMIT 1) AS country
+		  FROM (SELECT t.customer_id FROM retail.customer_lines(after, through, net) t
+				UNION
+				SELECT o.customer_id FROM silver.net_orders o
+				WHERE o.invoice_no IN (SELECT t.invoice_no FROM retail.order_lines(after, through, net) t)
+				UNION
+				SELECT unnest(orders_dropped)) k) f
+	WHERE c.customer_id = f.customer_id AND c.first_order_country IS DISTINCT FROM f.country;
+END
+$$;
+COMMENT ON FUNCTION retail.merge_lines(bigint, bigint) IS
+	'Net the cancellations of the lines with load_ordinal in (after, through], then merge the lines into silver.orders, silver.net_orders and the silver state tables';
+
+ALTER TABLE retail.refresh_progress ADD COLUMN silver_settings_changed boolean NOT NULL DEFAULT false,
+	ADD COLUMN analyzed_through bigint NOT NULL DEFAULT 0;
+COMMENT ON COLUMN retail.refresh_progress.silver_settings_changed IS
+	'A setting that the silver states depend on (cancellations) changed: the next refresh rebuilds';
+COMMENT ON COLUMN retail.refresh_progress.analyzed_through IS
+	'bronze_through when a refresh last analyzed silver: the next analyzes it once silver has doubled';
+UPDATE retail.refresh_progress SET rebuild_needed = true;
+
+-- Appending lines leaves the month ends as they are when every new clean
+-- line, and every earlier line whose netting changed, is on or after the
+-- latest month start they hold, and that month start is still the latest
+-- before the as-of date.
+CREATE OR REPLACE FUNCTION retail.segment_month_ends_unchanged(after bigint, through bigint) RETURNS boolean
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT coalesce(e.latest = date_trunc('month', (SELECT retail.rfm_as_of()) - 1)
+					AND (SELECT min(t.invoice_ts) FROM silver.transactions t
+						 WHERE t.load_ordinal > segment_month_ends_unchanged.after
+						   AND t.load_ordinal <= segment_month_ends_unchanged.through AND t.reason IS NULL)
+						>= e.latest
+					AND NOT EXISTS (SELECT FROM retail.netting_changes c WHERE c.invoice_ts < e.latest),
+					false)
+	FROM (SELECT max(h.as_of) AS latest FROM gold.segment_month_ends h) e;
+END;
+COMMENT ON FUNCTION retail.segment_month_ends_unchanged(bigint, bigint) IS
+	'Whether the lines with load_ordinal in (after, through], once merged into silver, leave gold.segment_month_ends as it is';
+
+CREATE OR REPLACE VIEW gold.orders AS
+SELECT invoice_no, customer_id, country, invoice_ts, lines, units, total::numeric(38, 6) AS total
+FROM silver.net_orders;
+COMMENT ON VIEW gold.orders IS
+	'One row per order (invoice) with lines left after the cancellations (setting cancellations): net lines, units and total';
+
+-- as 99_privileges.sql grants them
+REVOKE EXECUTE ON FUNCTION retail.is_non_product(text), retail.net_cancellations(bigint, bigint),
+	retail.counted_lines(bigint, bigint, boolean), retail.customer_lines(bigint, bigint, boolean),
+	retail.order_lines(bigint, bigint, boolean), retail.product_lines(bigint, bigint, boolean),
+	retail.merge_orders(regclass, bigint, bigint, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retail.is_non_product(text), retail.net_cancellations(bigint, bigint),
+	retail.counted_lines(bigint, bigint, boolean), retail.customer_lines(bigint, bigint, boolean),
+	retail.order_lines(bigint, bigint, boolean), retail.product_lines(bigint, bigint, boolean),
+	retail.merge_orders(regclass, bigint, bigint, boolean) TO retail_bi;
+GRANT SELECT ON silver.net_orders TO retail_loader;
