@@ -58,6 +58,19 @@ WHERE reason IS NULL;
 COMMENT ON VIEW silver.cleaned_transactions IS
 	'Order lines that passed every cleaning rule, typed and trimmed, with the units later cancellations cancel';
 
+-- The lines gold reads: under the setting cancellations = net each clean
+-- line with the units its cancellations left (none left: no line); under
+-- 'ignore' the clean lines as they are.
+CREATE VIEW silver.net_transactions AS
+SELECT t.invoice_no, t.stock_code, t.description, n.quantity, t.invoice_ts, t.unit_price,
+	   n.quantity * t.unit_price AS line_total, t.customer_id, t.country, t.load_ordinal
+FROM silver.transactions t
+	 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN (SELECT retail.setting('cancellations')) = 'net'
+												   THEN t.cancelled_quantity ELSE 0 END) n(quantity)
+WHERE t.reason IS NULL AND n.quantity > 0;
+COMMENT ON VIEW silver.net_transactions IS
+	'The lines gold reads: clean lines with the units left after their cancellations (setting cancellations = net; all clean lines as they are under ignore), line_total of those units';
+
 CREATE VIEW silver.rejected_transactions AS
 SELECT load_ordinal, batch_id, reason,
 	   raw_invoice_no AS invoice_no, raw_stock_code AS stock_code,

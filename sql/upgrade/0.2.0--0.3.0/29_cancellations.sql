@@ -71,6 +71,19 @@ WHERE reason IS NOT NULL;
 COMMENT ON VIEW silver.rejected_transactions IS
 	'Quarantined bronze rows, raw text as loaded, with the first rule each breaks; a cancellation line that cancels units also says how many of them no clean line was left to cancel';
 
+-- The lines gold reads: under the setting cancellations = net each clean
+-- line with the units its cancellations left (none left: no line); under
+-- 'ignore' the clean lines as they are.
+CREATE VIEW silver.net_transactions AS
+SELECT t.invoice_no, t.stock_code, t.description, n.quantity, t.invoice_ts, t.unit_price,
+	   n.quantity * t.unit_price AS line_total, t.customer_id, t.country, t.load_ordinal
+FROM silver.transactions t
+	 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN (SELECT retail.setting('cancellations')) = 'net'
+												   THEN t.cancelled_quantity ELSE 0 END) n(quantity)
+WHERE t.reason IS NULL AND n.quantity > 0;
+COMMENT ON VIEW silver.net_transactions IS
+	'The lines gold reads: clean lines with the units left after their cancellations (setting cancellations = net; all clean lines as they are under ignore), line_total of those units';
+
 -- What gold reads as orders: silver.orders' rule over the counted lines (a
 -- clean line with units left after the cancellations, setting
 -- cancellations; every clean line under 'ignore').  An invoice whose lines
@@ -521,4 +534,4 @@ GRANT EXECUTE ON FUNCTION retail.is_non_product(text), retail.net_cancellations(
 	retail.counted_lines(bigint, bigint, boolean), retail.customer_lines(bigint, bigint, boolean),
 	retail.order_lines(bigint, bigint, boolean), retail.product_lines(bigint, bigint, boolean),
 	retail.merge_orders(regclass, bigint, bigint, boolean) TO retail_bi;
-GRANT SELECT ON silver.net_orders TO retail_loader;
+GRANT SELECT ON silver.net_orders, silver.net_transactions TO retail_loader;

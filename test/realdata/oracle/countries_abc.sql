@@ -4,7 +4,7 @@
 -- oracle and by bench/abc.sql as the plain-SQL contender.
 WITH v AS (
 	SELECT country, sum(line_total) AS revenue
-	FROM silver.cleaned_transactions
+	FROM silver.net_transactions
 	GROUP BY country
 ), r AS (
 	SELECT country, revenue,

@@ -4,9 +4,18 @@
 -- middle prices (exp(median)^2 is their product, so that "within a factor
 -- 1.25 of the median price" is decided exactly), row_number for the strongest
 -- price outlier of an order.  Used by test/realdata/sql/audit.sql as the oracle and
--- by bench/audit.sql as the plain-SQL contender.
-WITH o AS (
-	SELECT invoice_no, ln(total::float8) AS x FROM silver.orders
+-- by bench/audit.sql as the plain-SQL contender.  It reads the net lines
+-- (silver.net_transactions) and makes their orders as the contract says:
+-- customer and country of the first line by load order, earliest time.
+WITH orders AS (
+	SELECT invoice_no,
+		   (array_agg(customer_id ORDER BY load_ordinal))[1] AS customer_id,
+		   (array_agg(country ORDER BY load_ordinal))[1] AS country,
+		   min(invoice_ts) AS invoice_ts, sum(line_total) AS total
+	FROM silver.net_transactions
+	GROUP BY invoice_no
+), o AS (
+	SELECT invoice_no, ln(total::float8) AS x FROM orders
 ), m AS (
 	SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS med FROM o
 ), d AS (
@@ -16,7 +25,7 @@ WITH o AS (
 	SELECT o.invoice_no, CASE WHEN d.mad > 0 THEN 0.6745 * (o.x - d.med) / d.mad END AS z
 	FROM o CROSS JOIN d
 ), l AS (
-	SELECT invoice_no, stock_code, unit_price, ln(unit_price::float8) AS x FROM silver.cleaned_transactions
+	SELECT invoice_no, stock_code, unit_price, ln(unit_price::float8) AS x FROM silver.net_transactions
 ), middle AS (
 	SELECT stock_code, percentile_disc(0.5) WITHIN GROUP (ORDER BY unit_price) AS lo,
 		   percentile_disc(0.5) WITHIN GROUP (ORDER BY unit_price DESC) AS hi
@@ -44,4 +53,4 @@ WITH o AS (
 	WHERE rn = 1
 )
 SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, f.z, f.reason
-FROM flags f JOIN silver.orders o ON o.invoice_no = f.invoice_no
+FROM flags f JOIN orders o ON o.invoice_no = f.invoice_no

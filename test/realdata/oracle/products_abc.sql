@@ -7,7 +7,7 @@
 -- plain-SQL contender.
 WITH lines AS (
 	SELECT stock_code, description, date_trunc('month', invoice_ts) AS month, quantity, line_total
-	FROM silver.cleaned_transactions
+	FROM silver.net_transactions
 ), v AS (
 	SELECT stock_code, sum(line_total) AS revenue FROM lines GROUP BY stock_code
 ), r AS (

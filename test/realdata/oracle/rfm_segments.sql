@@ -5,10 +5,10 @@
 WITH customers AS (
 	SELECT customer_id, min(invoice_ts) AS first_purchase, max(invoice_ts) AS last_purchase,
 		   count(DISTINCT invoice_no) AS frequency, sum(line_total) AS monetary
-	FROM silver.cleaned_transactions
+	FROM silver.net_transactions
 	GROUP BY customer_id
 ),
-as_of AS (SELECT max(invoice_ts)::date + 1 AS as_of FROM silver.cleaned_transactions),
+as_of AS (SELECT max(invoice_ts)::date + 1 AS as_of FROM silver.net_transactions),
 measured AS (
 	SELECT c.*, a.as_of - c.last_purchase::date AS recency_days, a.as_of
 	FROM customers c, as_of a

@@ -26,12 +26,12 @@ WHERE c.median <> m.median OR c.mad <> d.mad;
 -- Per product, the same comparison over ln(unit_price).
 SELECT count(*) AS product_center_mismatches
 FROM (SELECT stock_code, (retail.median_mad(ln(unit_price::float8))).*
-	  FROM silver.cleaned_transactions GROUP BY stock_code) c
+	  FROM silver.net_transactions GROUP BY stock_code) c
 	 FULL JOIN (SELECT l.stock_code, pm.med,
 					   percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(ln(l.unit_price::float8) - pm.med)) AS mad
-				FROM silver.cleaned_transactions l
+				FROM silver.net_transactions l
 					 JOIN (SELECT stock_code, percentile_cont(0.5) WITHIN GROUP (ORDER BY ln(unit_price::float8)) AS med
-						   FROM silver.cleaned_transactions GROUP BY stock_code) pm
+						   FROM silver.net_transactions GROUP BY stock_code) pm
 					 ON pm.stock_code = l.stock_code
 				GROUP BY l.stock_code, pm.med) p
 	 ON p.stock_code = c.stock_code
@@ -43,11 +43,11 @@ WHERE c.stock_code IS NULL OR p.stock_code IS NULL OR c.median <> p.med OR c.mad
 -- MAD of the named product.
 SELECT count(*) FILTER (WHERE mad > 0) AS products_with_price_spread, count(*) AS products
 FROM (SELECT stock_code, (retail.median_mad(ln(unit_price::float8))).*
-	  FROM silver.cleaned_transactions GROUP BY stock_code) c;
+	  FROM silver.net_transactions GROUP BY stock_code) c;
 SELECT c.mad > 0 AS product_with_price_spread, count(*) AS orders
 FROM gold.audit_order_anomalies a
 	 JOIN (SELECT stock_code, (retail.median_mad(ln(unit_price::float8))).*
-		   FROM silver.cleaned_transactions GROUP BY stock_code) c ON c.stock_code = a.stock_code
+		   FROM silver.net_transactions GROUP BY stock_code) c ON c.stock_code = a.stock_code
 WHERE a.reason = 'unit_price_outlier'
 GROUP BY 1 ORDER BY 1;
 

@@ -25,7 +25,7 @@ GROUP BY m.bgnbd_log_likelihood, m.gamma_gamma_log_likelihood;
 -- every customer of silver, in sane ranges: frequency 0 is alive for sure;
 -- no one expects more purchase days in 90 days than there are
 SELECT count(*) AS customers,
-	   count(*) = (SELECT count(DISTINCT customer_id) FROM silver.cleaned_transactions
+	   count(*) = (SELECT count(DISTINCT customer_id) FROM silver.net_transactions
 				   WHERE customer_id IS NOT NULL) AS all_of_silver,
 	   bool_and(frequency >= 0 AND recency >= 0 AND recency <= age AND age <= 373) AS summaries,
 	   min(p_alive) > 0 AND max(p_alive) <= 1 AS p_alive_in_0_1,
@@ -47,10 +47,10 @@ FROM gold.mart_customer_value ORDER BY clv DESC, customer_id LIMIT 5;
 -- of 2011-07-01 .. 2011-12-09 by calibration frequency, actual and predicted
 SELECT frequency, customers, round(mean_actual::numeric, 4) AS mean_actual,
 	   round(mean_predicted::numeric, 4) AS mean_predicted
-FROM retail.btyd_holdout('silver.cleaned_transactions', '2011-06-30', '2011-12-09');
+FROM retail.btyd_holdout('silver.net_transactions', '2011-06-30', '2011-12-09');
 
 -- in weeks the times are sevenths of the days' and alpha follows them
 SELECT round((m).r::numeric, 4) AS r, round(((m).alpha * 7)::numeric, 3) AS alpha_in_days,
 	   round((m).a::numeric, 6) AS a, round((m).b::numeric, 4) AS b, (m).converged
 FROM (SELECT retail.bgnbd_fit(frequency, recency, age) AS m
-	  FROM retail.btyd_summary('silver.cleaned_transactions', NULL, 'week')) f;
+	  FROM retail.btyd_summary('silver.net_transactions', NULL, 'week')) f;

@@ -16,13 +16,13 @@ SELECT pg_temp.cohort_mismatches(
 		   ARRAY(SELECT ROW(cohort_month, period, cohort_size, active_customers,
 							active_customers::numeric / cohort_size, revenue)::retail.cohort_cell
 				 FROM gold.mart_cohort_retention),
-		   'silver.cleaned_transactions') AS mart_month,
+		   'silver.net_transactions') AS mart_month,
 	   pg_temp.cohort_mismatches(
-		   ARRAY(SELECT r FROM retail.cohort_retention('silver.cleaned_transactions', 'week') r),
-		   'silver.cleaned_transactions', 'week') AS week,
+		   ARRAY(SELECT r FROM retail.cohort_retention('silver.net_transactions', 'week') r),
+		   'silver.net_transactions', 'week') AS week,
 	   pg_temp.cohort_mismatches(
-		   ARRAY(SELECT r FROM retail.cohort_retention('silver.cleaned_transactions', 'month', true) r),
-		   'silver.cleaned_transactions', 'month', true) AS month_unbounded;
+		   ARRAY(SELECT r FROM retail.cohort_retention('silver.net_transactions', 'month', true) r),
+		   'silver.net_transactions', 'month', true) AS month_unbounded;
 
 SELECT count(*) AS retention_not_the_ratio FROM gold.mart_cohort_retention
 WHERE retention <> (active_customers::numeric(60, 40) / cohort_size)::double precision;
@@ -31,7 +31,7 @@ WHERE retention <> (active_customers::numeric(60, 40) / cohort_size)::double pre
 -- customers span several): merging their partial states gives the mart.
 SELECT (SELECT retail.cohort_merge(s)
 		FROM (SELECT retail.cohort_state(customer_id, invoice_ts, line_total) AS s
-			  FROM silver.cleaned_transactions GROUP BY load_ordinal % 4) shards)
+			  FROM silver.net_transactions GROUP BY load_ordinal % 4) shards)
 	 = ARRAY(SELECT ROW(cohort_month, period, cohort_size, active_customers, active_customers::numeric / cohort_size,
 						revenue)::retail.cohort_cell
 			 FROM gold.mart_cohort_retention ORDER BY cohort_month, period) AS shards_equal_mart;
@@ -55,7 +55,7 @@ SELECT (SELECT count(*) FROM gold.mart_cohort_retention WHERE active_customers =
 	   count(*) FILTER (WHERE active_customers = 0) AS week_zero_cells,
 	   count(*) FILTER (WHERE active_customers = 0 AND revenue = 0 AND retention = 0) AS week_zero_cells_all_zero,
 	   count(*) AS week_cells
-FROM retail.cohort_retention('silver.cleaned_transactions', 'week');
+FROM retail.cohort_retention('silver.net_transactions', 'week');
 
 -- Headline figures, mart against silver directly.
 -- December 2010 cohort: silver starts on 2010-12-01, so its customers are
@@ -68,7 +68,7 @@ JOIN gold.mart_cohort_retention m1 ON m1.cohort_month = m.cohort_month AND m1.pe
 	 (SELECT count(*) AS customers, count(*) FILTER (WHERE in_january) AS back_in_january
 	  FROM (SELECT customer_id, min(invoice_ts) AS first_line,
 				   bool_or(invoice_ts >= '2011-01-01' AND invoice_ts < '2011-02-01') AS in_january
-			FROM silver.cleaned_transactions GROUP BY customer_id) c
+			FROM silver.net_transactions GROUP BY customer_id) c
 	  WHERE first_line < '2011-01-01') s
 WHERE m.cohort_month = '2010-12-01' AND m.period = 0;
 -- Every customer in exactly one cohort; all revenue in some cell; one active
@@ -81,14 +81,14 @@ FROM (SELECT sum(cohort_size) FILTER (WHERE period = 0) AS customers, sum(revenu
 	  FROM gold.mart_cohort_retention) m,
 	 (SELECT count(DISTINCT customer_id) AS customers, sum(line_total) AS revenue,
 			 count(DISTINCT (customer_id, date_trunc('month', invoice_ts))) AS customer_months
-	  FROM silver.cleaned_transactions) s;
+	  FROM silver.net_transactions) s;
 -- The month-1 figure analysts quote, weighted by cohort size: customers with
 -- a line in the month after their first month, over all customers whose
 -- first month is before November 2011 (December 2011, month 1 of the
 -- November cohort, had not ended by the last day of the data, 2011-12-09).
 WITH months AS (
 	SELECT DISTINCT customer_id, date_trunc('month', invoice_ts) AS month
-	FROM silver.cleaned_transactions
+	FROM silver.net_transactions
 ),
 firsts AS (
 	SELECT customer_id, min(month) AS first_month FROM months GROUP BY customer_id

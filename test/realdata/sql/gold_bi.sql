@@ -27,10 +27,10 @@ FROM ((SELECT customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell,
 	   FROM gold.segment_history WHERE as_of = '2011-06-01'
 	   EXCEPT
 	   SELECT customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment
-	   FROM retail.rfm_segments('silver.cleaned_transactions', '2011-06-01'))
+	   FROM retail.rfm_segments('silver.net_transactions', '2011-06-01'))
 	  UNION ALL
 	  (SELECT customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment
-	   FROM retail.rfm_segments('silver.cleaned_transactions', '2011-06-01')
+	   FROM retail.rfm_segments('silver.net_transactions', '2011-06-01')
 	   EXCEPT
 	   SELECT customer_id, recency_days, frequency, monetary, r, f, m, rfm_cell, segment, seed_segment
 	   FROM gold.segment_history WHERE as_of = '2011-06-01')) d;
@@ -57,8 +57,8 @@ SELECT count(*) AS dim_rows, count(*) FILTER (WHERE d.country IS DISTINCT FROM o
 FROM gold.dim_customers d
 	 JOIN gold.mart_customer_segments s USING (customer_id)
 	 LEFT JOIN (SELECT DISTINCT ON (t.customer_id) t.customer_id, t.country
-				FROM silver.cleaned_transactions t
-				JOIN (SELECT invoice_no, min(invoice_ts) AS ts FROM silver.cleaned_transactions GROUP BY 1) i
+				FROM silver.net_transactions t
+				JOIN (SELECT invoice_no, min(invoice_ts) AS ts FROM silver.net_transactions GROUP BY 1) i
 					 USING (invoice_no)
 				ORDER BY t.customer_id, i.ts, t.invoice_no, t.load_ordinal) o USING (customer_id);
 
@@ -67,12 +67,12 @@ FROM gold.dim_customers d
 -- product's clean lines (rounded to the mart's 6 decimals).
 SELECT count(*) AS price_outliers,
 	   count(*) FILTER (WHERE a.product_median_price <> round(p.median::numeric, 6)) AS median_mismatches,
-	   count(*) FILTER (WHERE NOT EXISTS (SELECT FROM silver.cleaned_transactions t
+	   count(*) FILTER (WHERE NOT EXISTS (SELECT FROM silver.net_transactions t
 										 WHERE t.invoice_no = a.invoice_no AND t.stock_code = a.stock_code
 										   AND t.unit_price = a.unit_price)) AS line_not_in_order
 FROM gold.audit_order_anomalies a
 	 JOIN (SELECT stock_code, percentile_cont(0.5) WITHIN GROUP (ORDER BY unit_price::numeric) AS median
-		   FROM silver.cleaned_transactions GROUP BY stock_code) p USING (stock_code)
+		   FROM silver.net_transactions GROUP BY stock_code) p USING (stock_code)
 WHERE a.reason = 'unit_price_outlier';
 SELECT reason, count(*) FROM gold.audit_order_anomalies GROUP BY reason ORDER BY reason;
 

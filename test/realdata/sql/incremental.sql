@@ -81,8 +81,10 @@ CALL retail.refresh();
 -- classified); only the refresh of the emptied bronze rebuilt.
 SELECT row_number() OVER (ORDER BY run_id) AS run, rows AS lines_classified, concurrent AS appended, status
 FROM retail.refresh_log WHERE run_id > :before_runs AND step_order = 10 ORDER BY run_id;
--- The batch of the last day alone falls in the month of the line before it:
--- the month-end segment snapshots are skipped (unchanged).
+-- The batch of the last day alone falls in the month of the line before it,
+-- but its cancellation C581569 cancels lines of 2011-09-14 and 2011-11-01:
+-- the month-end segment snapshots net them too and are refreshed (none
+-- skipped).
 SELECT count(DISTINCT run_id) AS runs,
 	   count(DISTINCT run_id) FILTER (WHERE status NOT IN ('ok', 'unchanged')) AS not_ok,
 	   string_agg(relation, ', ') FILTER (WHERE status = 'unchanged') AS skipped

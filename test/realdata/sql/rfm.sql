@@ -6,7 +6,7 @@ CREATE TEMP TABLE rfm_oracle AS :rfm_oracle;
 
 SELECT (SELECT count(*) FROM rfm_oracle) AS oracle_customers,
 	   (SELECT count(*) FROM gold.mart_customer_segments) AS mart_customers,
-	   (SELECT count(DISTINCT customer_id) FROM silver.cleaned_transactions) AS silver_customers;
+	   (SELECT count(DISTINCT customer_id) FROM silver.net_transactions) AS silver_customers;
 
 -- customer by customer, every column
 SELECT count(*) AS mismatches
@@ -34,13 +34,13 @@ FROM gold.segment_summary;
 
 -- the one-call form on silver gives the mart; serial and parallel agree
 CREATE TEMP TABLE rfm_serial AS
-SELECT * FROM retail.rfm_segments('silver.cleaned_transactions');
+SELECT * FROM retail.rfm_segments('silver.net_transactions');
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SELECT count(*) AS parallel_vs_serial_mismatches
-FROM (SELECT * FROM retail.rfm_segments('silver.cleaned_transactions')
+FROM (SELECT * FROM retail.rfm_segments('silver.net_transactions')
 	  EXCEPT ALL SELECT * FROM rfm_serial) d;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
