@@ -547,6 +547,21 @@ FROM silver.net_orders;
 COMMENT ON VIEW gold.orders IS
 	'One row per order (invoice) with lines left after the cancellations (setting cancellations): net lines, units and total';
 
+-- What the netting did, for the report and for people: from the cancellation
+-- lines alone (few, and indexed), not from every line.
+CREATE VIEW gold.cancellation_summary AS
+SELECT (SELECT retail.setting('cancellations')) AS cancellations,
+	   count(*) AS cancellation_lines,
+	   coalesce(sum(-t.quantity), 0) AS cancelled_units,
+	   coalesce(sum(-t.quantity - t.unmatched_quantity), 0) AS matched_units,
+	   coalesce(sum(t.unmatched_quantity), 0) AS unmatched_units,
+	   coalesce(sum((-t.quantity - t.unmatched_quantity) * t.unit_price), 0)::numeric(38, 6) AS matched_value,
+	   coalesce(sum(t.unmatched_quantity * t.unit_price), 0)::numeric(38, 6) AS unmatched_value
+FROM silver.transactions t
+WHERE t.unmatched_quantity IS NOT NULL;
+COMMENT ON VIEW gold.cancellation_summary IS
+	'One row: the cancellation lines that cancel product units, the units they cancel, how many matched earlier lines of the same customer, product and price (netted from gold under cancellations = net) and how many matched none, with their value';
+
 
 
 INSERT INTO retail.refresh_steps VALUES

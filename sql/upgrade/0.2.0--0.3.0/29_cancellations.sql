@@ -525,6 +525,21 @@ FROM silver.net_orders;
 COMMENT ON VIEW gold.orders IS
 	'One row per order (invoice) with lines left after the cancellations (setting cancellations): net lines, units and total';
 
+-- What the netting did, for the report and for people: from the cancellation
+-- lines alone (few, and indexed), not from every line.
+CREATE VIEW gold.cancellation_summary AS
+SELECT (SELECT retail.setting('cancellations')) AS cancellations,
+	   count(*) AS cancellation_lines,
+	   coalesce(sum(-t.quantity), 0) AS cancelled_units,
+	   coalesce(sum(-t.quantity - t.unmatched_quantity), 0) AS matched_units,
+	   coalesce(sum(t.unmatched_quantity), 0) AS unmatched_units,
+	   coalesce(sum((-t.quantity - t.unmatched_quantity) * t.unit_price), 0)::numeric(38, 6) AS matched_value,
+	   coalesce(sum(t.unmatched_quantity * t.unit_price), 0)::numeric(38, 6) AS unmatched_value
+FROM silver.transactions t
+WHERE t.unmatched_quantity IS NOT NULL;
+COMMENT ON VIEW gold.cancellation_summary IS
+	'One row: the cancellation lines that cancel product units, the units they cancel, how many matched earlier lines of the same customer, product and price (netted from gold under cancellations = net) and how many matched none, with their value';
+
 -- as 99_privileges.sql grants them
 REVOKE EXECUTE ON FUNCTION retail.is_non_product(text), retail.net_cancellations(bigint, bigint),
 	retail.counted_lines(bigint, bigint, boolean), retail.customer_lines(bigint, bigint, boolean),
@@ -535,3 +550,4 @@ GRANT EXECUTE ON FUNCTION retail.is_non_product(text), retail.net_cancellations(
 	retail.order_lines(bigint, bigint, boolean), retail.product_lines(bigint, bigint, boolean),
 	retail.merge_orders(regclass, bigint, bigint, boolean) TO retail_bi;
 GRANT SELECT ON silver.net_orders, silver.net_transactions TO retail_loader;
+GRANT SELECT ON gold.cancellation_summary TO retail_bi;

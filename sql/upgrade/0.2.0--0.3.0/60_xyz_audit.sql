@@ -65,6 +65,7 @@ svg text.strong{font-weight:600;font-size:12px}
 footer{font-size:12px;margin-top:18px}
 $css$;
 	body text := '';
+	netting text;
 	part text;
 	freshness text;
 	age text;
@@ -129,6 +130,18 @@ BEGIN
 							   to_char(last_at, 'YYYY-MM-DD HH24:MI TZ'), retail.html_escape(last_error));
 	END IF;
 	SELECT e.extversion INTO version FROM pg_catalog.pg_extension e WHERE e.extname = 'retail_analytics';
+	-- what the figures net (setting cancellations), in the footer
+	SELECT CASE WHEN c.cancellations = 'net'
+				THEN format('<span id="netting">Cancellations are netted against the orders they cancel: '
+							'%s units (%s) taken off the lines they cancel; %s cancelled units (%s) matched no '
+							'earlier line and change nothing.</span>',
+							to_char(c.matched_units, 'FM999,999,999,990'), to_char(c.matched_value, 'FM999,999,999,990.00'),
+							to_char(c.unmatched_units, 'FM999,999,999,990'),
+							to_char(c.unmatched_value, 'FM999,999,999,990.00'))
+				ELSE '<span id="netting">Cancellations are not netted (setting cancellations = ignore): '
+					 'cancelled orders count in full.</span>' END
+	INTO netting
+	FROM gold.cancellation_summary c;
 
 	-- The marts are filled by retail.refresh(); before that there is no data.
 	SELECT bool_and(c.relispopulated) INTO populated
@@ -642,8 +655,8 @@ BEGIN
 								   to_char(as_of, 'DD Mon YYYY')) END)
 		|| body
 		|| format('<footer>Made by retail_analytics %s from the gold marts on %s. Revenue is quantity × unit price of '
-				  'the clean order lines (no cancellations, returns or non-product lines).</footer>',
-				  retail.html_escape(version), to_char(pg_catalog.now(), 'YYYY-MM-DD HH24:MI TZ'))
+				  'the clean order lines (no returns or non-product lines). %s</footer>',
+				  retail.html_escape(version), to_char(pg_catalog.now(), 'YYYY-MM-DD HH24:MI TZ'), netting)
 		|| '</main></body></html>';
 END
 $report$;
