@@ -34,8 +34,9 @@ ALTER FUNCTION retail.order_anomalies(double precision) SET search_path = pg_cat
 
 GRANT USAGE ON SCHEMA retail, gold TO retail_bi;
 -- The views of gold over the stored marts run as their owner: readers need
--- nothing in gold_store, which only the refresh (as the owner) touches (and
--- which retail_bi read before 0.3.0).
+-- nothing in gold_store, which only the refresh (as the owner) touches.  The
+-- REVOKE writes the marts' privileges out as an update from 0.2.0 leaves
+-- them, having revoked what retail_bi had on them in gold.
 GRANT SELECT ON ALL TABLES IN SCHEMA gold TO retail_bi;
 REVOKE ALL ON ALL TABLES IN SCHEMA gold_store FROM retail_bi;
 GRANT SELECT ON retail.setting_defaults, retail.settings, retail.current_settings, retail.segment_rules,
