@@ -4,13 +4,14 @@
 -- gold_store) relation that has it and no comment of its own, unless a row for
 -- the relation (or for a list of relations, separated by spaces) says
 -- otherwise.  A gold view over a stored mart then takes the mart's comments,
--- so both say the same.  The check at the end fails the install when a gold
--- column is left without a comment, or a gold relation.  This part is also run
--- by the upgrade scripts.
+-- so both say the same.  The checks at the end fail the install when a gold
+-- column is left without a comment, or a gold relation, or a mart is not shown
+-- in gold as a plain view.  This part is also run by the upgrade scripts.
 DO $$
 DECLARE
 	described record;
 	undocumented text;
+	hidden text;
 BEGIN
 	FOR described IN
 		SELECT DISTINCT ON (c.oid, a.attname) c.oid::regclass AS relation, a.attname, d.comment
@@ -148,6 +149,17 @@ BEGIN
 	  AND pg_catalog.obj_description(c.oid, 'pg_class') IS NULL;
 	IF undocumented IS NOT NULL THEN
 		RAISE EXCEPTION 'gold relations without a comment: %', undocumented;
+	END IF;
+	-- information_schema, which many BI tools read, lists no materialized
+	-- view: each stored mart is shown in gold by a plain view of its name
+	SELECT string_agg(c.oid::regclass::text, ', ') INTO hidden
+	FROM pg_catalog.pg_class c
+	WHERE (c.relnamespace = 'gold'::regnamespace AND c.relkind = 'm')
+	   OR (c.relnamespace = 'gold_store'::regnamespace AND c.relkind = 'm'
+		   AND NOT EXISTS (SELECT FROM pg_catalog.pg_class v
+						   WHERE v.relnamespace = 'gold'::regnamespace AND v.relname = c.relname AND v.relkind = 'v'));
+	IF hidden IS NOT NULL THEN
+		RAISE EXCEPTION 'gold marts that information_schema would not list: %', hidden;
 	END IF;
 END
 $$;
