@@ -26,10 +26,10 @@ WITH NO DATA;
 CREATE TEMP TABLE abc_bench (mart text, workers int, kind text, seconds numeric);
 CREATE TEMP TABLE abc_views (mart text, kind text, view text);
 INSERT INTO abc_views VALUES
-	('gold.mart_countries_abc', 'ours', 'gold.mart_countries_abc'),
+	('gold.mart_countries_abc', 'ours', 'gold_store.mart_countries_abc'),
 	('gold.mart_countries_abc', 'plain', 'public.bench_countries_plain'),
 	('gold.mart_countries_abc', 'floor', 'public.bench_countries_floor'),
-	('gold.mart_products_abc', 'ours', 'gold.mart_products_abc'),
+	('gold.mart_products_abc', 'ours', 'gold_store.mart_products_abc'),
 	('gold.mart_products_abc', 'plain', 'public.bench_products_plain'),
 	('gold.mart_products_abc', 'floor', 'public.bench_products_floor');
 

@@ -25,7 +25,7 @@ WITH NO DATA;
 CREATE TEMP TABLE audit_bench (workers int, kind text, seconds numeric);
 CREATE TEMP TABLE audit_views (kind text, view text);
 INSERT INTO audit_views VALUES
-	('ours', 'gold.audit_order_anomalies'),
+	('ours', 'gold_store.audit_order_anomalies'),
 	('plain', 'public.bench_audit_plain'),
 	('floor', 'public.bench_audit_floor');
 

@@ -26,7 +26,7 @@ BEGIN
 		PERFORM set_config('max_parallel_workers_per_gather', workers::text, false);
 		FOR v IN
 			SELECT * FROM (VALUES
-				(1, 'ours: mart refresh', 'REFRESH MATERIALIZED VIEW gold.mart_cohort_retention'),
+				(1, 'ours: mart refresh', 'REFRESH MATERIALIZED VIEW gold_store.mart_cohort_retention'),
 				(2, 'ours: matrix query',
 				 'SELECT count(*) FROM pg_catalog.unnest((SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total)
 				  FROM silver.cleaned_transactions))'),

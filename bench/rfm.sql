@@ -10,7 +10,7 @@
 CREATE TEMP TABLE rfm_bench (workers int, variant text, seconds numeric);
 CREATE TEMP TABLE rfm_variants (ord int, variant text, query text);
 INSERT INTO rfm_variants VALUES
-(1, 'ours: REFRESH gold.mart_customer_segments', 'REFRESH MATERIALIZED VIEW gold.mart_customer_segments'),
+(1, 'ours: REFRESH gold.mart_customer_segments', 'REFRESH MATERIALIZED VIEW gold_store.mart_customer_segments'),
 (2, 'plain SQL: the same table', 'CREATE TEMP TABLE rfm_plain AS ' || :'rfm_oracle' || '; DROP TABLE rfm_plain'),
 (3, 'floor: SELECT sum(line_total) FROM silver.cleaned_transactions',
  'SELECT sum(line_total) FROM silver.cleaned_transactions');
@@ -38,7 +38,7 @@ ORDER BY b.workers, v.ord;
 SET max_parallel_workers_per_gather = 0;
 SELECT sum(line_total) IS NOT NULL AS warmed FROM silver.cleaned_transactions \gset
 SELECT substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s*(\d+)')::bigint AS before_kb \gset
-REFRESH MATERIALIZED VIEW gold.mart_customer_segments;
+REFRESH MATERIALIZED VIEW gold_store.mart_customer_segments;
 SELECT substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s*(\d+)')::bigint AS after_kb \gset
 \echo '== gold.mart_customer_segments: peak memory of the refresh (serial)'
 SELECT count(*) AS customers,

@@ -5,11 +5,11 @@
 --   SELECT * FROM snap.differences(); -- rows now, rows differing from the copy
 CREATE SCHEMA snap;
 
--- The tables of silver and the materialized views of gold, by name.
+-- The tables of silver and the stored marts of gold (in gold_store), by name.
 CREATE FUNCTION snap.relations() RETURNS SETOF text LANGUAGE sql AS $$
 	SELECT format('%I.%I', n.nspname, c.relname)
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-	WHERE (n.nspname, c.relkind) IN (('silver', 'r'), ('gold', 'm'))
+	WHERE (n.nspname, c.relkind) IN (('silver', 'r'), ('gold_store', 'm'))
 	ORDER BY n.nspname DESC, c.relname
 $$;
 

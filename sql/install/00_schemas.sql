@@ -9,6 +9,12 @@ CREATE SCHEMA silver;
 COMMENT ON SCHEMA silver IS 'Typed, cleaned order lines; rejected lines kept with their reason';
 CREATE SCHEMA gold;
 COMMENT ON SCHEMA gold IS 'Customer analytics marts built on silver';
+-- Materialized views are not in information_schema, which many BI tools and
+-- drivers read: the refresh keeps the marts' rows here, and gold shows each
+-- as a plain view of the same name.
+CREATE SCHEMA gold_store;
+COMMENT ON SCHEMA gold_store IS
+	'The stored rows of the gold marts (materialized views refreshed by retail.refresh()); read them through the views of the same names in gold';
 COMMENT ON SCHEMA retail IS 'The extension retail_analytics: its functions, aggregates, settings, presets and refresh log';
 
 -- What retail.refresh() refreshes, in this order.  Each feature area's

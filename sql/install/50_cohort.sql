@@ -115,4 +115,4 @@ CREATE FUNCTION retail.cohort_retention(lines regclass, granularity text DEFAULT
 COMMENT ON FUNCTION retail.cohort_retention(regclass, text, boolean, name, name, name) IS
 	'Dense cohort retention matrix of a relation, its columns named by customer_column, time_column and value_column (default customer_id, invoice_ts, line_total; SELECT privilege required); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
 
-INSERT INTO retail.refresh_steps VALUES (200, 'gold', 'gold', 'mart_cohort_retention');
+INSERT INTO retail.refresh_steps VALUES (200, 'gold', 'gold_store', 'mart_cohort_retention');

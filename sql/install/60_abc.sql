@@ -165,5 +165,5 @@ INSERT INTO retail.setting_defaults VALUES
 	('xyz_y', '1.0', 'gold.mart_products_abc: class Y below this coefficient of variation');
 
 INSERT INTO retail.refresh_steps VALUES
-	(300, 'gold', 'gold', 'mart_countries_abc'),
-	(310, 'gold', 'gold', 'mart_products_abc');
+	(300, 'gold', 'gold_store', 'mart_countries_abc'),
+	(310, 'gold', 'gold_store', 'mart_products_abc');

@@ -68,4 +68,4 @@ INSERT INTO retail.setting_defaults VALUES
 	('audit_threshold', '3.5', 'gold.audit_order_anomalies: flag a modified z-score above this');
 
 INSERT INTO retail.refresh_steps VALUES
-	(400, 'gold', 'gold', 'audit_order_anomalies');
+	(400, 'gold', 'gold_store', 'audit_order_anomalies');

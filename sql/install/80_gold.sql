@@ -1,10 +1,13 @@
 
 -- Gold: the marts, computed from the silver states by the aggregates of the
 -- feature parts, and the ad-hoc forms of their queries.  Each mart is a
--- materialized view that retail.refresh() refreshes (steps registered by the
--- feature parts) and that REFRESH MATERIALIZED VIEW alone also brings up to
--- silver.  This part is also run by the upgrade scripts, after they drop the
--- gold objects of the older version.
+-- materialized view in gold_store that retail.refresh() refreshes (steps
+-- registered by the feature parts) and that REFRESH MATERIALIZED VIEW alone
+-- also brings up to silver; readers see it as the plain view of the same name
+-- in gold (information_schema lists no materialized view), which runs as its
+-- owner and takes the mart's comments (96_gold_columns.sql).  This part is
+-- also run by the upgrade scripts, after they drop the gold objects of the
+-- older version.
 
 -- Fractions (shares, retention) are double precision: the exact ratio,
 -- carried to 40 decimals, rounded once to the nearest double.
@@ -54,7 +57,7 @@ END;
 COMMENT ON FUNCTION retail.rfm_segments_of(retail.customer_summary_row[], date, integer, text, text) IS
 	'RFM segments of customers given as summaries (one element each): recency to as_of (default the day after the last purchase), scores, cell and the two presets'' segments';
 
-CREATE MATERIALIZED VIEW gold.mart_customer_segments AS
+CREATE MATERIALIZED VIEW gold_store.mart_customer_segments AS
 SELECT customer_id, recency_days, frequency, monetary::numeric(38, 6) AS monetary, r, f, m, rfm_cell,
 	   segment, seed_segment, first_purchase, last_purchase, as_of
 FROM retail.rfm_segments_of((SELECT array_agg(ROW(s.customer_id, s.first_purchase, s.last_purchase, s.frequency,
@@ -63,10 +66,11 @@ FROM retail.rfm_segments_of((SELECT array_agg(ROW(s.customer_id, s.first_purchas
 							(SELECT retail.rfm_as_of()), (SELECT retail.setting('rfm_bins'))::integer,
 							(SELECT retail.setting('rfm_preset')), (SELECT retail.setting('rfm_seed_preset')))
 WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_customer_segments IS
+COMMENT ON MATERIALIZED VIEW gold_store.mart_customer_segments IS
 	'One row per customer of silver: recency, frequency, monetary, RFM scores and cell, segments of the presets of the settings rfm_preset and rfm_seed_preset';
-CREATE UNIQUE INDEX ON gold.mart_customer_segments (customer_id);
-CREATE INDEX ON gold.mart_customer_segments (segment);
+CREATE UNIQUE INDEX ON gold_store.mart_customer_segments (customer_id);
+CREATE INDEX ON gold_store.mart_customer_segments (segment);
+CREATE VIEW gold.mart_customer_segments AS SELECT * FROM gold_store.mart_customer_segments;
 
 CREATE VIEW gold.segment_summary AS
 SELECT segment, count(*) AS customers,
@@ -145,7 +149,7 @@ COMMENT ON FUNCTION retail.customer_summaries_before(date) IS
 -- The current snapshot is gold.mart_customer_segments; the month ends are
 -- a view of their own, which a batch of lines of the current month cannot
 -- change: the refresh recomputes it once a month, or for late lines.
-CREATE MATERIALIZED VIEW gold.segment_month_ends AS
+CREATE MATERIALIZED VIEW gold_store.segment_month_ends AS
 SELECT s.as_of, s.customer_id, s.recency_days, s.frequency, s.monetary::numeric(38, 6) AS monetary,
 	   s.r, s.f, s.m, s.rfm_cell, s.segment, s.seed_segment
 FROM (SELECT (SELECT retail.rfm_as_of()) AS as_of,
@@ -159,9 +163,10 @@ FROM (SELECT (SELECT retail.rfm_as_of()) AS as_of,
 											   (SELECT retail.setting('rfm_seed_preset'))) s
 WHERE a < d.as_of
 WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.segment_month_ends IS
+COMMENT ON MATERIALIZED VIEW gold_store.segment_month_ends IS
 	'The snapshots of gold.segment_history at the first day of a month before the current as-of date';
-CREATE UNIQUE INDEX ON gold.segment_month_ends (as_of, customer_id);
+CREATE UNIQUE INDEX ON gold_store.segment_month_ends (as_of, customer_id);
+CREATE VIEW gold.segment_month_ends AS SELECT * FROM gold_store.segment_month_ends;
 
 -- Appending lines leaves the month ends as they are when every new clean
 -- line, and every earlier line whose netting changed, is on or after the
@@ -245,7 +250,7 @@ COMMENT ON FUNCTION retail.segment_migration(date, date) IS
 -- kinds of snapshot (steps 100 and 150), and a read is a scan of a few rows.
 -- The pairs in one join, not one call of retail.segment_migration each
 -- (which scans the history per pair): the same rows, a third of the time.
-CREATE MATERIALIZED VIEW gold.mart_segment_migration AS
+CREATE MATERIALIZED VIEW gold_store.mart_segment_migration AS
 SELECT p.previous AS from_as_of, p.as_of AS to_as_of, f.segment AS from_segment, t.segment AS to_segment,
 	   count(*) AS customers, sum(t.monetary)::numeric(38, 6) AS revenue
 FROM (SELECT d.as_of, lag(d.as_of) OVER (ORDER BY d.as_of) AS previous
@@ -255,10 +260,11 @@ FROM (SELECT d.as_of, lag(d.as_of) OVER (ORDER BY d.as_of) AS previous
 WHERE p.previous IS NOT NULL
 GROUP BY p.previous, p.as_of, f.segment, t.segment
 WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_segment_migration IS
+COMMENT ON MATERIALIZED VIEW gold_store.mart_segment_migration IS
 	'How customers moved between the segments of every two consecutive snapshots of gold.segment_history, as of the last refresh (gold.segment_migration: the same rows in order)';
 -- from_segment is NULL for new customers: one NULL per snapshot pair
-CREATE UNIQUE INDEX ON gold.mart_segment_migration (to_as_of, from_segment, to_segment) NULLS NOT DISTINCT;
+CREATE UNIQUE INDEX ON gold_store.mart_segment_migration (to_as_of, from_segment, to_segment) NULLS NOT DISTINCT;
+CREATE VIEW gold.mart_segment_migration AS SELECT * FROM gold_store.mart_segment_migration;
 
 CREATE VIEW gold.segment_migration AS
 SELECT from_as_of, to_as_of, from_segment, to_segment, customers, revenue
@@ -272,7 +278,7 @@ COMMENT ON VIEW gold.segment_migration IS
 -- customers' monthly state (one row per customer and active month: the same
 -- matrix as from the lines).  A cell is complete when its month had ended by
 -- the last day with a line.
-CREATE MATERIALIZED VIEW gold.mart_cohort_retention AS
+CREATE MATERIALIZED VIEW gold_store.mart_cohort_retention AS
 SELECT c.cohort AS cohort_month,
 	   c.period,
 	   c.cohort_size,
@@ -285,9 +291,10 @@ FROM (SELECT retail.cohort_matrix(s.customer_id, s.month::timestamp, s.revenue) 
 	 CROSS JOIN LATERAL pg_catalog.unnest(m.cells) AS c
 	 CROSS JOIN (SELECT max(s.last_purchase)::date AS last_day FROM silver.customer_state s) l
 WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_cohort_retention IS
+COMMENT ON MATERIALIZED VIEW gold_store.mart_cohort_retention IS
 	'Monthly cohorts of silver customers: for every cohort and period up to the last month of silver, cohort size, active customers, retention, revenue, and whether the period is complete';
-CREATE UNIQUE INDEX ON gold.mart_cohort_retention (cohort_month, period);
+CREATE UNIQUE INDEX ON gold_store.mart_cohort_retention (cohort_month, period);
+CREATE VIEW gold.mart_cohort_retention AS SELECT * FROM gold_store.mart_cohort_retention;
 
 -- The triangle: one row per cohort, a column per period.
 CREATE VIEW gold.cohort_triangle AS
@@ -405,18 +412,19 @@ COMMENT ON FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) IS
 	'ABC by revenue and XYZ by monthly demand variability of products (stock_code) with thresholds a, b, x, y (N: an active span under 3 months): the query of gold.mart_products_abc';
 
 -- Settings as sub-selects: computed once per refresh, not once per line.
-CREATE MATERIALIZED VIEW gold.mart_countries_abc AS
+CREATE MATERIALIZED VIEW gold_store.mart_countries_abc AS
 SELECT rank, country, revenue::numeric(38, 6) AS revenue, retail.fraction(revenue, sum(revenue) OVER ()) AS share,
 	   retail.fraction(coalesce(sum(revenue) OVER preceding, 0), sum(revenue) OVER ()) AS cum_share_before,
 	   abc_class
 FROM retail.countries_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric)
 WINDOW preceding AS (ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_countries_abc IS
+COMMENT ON MATERIALIZED VIEW gold_store.mart_countries_abc IS
 	'Countries ranked by revenue with share, share of the countries before, and ABC class (A < 80 %, B < 95 %, else C)';
-CREATE UNIQUE INDEX ON gold.mart_countries_abc (country);
+CREATE UNIQUE INDEX ON gold_store.mart_countries_abc (country);
+CREATE VIEW gold.mart_countries_abc AS SELECT * FROM gold_store.mart_countries_abc;
 
-CREATE MATERIALIZED VIEW gold.mart_products_abc AS
+CREATE MATERIALIZED VIEW gold_store.mart_products_abc AS
 SELECT rank, stock_code, description, revenue::numeric(38, 6) AS revenue,
 	   retail.fraction(revenue, sum(revenue) OVER ()) AS share,
 	   retail.fraction(coalesce(sum(revenue) OVER preceding, 0), sum(revenue) OVER ()) AS cum_share_before,
@@ -425,9 +433,10 @@ FROM retail.products_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT reta
 						 (SELECT retail.setting('xyz_x'))::numeric, (SELECT retail.setting('xyz_y'))::numeric)
 WINDOW preceding AS (ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_products_abc IS
+COMMENT ON MATERIALIZED VIEW gold_store.mart_products_abc IS
 	'Products (stock_code) ranked by revenue with ABC class, coefficient of variation of monthly units, XYZ class (X < 0.5, Y < 1.0, else Z; N when the active span is shorter than 3 months) and the ABC-XYZ cell';
-CREATE UNIQUE INDEX ON gold.mart_products_abc (stock_code);
+CREATE UNIQUE INDEX ON gold_store.mart_products_abc (stock_code);
+CREATE VIEW gold.mart_products_abc AS SELECT * FROM gold_store.mart_products_abc;
 
 -- Order audit (src/audit.c, 70_audit.sql)
 -- The audit's query, with its threshold as argument.  One row per (order,
@@ -530,14 +539,15 @@ END;
 COMMENT ON FUNCTION retail.order_anomalies(double precision) IS
 	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders), unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines, the scale at least ln(1.25) / 3.5; the line named), and mixed_parties (lines of more than one customer or country); the query of gold.audit_order_anomalies';
 
-CREATE MATERIALIZED VIEW gold.audit_order_anomalies AS
+CREATE MATERIALIZED VIEW gold_store.audit_order_anomalies AS
 SELECT invoice_no, customer_id, country, invoice_ts, total::numeric(38, 6) AS total, z, reason, stock_code,
 	   unit_price::numeric(38, 6) AS unit_price, product_median_price::numeric(38, 6) AS product_median_price
 FROM retail.order_anomalies((SELECT retail.setting('audit_threshold'))::double precision)
 WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.audit_order_anomalies IS
+COMMENT ON MATERIALIZED VIEW gold_store.audit_order_anomalies IS
 	'Orders flagged by a modified z-score above the setting audit_threshold (3.5), or mixing customers or countries: one row per (order, reason), strongest |z| first';
-CREATE UNIQUE INDEX ON gold.audit_order_anomalies (invoice_no, reason);
+CREATE UNIQUE INDEX ON gold_store.audit_order_anomalies (invoice_no, reason);
+CREATE VIEW gold.audit_order_anomalies AS SELECT * FROM gold_store.audit_order_anomalies;
 
 -- For BI: the orders (gold.dim_customers, one row per customer with what
 -- describes it, is in 84_dim_customers.sql, after the customer value).
@@ -565,5 +575,5 @@ COMMENT ON VIEW gold.cancellation_summary IS
 
 
 INSERT INTO retail.refresh_steps VALUES
-	(150, 'gold', 'gold', 'segment_month_ends', 'retail.segment_month_ends_unchanged(bigint, bigint)'),
-	(160, 'gold', 'gold', 'mart_segment_migration', NULL);
+	(150, 'gold', 'gold_store', 'segment_month_ends', 'retail.segment_month_ends_unchanged(bigint, bigint)'),
+	(160, 'gold', 'gold_store', 'mart_segment_migration', NULL);

@@ -33,7 +33,7 @@ COMMENT ON FUNCTION retail.clv_summary(text) IS
 
 -- The models, fitted on the summary with the settings in force; no row
 -- without customers.
-CREATE MATERIALIZED VIEW gold.clv_model AS
+CREATE MATERIALIZED VIEW gold_store.clv_model AS
 WITH settings AS MATERIALIZED (
 	SELECT * FROM retail.clv_settings()
 ),
@@ -59,27 +59,28 @@ FROM settings x, fitted f
 WHERE EXISTS (SELECT FROM summary)
 WITH NO DATA;
 -- one row; REFRESH ... CONCURRENTLY needs a unique index
-CREATE UNIQUE INDEX ON gold.clv_model (unit);
-COMMENT ON MATERIALIZED VIEW gold.clv_model IS
+CREATE UNIQUE INDEX ON gold_store.clv_model (unit);
+CREATE VIEW gold.clv_model AS SELECT * FROM gold_store.clv_model;
+COMMENT ON MATERIALIZED VIEW gold_store.clv_model IS
 	'The BG/NBD and Gamma-Gamma models that gold.mart_customer_value applies (one row, none without customers; parameters NULL while no customer bought twice) and the settings it applies them with; refresh it before the mart';
-COMMENT ON COLUMN gold.clv_model.calibration_end IS 'Last date of the silver lines with a customer: the end of the calibration period';
-COMMENT ON COLUMN gold.clv_model.unit IS 'Unit of time of the models (setting clv_unit): day or week';
-COMMENT ON COLUMN gold.clv_model.horizon_months IS 'Horizon of gold.mart_customer_value.clv in months of 30 days (setting clv_horizon_months)';
-COMMENT ON COLUMN gold.clv_model.discount_rate IS 'Monthly discount rate of gold.mart_customer_value.clv (setting clv_discount_rate)';
-COMMENT ON COLUMN gold.clv_model.customers IS 'Customers the BG/NBD model is fitted on';
-COMMENT ON COLUMN gold.clv_model.repeat_customers IS 'Customers with frequency above 0, those the Gamma-Gamma model is fitted on';
-COMMENT ON COLUMN gold.clv_model.r IS 'BG/NBD: shape of the Gamma distribution of purchase rates';
-COMMENT ON COLUMN gold.clv_model.alpha IS 'BG/NBD: scale of the Gamma distribution of purchase rates, in the unit';
-COMMENT ON COLUMN gold.clv_model.a IS 'BG/NBD: first shape of the Beta distribution of dropout probabilities';
-COMMENT ON COLUMN gold.clv_model.b IS 'BG/NBD: second shape of the Beta distribution of dropout probabilities';
-COMMENT ON COLUMN gold.clv_model.bgnbd_log_likelihood IS 'BG/NBD: maximum log-likelihood';
-COMMENT ON COLUMN gold.clv_model.bgnbd_converged IS 'BG/NBD: false if the fit did not converge or its maximum is at the edge of the parameter space (a parameter at e^30 or e^-30)';
-COMMENT ON COLUMN gold.clv_model.p IS 'Gamma-Gamma: shape of the Gamma distribution of a customer''s purchase values';
-COMMENT ON COLUMN gold.clv_model.q IS 'Gamma-Gamma: shape of the Gamma distribution of the customers'' rate parameters nu';
-COMMENT ON COLUMN gold.clv_model.gamma IS 'Gamma-Gamma: scale of the Gamma distribution of nu';
-COMMENT ON COLUMN gold.clv_model.gamma_gamma_log_likelihood IS 'Gamma-Gamma: maximum log-likelihood';
-COMMENT ON COLUMN gold.clv_model.gamma_gamma_converged IS 'Gamma-Gamma: false if the fit did not converge or its maximum is at the edge of the parameter space (a parameter at e^30 or e^-30)';
-COMMENT ON COLUMN gold.clv_model.frequency_monetary_correlation IS 'Pearson correlation of frequency and monetary_value over the repeat customers: the Gamma-Gamma model assumes none';
+COMMENT ON COLUMN gold_store.clv_model.calibration_end IS 'Last date of the silver lines with a customer: the end of the calibration period';
+COMMENT ON COLUMN gold_store.clv_model.unit IS 'Unit of time of the models (setting clv_unit): day or week';
+COMMENT ON COLUMN gold_store.clv_model.horizon_months IS 'Horizon of gold.mart_customer_value.clv in months of 30 days (setting clv_horizon_months)';
+COMMENT ON COLUMN gold_store.clv_model.discount_rate IS 'Monthly discount rate of gold.mart_customer_value.clv (setting clv_discount_rate)';
+COMMENT ON COLUMN gold_store.clv_model.customers IS 'Customers the BG/NBD model is fitted on';
+COMMENT ON COLUMN gold_store.clv_model.repeat_customers IS 'Customers with frequency above 0, those the Gamma-Gamma model is fitted on';
+COMMENT ON COLUMN gold_store.clv_model.r IS 'BG/NBD: shape of the Gamma distribution of purchase rates';
+COMMENT ON COLUMN gold_store.clv_model.alpha IS 'BG/NBD: scale of the Gamma distribution of purchase rates, in the unit';
+COMMENT ON COLUMN gold_store.clv_model.a IS 'BG/NBD: first shape of the Beta distribution of dropout probabilities';
+COMMENT ON COLUMN gold_store.clv_model.b IS 'BG/NBD: second shape of the Beta distribution of dropout probabilities';
+COMMENT ON COLUMN gold_store.clv_model.bgnbd_log_likelihood IS 'BG/NBD: maximum log-likelihood';
+COMMENT ON COLUMN gold_store.clv_model.bgnbd_converged IS 'BG/NBD: false if the fit did not converge or its maximum is at the edge of the parameter space (a parameter at e^30 or e^-30)';
+COMMENT ON COLUMN gold_store.clv_model.p IS 'Gamma-Gamma: shape of the Gamma distribution of a customer''s purchase values';
+COMMENT ON COLUMN gold_store.clv_model.q IS 'Gamma-Gamma: shape of the Gamma distribution of the customers'' rate parameters nu';
+COMMENT ON COLUMN gold_store.clv_model.gamma IS 'Gamma-Gamma: scale of the Gamma distribution of nu';
+COMMENT ON COLUMN gold_store.clv_model.gamma_gamma_log_likelihood IS 'Gamma-Gamma: maximum log-likelihood';
+COMMENT ON COLUMN gold_store.clv_model.gamma_gamma_converged IS 'Gamma-Gamma: false if the fit did not converge or its maximum is at the edge of the parameter space (a parameter at e^30 or e^-30)';
+COMMENT ON COLUMN gold_store.clv_model.frequency_monetary_correlation IS 'Pearson correlation of frequency and monetary_value over the repeat customers: the Gamma-Gamma model assumes none';
 
 -- The models as values, for the prediction functions (gold itself keeps to
 -- types a BI tool reads); NULL while no customer bought twice.
@@ -98,11 +99,12 @@ COMMENT ON FUNCTION retail.clv_models() IS
 	'The models of gold.clv_model as values (NULL while no customer bought twice), for retail.bgnbd_expected_purchases, retail.bgnbd_p_alive, retail.gamma_gamma_expected_value and retail.clv';
 
 -- Each customer's summary under the models of gold.clv_model, in its unit and
--- with its settings: the fits are not made again.
-CREATE MATERIALIZED VIEW gold.mart_customer_value AS
+-- with its settings: the fits are not made again.  A stored mart reads the
+-- stored model, as the refresh keeps both.
+CREATE MATERIALIZED VIEW gold_store.mart_customer_value AS
 WITH model AS MATERIALIZED (
 	SELECT m.unit, m.horizon_months, m.discount_rate, f.bgnbd, f.gamma_gamma
-	FROM gold.clv_model m, retail.clv_models() f
+	FROM gold_store.clv_model m, retail.clv_models() f
 ),
 summary AS MATERIALIZED (
 	SELECT s.* FROM model x, retail.clv_summary(x.unit) s
@@ -118,19 +120,20 @@ SELECT s.customer_id, s.frequency, s.recency, s.age,
 				  x.discount_rate, x.unit)::numeric(38, 6) AS clv
 FROM model x, summary s
 WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold.mart_customer_value IS
+COMMENT ON MATERIALIZED VIEW gold_store.mart_customer_value IS
 	'One row per customer of silver: the BTYD summary (to the last date of the lines, in the unit of setting clv_unit) and what the BG/NBD and Gamma-Gamma models of gold.clv_model, fitted on it, predict (NULL while no customer bought twice)';
-CREATE UNIQUE INDEX ON gold.mart_customer_value (customer_id);
-COMMENT ON COLUMN gold.mart_customer_value.customer_id IS 'Customer';
-COMMENT ON COLUMN gold.mart_customer_value.frequency IS 'Repeat purchases: purchase days - 1';
-COMMENT ON COLUMN gold.mart_customer_value.recency IS 'Last purchase day - first purchase day, in the unit of setting clv_unit';
-COMMENT ON COLUMN gold.mart_customer_value.age IS 'Last date of the lines - first purchase day, in the unit of setting clv_unit';
-COMMENT ON COLUMN gold.mart_customer_value.monetary_value IS 'Mean value of the repeat purchase days (the first excluded), to 6 decimals; 0 without';
-COMMENT ON COLUMN gold.mart_customer_value.p_alive IS 'BG/NBD probability that the customer is still active at the calibration end';
-COMMENT ON COLUMN gold.mart_customer_value.expected_purchases_90d IS 'BG/NBD expected purchase days in the 90 days after the calibration end; NULL where double precision cannot give it (see retail.bgnbd_expected_purchases)';
-COMMENT ON COLUMN gold.mart_customer_value.expected_value IS 'Gamma-Gamma conditional expected value per purchase day (the population mean for frequency 0); NULL where it is infinite (p frequency + q <= 1) or not below 1e32';
-COMMENT ON COLUMN gold.mart_customer_value.clv IS 'Customer lifetime value over clv_horizon_months months of 30 days, discounted by clv_discount_rate a month, as lifetimes computes it; NULL where expected_value or the expected purchases are, or not below 1e32';
+CREATE UNIQUE INDEX ON gold_store.mart_customer_value (customer_id);
+CREATE VIEW gold.mart_customer_value AS SELECT * FROM gold_store.mart_customer_value;
+COMMENT ON COLUMN gold_store.mart_customer_value.customer_id IS 'Customer';
+COMMENT ON COLUMN gold_store.mart_customer_value.frequency IS 'Repeat purchases: purchase days - 1';
+COMMENT ON COLUMN gold_store.mart_customer_value.recency IS 'Last purchase day - first purchase day, in the unit of setting clv_unit';
+COMMENT ON COLUMN gold_store.mart_customer_value.age IS 'Last date of the lines - first purchase day, in the unit of setting clv_unit';
+COMMENT ON COLUMN gold_store.mart_customer_value.monetary_value IS 'Mean value of the repeat purchase days (the first excluded), to 6 decimals; 0 without';
+COMMENT ON COLUMN gold_store.mart_customer_value.p_alive IS 'BG/NBD probability that the customer is still active at the calibration end';
+COMMENT ON COLUMN gold_store.mart_customer_value.expected_purchases_90d IS 'BG/NBD expected purchase days in the 90 days after the calibration end; NULL where double precision cannot give it (see retail.bgnbd_expected_purchases)';
+COMMENT ON COLUMN gold_store.mart_customer_value.expected_value IS 'Gamma-Gamma conditional expected value per purchase day (the population mean for frequency 0); NULL where it is infinite (p frequency + q <= 1) or not below 1e32';
+COMMENT ON COLUMN gold_store.mart_customer_value.clv IS 'Customer lifetime value over clv_horizon_months months of 30 days, discounted by clv_discount_rate a month, as lifetimes computes it; NULL where expected_value or the expected purchases are, or not below 1e32';
 
 INSERT INTO retail.refresh_steps VALUES
-	(500, 'gold', 'gold', 'clv_model'),
-	(510, 'gold', 'gold', 'mart_customer_value');
+	(500, 'gold', 'gold_store', 'clv_model'),
+	(510, 'gold', 'gold_store', 'mart_customer_value');

@@ -19,7 +19,7 @@ END
 $$;
 GRANT retail_bi TO retail_loader;
 
-REVOKE ALL ON SCHEMA retail, bronze, silver, gold FROM PUBLIC;
+REVOKE ALL ON SCHEMA retail, bronze, silver, gold, gold_store FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA retail FROM PUBLIC;
 REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA retail FROM PUBLIC;
 
@@ -33,7 +33,12 @@ ALTER FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) SET searc
 ALTER FUNCTION retail.order_anomalies(double precision) SET search_path = pg_catalog, pg_temp;
 
 GRANT USAGE ON SCHEMA retail, gold TO retail_bi;
+-- The views of gold over the stored marts run as their owner: readers need
+-- nothing in gold_store, which only the refresh (as the owner) touches.  The
+-- REVOKE writes the marts' privileges out as an update from 0.2.0 leaves
+-- them, having revoked what retail_bi had on them in gold.
 GRANT SELECT ON ALL TABLES IN SCHEMA gold TO retail_bi;
+REVOKE ALL ON ALL TABLES IN SCHEMA gold_store FROM retail_bi;
 GRANT SELECT ON retail.setting_defaults, retail.settings, retail.current_settings, retail.segment_rules,
 	retail.refresh_steps, retail.refresh_log, retail.last_refresh, retail.refresh_progress TO retail_bi;
 -- Every function computes on its arguments or checks the caller's right to

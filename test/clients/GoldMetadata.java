@@ -4,9 +4,10 @@
 // conventions of gold (issue 10: every object and column documented,
 // numerics with a declared precision and scale, fractions double precision in
 // [0, 1] and exact, percentages only in views named *_display, dates as date,
-// counts integers, money numeric(38,6)), reads every object whole, and checks
-// that the login cannot read silver or bronze.  Connects with CLIENTS_URL, CLIENTS_USER and
-// CLIENTS_PASSWORD.  Prints one result line per check and one line per
+// counts integers, money numeric(38,6)), checks that information_schema lists
+// the same objects and columns (issue 18: no materialized view in gold), reads
+// every object whole, and checks that the login cannot read silver or bronze.
+// Connects with CLIENTS_URL, CLIENTS_USER and CLIENTS_PASSWORD.  Prints one result line per check and one line per
 // failure naming gold.object.column; exits 1 on any failure.
 //
 // Compiled at test time by test/clients/run (javac -cp postgresql.jar).
@@ -50,11 +51,13 @@ public class GoldMetadata {
 	static final Pattern PERCENT = Pattern.compile("(^|_)(pct|percent|percentage)($|_)");
 	static final Pattern DATE = Pattern.compile("(^|_)month$|(^|_)as_of$");
 	static final Set<String> MONEY = Set.of("revenue", "monetary", "total", "unit_price", "product_median_price");
-	// Objects of 0.1.0's gold: discovery that misses one is broken, and the
+	// Objects of 0.3.0's gold: discovery that misses one is broken, and the
 	// other checks would pass for want of objects.
 	static final Set<String> KNOWN = Set.of("mart_customer_segments", "segment_summary", "mart_cohort_retention",
-			"cohort_triangle", "cohort_period_averages", "mart_countries_abc", "mart_products_abc",
-			"audit_order_anomalies");
+			"cohort_triangle", "cohort_triangle_display", "cohort_period_averages", "mart_countries_abc",
+			"mart_products_abc", "audit_order_anomalies", "segment_month_ends", "segment_history",
+			"mart_segment_migration", "segment_migration", "clv_model", "mart_customer_value", "dim_customers",
+			"orders");
 	// The natural order of the views that promise one: its ORDER BY, and the
 	// columns that it sorts on.  SELECT * must return the rows in the order
 	// of SELECT columns ... ORDER BY it (compared in the server's collation).
@@ -103,6 +106,7 @@ public class GoldMetadata {
 				System.getenv("CLIENTS_USER"), System.getenv("CLIENTS_PASSWORD"))) {
 			List<Relation> gold = discover(conn.getMetaData());
 			checkDiscovery(gold);
+			checkInformationSchema(conn, gold);
 			checkRemarks(gold);
 			checkTypes(gold);
 			readAll(conn, gold);
@@ -139,6 +143,78 @@ public class GoldMetadata {
 		for (String name : missing)
 			fail("discover", "gold." + name, "not found by getTables");
 		report("discover");
+	}
+
+	// dbt, Looker and several drivers read information_schema, which lists
+	// no materialized view and only what the login may read: it must list
+	// every relation of gold (as pg_catalog has them), with the columns and
+	// types getColumns gives; and the comments psql shows (obj_description,
+	// col_description) must be the REMARKS.
+	static void checkInformationSchema(Connection conn, List<Relation> gold) throws SQLException {
+		Map<String, String> listed = new LinkedHashMap<>();
+		Map<String, List<String>> columns = new HashMap<>();
+		Map<String, String> comments = new HashMap<>();
+		try (Statement st = conn.createStatement();
+				ResultSet rs = st.executeQuery("""
+						SELECT c.relname, t.table_type
+						FROM pg_catalog.pg_class c
+							 LEFT JOIN information_schema.tables t ON t.table_schema = 'gold' AND t.table_name = c.relname
+						WHERE c.relnamespace = 'gold'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+						ORDER BY c.relname""")) {
+			while (rs.next()) {
+				listed.put(rs.getString(1), rs.getString(2));
+				if (rs.getString(2) == null)
+					fail("information_schema", "gold." + rs.getString(1),
+							"in pg_catalog, not in information_schema.tables (a materialized view, or not granted)");
+			}
+		}
+		try (Statement st = conn.createStatement();
+				ResultSet rs = st.executeQuery("""
+						SELECT c.table_name, c.column_name, c.udt_name, c.numeric_precision, c.numeric_scale,
+							   pg_catalog.col_description(pg_catalog.format('gold.%I', c.table_name)::regclass,
+														  c.ordinal_position::integer)
+						FROM information_schema.columns c
+						WHERE c.table_schema = 'gold'
+						ORDER BY c.table_name, c.ordinal_position""")) {
+			while (rs.next()) {
+				String type = rs.getString(3);
+				if (type.equals("numeric"))
+					type += "(" + rs.getString(4) + "," + rs.getString(5) + ")";
+				columns.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2) + " " + type);
+				comments.put(rs.getString(1) + "." + rs.getString(2), rs.getString(6));
+			}
+		}
+		try (Statement st = conn.createStatement();
+				ResultSet rs = st.executeQuery("""
+						SELECT t.table_name,
+							   pg_catalog.obj_description(pg_catalog.format('gold.%I', t.table_name)::regclass, 'pg_class')
+						FROM information_schema.tables t
+						WHERE t.table_schema = 'gold'""")) {
+			while (rs.next())
+				comments.put(rs.getString(1), rs.getString(2));
+		}
+		for (Relation rel : gold) {
+			String where = "gold." + rel.name();
+			if (!listed.containsKey(rel.name()))
+				fail("information_schema", where, "listed by getTables, not in pg_catalog");
+			if (listed.get(rel.name()) == null)
+				continue;
+			if (!Objects.equals(comments.get(rel.name()), rel.remarks()))
+				fail("information_schema", where, "REMARKS '" + rel.remarks() + "', obj_description '"
+						+ comments.get(rel.name()) + "'");
+			List<String> jdbc = new ArrayList<>();
+			for (Column col : rel.columns()) {
+				jdbc.add(col.name() + " " + col.typeName()
+						+ (col.isNumeric() ? "(" + col.precision() + "," + col.scale() + ")" : ""));
+				if (!Objects.equals(comments.get(rel.name() + "." + col.name()), col.remarks()))
+					fail("information_schema", where + "." + col.name(), "REMARKS '" + col.remarks()
+							+ "', col_description '" + comments.get(rel.name() + "." + col.name()) + "'");
+			}
+			List<String> info = columns.getOrDefault(rel.name(), List.of());
+			if (!info.equals(jdbc))
+				fail("information_schema", where, "information_schema.columns " + info + ", getColumns " + jdbc);
+		}
+		report("information_schema");
 	}
 
 	static void checkRemarks(List<Relation> gold) {

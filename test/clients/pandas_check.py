@@ -1,6 +1,7 @@
 """Gold as an analyst reads it with pandas: every object of schema gold (found
-in pg_catalog) through psycopg2 and pandas.read_sql, with parse_dates for the
-date and timestamp columns of the catalog.  Checks the dtypes pandas gives
+in pg_catalog, and listed alike by information_schema) through psycopg2 and
+pandas.read_sql, with parse_dates for the date and timestamp columns of the
+catalog.  Checks the dtypes pandas gives
 (integers int64, numerics float64 through coerce_float, dates datetime64[ns],
 text object), that no column of a non-empty object is entirely NULL unless
 its COMMENT says when it is NULL, and that fractions are in [0, 1].
@@ -59,6 +60,34 @@ def catalog(conn):
         for rel, col, typ, comment in cur.fetchall():
             objects.setdefault(rel, []).append((col, typ, comment))
     return objects
+
+
+def information_schema(conn):
+    """{object: [(column, type, comment)]} as information_schema lists gold (what dbt and many tools read)."""
+    with conn.cursor() as cur:
+        cur.execute("""
+            SELECT c.table_name, c.column_name, c.data_type,
+                   pg_catalog.col_description(pg_catalog.format('gold.%I', c.table_name)::regclass,
+                                              c.ordinal_position::integer)
+            FROM information_schema.columns c
+            WHERE c.table_schema = 'gold'
+            ORDER BY c.table_name, c.ordinal_position""")
+        objects = {}
+        for rel, col, typ, comment in cur.fetchall():
+            objects.setdefault(rel, []).append((col, typ, comment))
+    return objects
+
+
+def check_listed(objects, listed):
+    """Every gold object of pg_catalog, with the same columns, types and comments in information_schema."""
+    for obj, columns in objects.items():
+        if obj not in listed:
+            fail("information_schema", f"gold.{obj}", "in pg_catalog, not in information_schema.columns")
+        elif listed[obj] != columns:
+            fail("information_schema", f"gold.{obj}",
+                 f"information_schema has {listed[obj]}, pg_catalog {columns}")
+    for obj in listed.keys() - objects.keys():
+        fail("information_schema", f"gold.{obj}", "in information_schema.columns, not in pg_catalog")
 
 
 def check_dtypes(obj, df, columns):
@@ -120,13 +149,17 @@ def check_fractions(obj, df, columns):
 def main():
     conn = psycopg2.connect("")
     objects = catalog(conn)
-    # the objects of 0.1.0's gold, so that the checks cannot pass for want of
+    # the objects of 0.3.0's gold, so that the checks cannot pass for want of
     # objects (as in GoldMetadata.java)
     for name in ("mart_customer_segments", "segment_summary", "mart_cohort_retention", "cohort_triangle",
-                 "cohort_period_averages", "mart_countries_abc", "mart_products_abc", "audit_order_anomalies"):
+                 "cohort_triangle_display", "cohort_period_averages", "mart_countries_abc", "mart_products_abc",
+                 "audit_order_anomalies", "segment_month_ends", "segment_history", "mart_segment_migration",
+                 "segment_migration", "clv_model", "mart_customer_value", "dim_customers", "orders"):
         if name not in objects:
             fail("discover", f"gold.{name}", "not in pg_catalog")
     report("discover")
+    check_listed(objects, information_schema(conn))
+    report("information_schema")
     for obj, columns in objects.items():
         dates = [col for col, typ, _ in columns if typ in DATETIME]
         try:

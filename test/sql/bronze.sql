@@ -74,4 +74,4 @@ RESET client_min_messages;
 
 -- Every schema of the extension says what it holds (psql's \dn+, BI tools).
 SELECT n.nspname, obj_description(n.oid, 'pg_namespace') AS comment
-FROM pg_namespace n WHERE n.nspname IN ('bronze', 'silver', 'gold', 'retail') ORDER BY n.nspname;
+FROM pg_namespace n WHERE n.nspname IN ('bronze', 'silver', 'gold', 'gold_store', 'retail') ORDER BY n.nspname;

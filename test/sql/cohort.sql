@@ -390,7 +390,7 @@ CALL retail.refresh();
 SELECT * FROM gold.mart_cohort_retention ORDER BY cohort_month, period;
 SELECT * FROM gold.cohort_triangle;
 SELECT * FROM gold.cohort_period_averages;
-SELECT relation, rows FROM retail.last_refresh WHERE relation LIKE 'gold.mart_cohort%';
+SELECT relation, rows FROM retail.last_refresh WHERE relation LIKE 'gold_store.mart_cohort%';
 -- The last line above is on 2021-04-30, the last day of April: every cell is
 -- complete.  A line of customer 1 on 2021-05-03 opens May, which has not
 -- ended: 2020-12 period 5 (0 of 2) and 2021-01 period 4 (customer 1: 1 of

@@ -96,13 +96,13 @@ INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quanti
 									 customer_id, country)
 VALUES ('S6a', '10001', 'a', '1', '2011-03-26 10:00', '4', '6', 'UK');
 CALL retail.refresh();
-SELECT relation, status FROM retail.last_refresh WHERE relation LIKE 'gold.segment%';
+SELECT relation, status FROM retail.last_refresh WHERE relation LIKE 'gold_store.segment%';
 SELECT as_of, count(*) AS customers FROM gold.segment_history GROUP BY as_of ORDER BY as_of;
 INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
 									 customer_id, country)
 VALUES ('S7a', '10001', 'a', '1', '2011-02-15 10:00', '4', '7', 'UK');
 CALL retail.refresh();
-SELECT relation, status FROM retail.last_refresh WHERE relation LIKE 'gold.segment%';
+SELECT relation, status FROM retail.last_refresh WHERE relation LIKE 'gold_store.segment%';
 SELECT as_of, count(*) AS customers FROM gold.segment_history GROUP BY as_of ORDER BY as_of;
 
 -- The customer dimension: country of the first order (customer 1: UK,
@@ -120,4 +120,5 @@ SELECT step_order, view_name FROM retail.refresh_steps WHERE view_name IN ('segm
 ORDER BY step_order;
 SELECT count(*) AS undocumented
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
-WHERE c.relnamespace = 'gold'::regnamespace AND c.relkind IN ('r', 'v', 'm') AND col_description(c.oid, a.attnum) IS NULL;
+WHERE c.relnamespace IN ('gold'::regnamespace, 'gold_store'::regnamespace) AND c.relkind IN ('r', 'v', 'm')
+  AND col_description(c.oid, a.attnum) IS NULL;

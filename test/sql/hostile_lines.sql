@@ -230,7 +230,7 @@ SELECT i.indrelid::regclass AS relation, i.indexrelid::regclass AS index,
 FROM pg_index i
 	 JOIN pg_class c ON c.oid = i.indrelid
 	 JOIN pg_attribute a ON a.attrelid = i.indexrelid
-WHERE c.relnamespace IN ('bronze'::regnamespace, 'silver'::regnamespace, 'gold'::regnamespace)
+WHERE c.relnamespace IN ('bronze'::regnamespace, 'silver'::regnamespace, 'gold'::regnamespace, 'gold_store'::regnamespace)
   AND a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'bytea'::regtype)
 ORDER BY 1, 2, a.attnum;
 

@@ -40,6 +40,8 @@ SELECT name, value FROM retail.current_settings WHERE name = 'rfm_bins';
 SELECT status FROM retail.last_refresh WHERE step_order = 400;
 SELECT count(*) AS valued_customers FROM gold.mart_customer_value;
 SELECT customers, unit FROM gold.clv_model;
+-- through the views of gold over the stored marts, functions that read them too
+SELECT bgnbd IS NULL AS unfitted_while_no_repeat_customer FROM retail.clv_models();
 -- and writes the report, every section of it, from gold alone
 SELECT retail.report_html()
 	   ~ 'id="headline".*id="cohorts".*id="segments".*id="countries".*id="products".*id="anomalies"' AS report;
@@ -47,6 +49,8 @@ SELECT retail.report_html()
 SELECT count(*) FROM bronze.transactions_raw;
 SELECT count(*) FROM silver.cleaned_transactions;
 SELECT count(*) FROM silver.orders;
+-- nor the stored marts behind gold's views
+SELECT count(*) FROM gold_store.mart_countries_abc;
 SELECT count(*) FROM retail.cohort_retention('silver.cleaned_transactions');
 SELECT count(*) FROM retail.rfm_segments('silver.cleaned_transactions');
 SELECT count(*) FROM retail.generate_transactions(10);
@@ -81,7 +85,7 @@ SELECT n.nspname, c.relname,
 	   has_any_column_privilege('retail_loader', c.oid, 'INSERT') AS loader_inserts,
 	   has_table_privilege('regress_nobody', c.oid, 'SELECT') AS nobody_reads
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname IN ('bronze', 'silver', 'gold') AND c.relkind IN ('r', 'v', 'm')
+WHERE n.nspname IN ('bronze', 'silver', 'gold', 'gold_store') AND c.relkind IN ('r', 'v', 'm')
 ORDER BY 1, 2;
 -- ... bronze's columns the loader may write: not load_ordinal (test/sql/bronze.sql) ...
 SELECT a.attname, has_column_privilege('retail_loader', a.attrelid, a.attnum, 'INSERT') AS loader_inserts

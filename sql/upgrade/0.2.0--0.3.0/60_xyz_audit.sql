@@ -144,12 +144,14 @@ BEGIN
 	FROM gold.cancellation_summary c;
 
 	-- The marts are filled by retail.refresh(); before that there is no data.
-	SELECT bool_and(c.relispopulated) INTO populated
-	FROM pg_catalog.pg_class c
-	WHERE c.oid IN ('gold.mart_customer_segments'::regclass, 'gold.segment_month_ends'::regclass,
-					'gold.mart_cohort_retention'::regclass, 'gold.mart_countries_abc'::regclass,
-					'gold.mart_products_abc'::regclass, 'gold.audit_order_anomalies'::regclass,
-					'gold.mart_customer_value'::regclass);
+	-- They are stored in gold_store, which a reader cannot name: pg_matviews
+	-- says whether they are populated.
+	SELECT bool_and(m.ispopulated) INTO populated
+	FROM pg_catalog.pg_matviews m
+	WHERE m.schemaname = 'gold_store'
+	  AND m.matviewname IN ('mart_customer_segments', 'segment_month_ends', 'mart_cohort_retention',
+							'mart_countries_abc', 'mart_products_abc', 'audit_order_anomalies',
+							'mart_customer_value');
 	IF populated THEN
 		SELECT count(*), sum(s.monetary), min(s.first_purchase), max(s.last_purchase), max(s.as_of)
 		INTO customers, revenue, first_ts, last_ts, as_of
