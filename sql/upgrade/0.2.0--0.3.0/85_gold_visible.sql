@@ -99,7 +99,8 @@ BEGIN ATOMIC
 					AND (SELECT min(t.invoice_ts) FROM silver.transactions t
 						 WHERE t.load_ordinal > segment_month_ends_unchanged.after
 						   AND t.load_ordinal <= segment_month_ends_unchanged.through AND t.reason IS NULL)
-						>= e.latest,
+						>= e.latest
+					AND NOT EXISTS (SELECT FROM retail.netting_changes c WHERE c.invoice_ts < e.latest),
 					false)
 	FROM (SELECT max(h.as_of) AS latest FROM gold.segment_month_ends h) e;
 END;

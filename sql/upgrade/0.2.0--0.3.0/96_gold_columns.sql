@@ -27,7 +27,7 @@ BEGIN
 				('Units ordered: sum of quantity', 'Units ordered: sum of net quantity'),
 				('Order total: sum of line_total', 'Order total: sum of net line_total')) r(old_text, new_text)
 			 JOIN pg_description d ON d.description = r.old_text AND d.classoid = 'pg_class'::regclass
-			 JOIN pg_class c ON c.oid = d.objoid AND c.relnamespace = 'gold'::regnamespace
+			 JOIN pg_class c ON c.oid = d.objoid AND c.relnamespace IN ('gold'::regnamespace, 'gold_store'::regnamespace)
 			 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
 	LOOP
 		EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', changed.relation, changed.attname, changed.new_text);
@@ -39,6 +39,7 @@ DO $$
 DECLARE
 	described record;
 	undocumented text;
+	hidden text;
 BEGIN
 	FOR described IN
 		SELECT DISTINCT ON (c.oid, a.attname) c.oid::regclass AS relation, a.attname, d.comment
@@ -134,7 +135,7 @@ BEGIN
 			('cancellation_summary', 'matched_value', 'matched_units x unit_price: the revenue netted from gold under cancellations = net'),
 			('cancellation_summary', 'unmatched_value', 'unmatched_units x unit_price'))
 			AS d(relation, column_name, comment)
-			 JOIN pg_catalog.pg_class c ON c.relnamespace = 'gold'::regnamespace
+			 JOIN pg_catalog.pg_class c ON c.relnamespace IN ('gold'::regnamespace, 'gold_store'::regnamespace)
 										AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
 										AND (d.relation = '*' OR c.relname = ANY (pg_catalog.string_to_array(d.relation, ' ')))
 			 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = d.column_name
@@ -154,13 +155,46 @@ BEGIN
 							ELSE replace(described.comment, 'fraction in [0, 1]', 'percent, * while running') END);
 	END LOOP;
 
+	-- the views of gold over the stored marts
+	FOR described IN
+		SELECT v.oid::regclass AS relation, a.attname, pg_catalog.col_description(m.oid, a.attnum) AS comment,
+			   pg_catalog.obj_description(m.oid, 'pg_class') AS relation_comment
+		FROM pg_catalog.pg_class v
+			 JOIN pg_catalog.pg_class m ON m.relname = v.relname AND m.relnamespace = 'gold_store'::regnamespace
+			 JOIN pg_catalog.pg_attribute a ON a.attrelid = m.oid AND a.attnum > 0 AND NOT a.attisdropped
+		WHERE v.relnamespace = 'gold'::regnamespace AND v.relkind = 'v'
+	LOOP
+		EXECUTE format('COMMENT ON VIEW %s IS %L', described.relation, described.relation_comment);
+		EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', described.relation, described.attname, described.comment);
+	END LOOP;
+
 	SELECT string_agg(format('%s.%I', c.oid::regclass, a.attname), ', ') INTO undocumented
 	FROM pg_catalog.pg_class c
 		 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-	WHERE c.relnamespace = 'gold'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+	WHERE c.relnamespace IN ('gold'::regnamespace, 'gold_store'::regnamespace)
+	  AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
 	  AND pg_catalog.col_description(c.oid, a.attnum) IS NULL;
 	IF undocumented IS NOT NULL THEN
 		RAISE EXCEPTION 'gold columns without a comment: %', undocumented;
+	END IF;
+	SELECT string_agg(c.oid::regclass::text, ', ') INTO undocumented
+	FROM pg_catalog.pg_class c
+	WHERE c.relnamespace IN ('gold'::regnamespace, 'gold_store'::regnamespace)
+	  AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+	  AND pg_catalog.obj_description(c.oid, 'pg_class') IS NULL;
+	IF undocumented IS NOT NULL THEN
+		RAISE EXCEPTION 'gold relations without a comment: %', undocumented;
+	END IF;
+	-- information_schema, which many BI tools read, lists no materialized
+	-- view: each stored mart is shown in gold by a plain view of its name
+	SELECT string_agg(c.oid::regclass::text, ', ') INTO hidden
+	FROM pg_catalog.pg_class c
+	WHERE (c.relnamespace = 'gold'::regnamespace AND c.relkind = 'm')
+	   OR (c.relnamespace = 'gold_store'::regnamespace AND c.relkind = 'm'
+		   AND NOT EXISTS (SELECT FROM pg_catalog.pg_class v
+						   WHERE v.relnamespace = 'gold'::regnamespace AND v.relname = c.relname AND v.relkind = 'v'));
+	IF hidden IS NOT NULL THEN
+		RAISE EXCEPTION 'gold marts that information_schema would not list: %', hidden;
 	END IF;
 END
 $$;
