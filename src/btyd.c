@@ -1725,6 +1725,7 @@ typedef struct SimulationState
 				max_age;
 	int32		seed;
 	bool		whole_units;
+	char		model;			/* 'b' BG/NBD, 'm' modified BG/NBD, 'p' Pareto/NBD (a, b: s, beta) */
 } SimulationState;
 
 /*
@@ -1743,6 +1744,7 @@ simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double
 	pg_prng_state rng;
 	double		lambda,
 				p,
+				lifetime = get_float8_infinity(),
 				t = 0.0,
 				last = 0.0,
 				g;
@@ -1755,6 +1757,19 @@ simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double
 	*age = pg_prng_double(&rng) * sim->max_age;
 	if (sim->whole_units)
 		*age = floor(*age);
+	if (sim->model == 'p')
+	{
+		/* Pareto/NBD: no dropout at purchases, a lifetime Exp(mu), mu ~ Gamma(s, beta) */
+		lifetime = -log(1.0 - pg_prng_double(&rng)) * sim->b / g;
+		p = 0.0;
+	}
+	/* the modified BG/NBD: a dropout also right after the first purchase */
+	if (sim->model == 'm' && pg_prng_double(&rng) < p)
+	{
+		*frequency = 0;
+		*recency = 0.0;
+		return;
+	}
 	for (int32 events = 1;; events++)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -1767,7 +1782,7 @@ simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double
 							   lambda, p, *age),
 					 errhint("Lower max_age, or the mean purchase rate r / alpha.")));
 		t += -log(1.0 - pg_prng_double(&rng)) / lambda;
-		if (sim->whole_units ? floor(t) > *age : t > *age)
+		if ((sim->whole_units ? floor(t) > *age : t > *age) || t > lifetime)
 			break;
 		if (!sim->whole_units)
 		{
@@ -1786,7 +1801,28 @@ simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double
 	*recency = last;
 }
 
-/* Customers simulated from a BG/NBD process */
+/* The letter of SimulationState.model of a model's name, or an error */
+static char
+model_letter(text *model)
+{
+	char	   *name = text_to_cstring(model);
+
+	if (strcmp(name, "bgnbd") == 0)
+		return 'b';
+	if (strcmp(name, "mbgnbd") == 0)
+		return 'm';
+	if (strcmp(name, "paretonbd") == 0)
+		return 'p';
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid model: \"%s\"", name),
+			 errdetail("The model must be \"bgnbd\", \"mbgnbd\" or \"paretonbd\".")));
+}
+
+/*
+ * Customers simulated from a BG/NBD process; with a ninth argument, from the
+ * process of the model it names (retail.simulate_btyd_customers).
+ */
 PG_FUNCTION_INFO_V1(ra_simulate_bgnbd_customers);
 Datum
 ra_simulate_bgnbd_customers(PG_FUNCTION_ARGS)
@@ -1829,6 +1865,7 @@ ra_simulate_bgnbd_customers(PG_FUNCTION_ARGS)
 		sim->max_age = PG_GETARG_FLOAT8(5);
 		sim->seed = PG_GETARG_INT32(6);
 		sim->whole_units = PG_GETARG_BOOL(7);
+		sim->model = PG_NARGS() > 8 ? model_letter(PG_GETARG_TEXT_PP(8)) : 'b';
 		funcctx->user_fctx = sim;
 		MemoryContextSwitchTo(oldcontext);
 	}

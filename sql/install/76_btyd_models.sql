@@ -109,22 +109,33 @@ COMMENT ON FUNCTION retail.paretonbd_log_likelihood(retail.paretonbd_model, inte
 													double precision) IS
 	'Log-likelihood of one customer under a Pareto/NBD model (Fader & Hardie 2005, as lifetimes computes it): what retail.paretonbd_fit maximizes the sum of; NULL where its 2F1 series would need more than 10 million terms';
 
-CREATE FUNCTION retail.clv(mbgnbd retail.mbgnbd_model, gamma_gamma retail.gamma_gamma_model, frequency integer,
+CREATE FUNCTION retail.mbgnbd_clv(model retail.mbgnbd_model, gamma_gamma retail.gamma_gamma_model, frequency integer,
 						   recency double precision, age double precision, monetary_value double precision,
 						   months integer DEFAULT 12, discount_rate double precision DEFAULT 0.01,
 						   unit text DEFAULT 'day')
 	RETURNS double precision
 	AS 'MODULE_PATHNAME', 'ra_mbgnbd_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION retail.clv(retail.mbgnbd_model, retail.gamma_gamma_model, integer, double precision,
+COMMENT ON FUNCTION retail.mbgnbd_clv(retail.mbgnbd_model, retail.gamma_gamma_model, integer, double precision,
 							   double precision, double precision, integer, double precision, text) IS
-	'Customer lifetime value under a modified BG/NBD model, as retail.clv computes it under BG/NBD';
+	'Customer lifetime value under a modified BG/NBD model, as retail.clv computes it under BG/NBD (a name of its own: an overload of retail.clv would make calls with untyped rows ambiguous)';
 
-CREATE FUNCTION retail.clv(paretonbd retail.paretonbd_model, gamma_gamma retail.gamma_gamma_model,
+CREATE FUNCTION retail.paretonbd_clv(model retail.paretonbd_model, gamma_gamma retail.gamma_gamma_model,
 						   frequency integer, recency double precision, age double precision,
 						   monetary_value double precision, months integer DEFAULT 12,
 						   discount_rate double precision DEFAULT 0.01, unit text DEFAULT 'day')
 	RETURNS double precision
 	AS 'MODULE_PATHNAME', 'ra_paretonbd_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION retail.clv(retail.paretonbd_model, retail.gamma_gamma_model, integer, double precision,
+COMMENT ON FUNCTION retail.paretonbd_clv(retail.paretonbd_model, retail.gamma_gamma_model, integer, double precision,
 							   double precision, double precision, integer, double precision, text) IS
-	'Customer lifetime value under a Pareto/NBD model, as retail.clv computes it under BG/NBD';
+	'Customer lifetime value under a Pareto/NBD model, as retail.clv computes it under BG/NBD (a name of its own: an overload of retail.clv would make calls with untyped rows ambiguous)';
+
+CREATE FUNCTION retail.simulate_btyd_customers(customers bigint, r double precision, alpha double precision,
+											   a double precision, b double precision, max_age double precision,
+											   seed integer DEFAULT 42, whole_units boolean DEFAULT false,
+											   model text DEFAULT 'bgnbd')
+	RETURNS TABLE (customer_id bigint, frequency integer, recency double precision, age double precision)
+	AS 'MODULE_PATHNAME', 'ra_simulate_bgnbd_customers' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	ROWS 1000;
+COMMENT ON FUNCTION retail.simulate_btyd_customers(bigint, double precision, double precision, double precision,
+													double precision, double precision, integer, boolean, text) IS
+	'Customers drawn as retail.simulate_bgnbd_customers draws them, from the process of model: bgnbd, mbgnbd (a dropout also right after the first purchase) or paretonbd (a and b are then s and beta: lifetimes exponential of rate Gamma(s, beta), no dropout at purchases)';
