@@ -41,6 +41,11 @@
 
 /* The longest 2F1 series of a likelihood evaluation: about 1 ms */
 #define LIKELIHOOD_MAX_TERMS 100000
+/* Below this 1 - z at t_x, A0 by quadrature (a_zero_quadrature) */
+#define QUADRATURE_BELOW 0.05
+/* Gauss-Legendre nodes per panel, and the most panels for h's variation */
+#define GL_NODES 12
+#define GL_MAX_PANELS 1000
 /* Step of the central differences, in the log-parameters */
 #define GRADIENT_STEP 1e-5
 
@@ -60,6 +65,95 @@ log_f(double rsx, double k, double alpha, double beta, double y, double max_term
 	if (!(one_minus_z * max_terms > 40.0) || !(z < 1.0))
 		return get_float8_nan();
 	return log_hyp2f1(rsx, k, rsx + 1.0, z);
+}
+
+/* Gauss-Legendre nodes and weights of GL_NODES points on [0, 1], by Newton on P_n */
+static double gl_node[GL_NODES];
+static double gl_weight[GL_NODES];
+
+static void
+gauss_legendre_init(void)
+{
+	if (gl_weight[0] != 0.0)
+		return;
+	for (int i = 0; i < (GL_NODES + 1) / 2; i++)
+	{
+		double		x = cos(M_PI * (i + 0.75) / (GL_NODES + 0.5));
+		double		dp = 1.0;
+
+		for (int iteration = 0; iteration < 100; iteration++)
+		{
+			double		p0 = 1.0,
+						p1 = x,
+						dx;
+
+			/* P_n(x) by its recurrence, then P_n'(x) */
+			for (int k = 2; k <= GL_NODES; k++)
+			{
+				double		p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+
+				p0 = p1;
+				p1 = p2;
+			}
+			dp = GL_NODES * (x * p1 - p0) / (x * x - 1.0);
+			dx = p1 / dp;
+			x -= dx;
+			if (fabs(dx) < 1e-16)
+				break;
+		}
+		gl_node[i] = 0.5 * (1.0 - x);
+		gl_node[GL_NODES - 1 - i] = 0.5 * (1.0 + x);
+		gl_weight[i] = gl_weight[GL_NODES - 1 - i] = 1.0 / ((1.0 - x * x) * dp * dp);
+	}
+}
+
+/*
+ * log of the integral over [t_x, T] of (c1+u)^-e1 (c2+u)^-e2 du, the
+ * integral A0 / (r+s+x) is, where c2 is far above c1 + t_x (1 - z below
+ * QUADRATURE_BELOW: there 2F1's series is long, and its terms could not tell
+ * beta from infinity).  With w = log(c1+u) - log(c1+t_x) the integrand is
+ * e^(-(e1-1) w) times h(w) = (c2+u)^-e2, which varies little: the
+ * exponential is integrated exactly, by the substitution p = its
+ * distribution function on [0, L], and h by Gauss-Legendre in p, on panels
+ * enough for its variation.  w(p) has a logarithmic singularity at p =
+ * 1 / (1 - e^(-(e1-1) L)), just past 1 where the exponential falls much over
+ * [0, L]: the panels halve towards 1 until their width is that distance,
+ * so that each is as far from it as it is wide.  NaN past GL_MAX_PANELS.
+ */
+static double
+log_a_zero_quadrature(double c1, double e1, double c2, double e2, double t_x, double T)
+{
+	double		lambda = e1 - 1.0;
+	double		length = log1p((T - t_x) / (c1 + t_x));
+	double		spread = -expm1(-lambda * length);	/* 1 - e^(-lambda L) */
+	double		log_e = lambda == 0.0 ? log(length) : log(spread / lambda);
+	double		variation = e2 * log1p((T - t_x) / (c2 + t_x));
+	int			panels = 1 + (int) ceil(2.0 * Min(variation, (double) GL_MAX_PANELS));
+	/* the singularity's distance from 1, e^(-lambda L) / (1 - e^(-lambda L)), where lambda L > 0 */
+	double		distance = lambda * length > 0 ? exp(-lambda * length) / spread : 1.0;
+	int			halvings = distance >= 0.5 ? 0 : Min(55, (int) ceil(-log2(distance)));
+	double		sum = 0.0;
+
+	if (panels > GL_MAX_PANELS)
+		return get_float8_nan();
+	gauss_legendre_init();
+	for (int g = 0; g <= halvings; g++)
+	{
+		/* [1 - 2^-g, 1 - 2^-(g+1)], the last up to 1 */
+		double		from = 1.0 - ldexp(1.0, -g);
+		double		width = g == halvings ? 1.0 - from : ldexp(1.0, -g - 1);
+
+		for (int j = 0; j < panels; j++)
+			for (int i = 0; i < GL_NODES; i++)
+			{
+				double		p = from + width * (j + gl_node[i]) / panels;
+				double		w = lambda == 0.0 ? p * length : -log1p(-p * spread) / lambda;
+
+				/* h(w) / h(0) = (1 + (u - t_x) / (c2 + t_x))^-e2 */
+				sum += width / panels * gl_weight[i] * exp(-e2 * log1p((c1 + t_x) * expm1(w) / (c2 + t_x)));
+			}
+	}
+	return -lambda * log(c1 + t_x) + log_e - e2 * log(c2 + t_x) + log(sum);
 }
 
 /*
@@ -89,6 +183,16 @@ paretonbd_terms(const BtydCustomer *c, double max_terms, double *alive, double *
 	if (c->T <= c->t_x)
 	{
 		*dropped = -get_float8_infinity();
+		return;
+	}
+	if ((Min(alpha, beta) + c->t_x) / (m + c->t_x) < QUADRATURE_BELOW)
+	{
+		/* alpha^r beta^s s (integral), the integral by quadrature */
+		double		log_integral = alpha < beta ?
+			log_a_zero_quadrature(alpha, r + x, beta, s + 1.0, c->t_x, c->T) :
+			log_a_zero_quadrature(beta, s + 1.0, alpha, r + x, c->t_x, c->T);
+
+		*dropped = log(s) + r * log(alpha) + s * log(beta) + log_integral;
 		return;
 	}
 	lf_tx = log_f(rsx, k, alpha, beta, c->t_x, max_terms);

@@ -9,7 +9,7 @@ CREATE TABLE retail.setting_defaults (
 	name text PRIMARY KEY,
 	default_value text,
 	description text NOT NULL,
-	value_type text CHECK (value_type IN ('integer', 'number', 'date', 'preset', 'unit')),
+	value_type text CHECK (value_type IN ('integer', 'number', 'date', 'preset', 'unit', 'model', 'text')),
 	lower_bound numeric,
 	lower_exclusive boolean NOT NULL DEFAULT false,
 	upper_bound numeric,

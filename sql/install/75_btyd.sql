@@ -84,21 +84,7 @@ CREATE TYPE retail.btyd_customer AS (
 );
 COMMENT ON TYPE retail.btyd_customer IS 'A customer as retail.btyd_summary gives it';
 
-CREATE FUNCTION retail.btyd_models(customers retail.btyd_customer[], OUT bgnbd retail.bgnbd_model,
-								   OUT gamma_gamma retail.gamma_gamma_model)
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	-- without a repeat buyer both fits are errors; here the models stay NULL
-	IF EXISTS (SELECT FROM unnest(customers) c WHERE c.frequency > 0) THEN
-		bgnbd := (SELECT retail.bgnbd_fit(c.frequency, c.recency, c.age) FROM unnest(customers) c);
-		gamma_gamma := (SELECT retail.gamma_gamma_fit(c.frequency, c.monetary_value) FROM unnest(customers) c);
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION retail.btyd_models(retail.btyd_customer[]) IS
-	'The BG/NBD and Gamma-Gamma models of customers given as summaries; both NULL while no customer bought again';
+-- retail.btyd_models, the marts' path, is in 76_btyd_models.sql, with the other purchase models.
 
 CREATE FUNCTION retail.bgnbd_expected_purchases(model retail.bgnbd_model, t double precision, frequency integer,
 												recency double precision, age double precision)

@@ -31,6 +31,36 @@ CREATE TYPE retail.paretonbd_model AS (
 COMMENT ON TYPE retail.paretonbd_model IS
 	'A fitted Pareto/NBD model: purchase rates Gamma(r, alpha), dropout rates Gamma(s, beta) (alpha and beta in the unit of the times); the maximum log-likelihood, the customers it was fitted on, and whether the fit converged inside the parameter space';
 
+-- The purchase model named (bgnbd, mbgnbd or paretonbd; the others stay
+-- NULL) and Gamma-Gamma, from customers given as summaries: the marts' path.
+CREATE FUNCTION retail.btyd_models(customers retail.btyd_customer[], model text DEFAULT 'bgnbd',
+								   OUT bgnbd retail.bgnbd_model, OUT gamma_gamma retail.gamma_gamma_model,
+								   OUT mbgnbd retail.mbgnbd_model, OUT paretonbd retail.paretonbd_model)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF model IS NULL OR model NOT IN ('bgnbd', 'mbgnbd', 'paretonbd') THEN
+		RAISE EXCEPTION 'invalid model: %', coalesce('"' || model || '"', 'NULL')
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The model must be bgnbd, mbgnbd or paretonbd.';
+	END IF;
+	-- without a repeat buyer the fits are errors; here the models stay NULL
+	IF EXISTS (SELECT FROM unnest(customers) c WHERE c.frequency > 0) THEN
+		CASE model
+			WHEN 'bgnbd' THEN
+				bgnbd := (SELECT retail.bgnbd_fit(c.frequency, c.recency, c.age) FROM unnest(customers) c);
+			WHEN 'mbgnbd' THEN
+				mbgnbd := (SELECT retail.mbgnbd_fit(c.frequency, c.recency, c.age) FROM unnest(customers) c);
+			ELSE
+				paretonbd := (SELECT retail.paretonbd_fit(c.frequency, c.recency, c.age) FROM unnest(customers) c);
+		END CASE;
+		gamma_gamma := (SELECT retail.gamma_gamma_fit(c.frequency, c.monetary_value) FROM unnest(customers) c);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION retail.btyd_models(retail.btyd_customer[], text) IS
+	'The purchase model named (bgnbd, the default, mbgnbd or paretonbd; the others NULL) and the Gamma-Gamma model of customers given as summaries; all NULL while no customer bought again';
+
 CREATE FUNCTION retail.mbgnbd_fit_trans(internal, integer, double precision, double precision) RETURNS internal
 	AS 'MODULE_PATHNAME', 'ra_mbgnbd_fit_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION retail.mbgnbd_fit_trans(internal, integer, double precision, double precision) IS
