@@ -317,27 +317,44 @@ DROP ROLE regress_btyd_reader;
 \set VERBOSITY default
 
 -- 8. Holdout, on the generated lines: actual purchase days after the end,
--- counted here again by hand, and the predictions of the model the function
--- fits, applied here again
+-- counted here again by hand, and the predictions of the models the function
+-- fits, applied here again, for each model
 SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09') LIMIT 0;
-WITH h AS (SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09')),
-summary AS (SELECT * FROM retail.btyd_summary('btyd_test.generated', '2011-06-30')),
-model AS (SELECT retail.bgnbd_fit(frequency, recency, age) AS m FROM summary),
+SET client_min_messages = warning;
+CREATE TABLE btyd_test.holdout AS
+SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09');
+WITH summary AS (SELECT * FROM retail.btyd_summary('btyd_test.generated', '2011-06-30')),
+fitted AS (
+	SELECT retail.bgnbd_fit(frequency, recency, age) AS bgnbd, retail.mbgnbd_fit(frequency, recency, age) AS mbgnbd,
+		   retail.paretonbd_fit(frequency, recency, age) AS paretonbd
+	FROM summary
+),
 oracle AS (
-	SELECT CASE WHEN s.frequency >= 7 THEN '7+' ELSE s.frequency::text END AS frequency,
+	SELECT m.model, CASE WHEN s.frequency >= 7 THEN '7+' ELSE s.frequency::text END AS frequency,
 		   (SELECT count(DISTINCT g.invoice_ts::date) FROM btyd_test.generated g
 			WHERE g.customer_id = s.customer_id AND g.invoice_ts::date > '2011-06-30') AS actual,
-		   retail.bgnbd_expected_purchases(model.m, '2011-12-09'::date - '2011-06-30'::date, s.frequency,
-										   s.recency, s.age) AS predicted
-	FROM summary s, model
+		   CASE m.model
+			   WHEN 'bgnbd' THEN retail.bgnbd_expected_purchases(f.bgnbd, 162, s.frequency, s.recency, s.age)
+			   WHEN 'mbgnbd' THEN retail.mbgnbd_expected_purchases(f.mbgnbd, 162, s.frequency, s.recency, s.age)
+			   ELSE retail.paretonbd_expected_purchases(f.paretonbd, 162, s.frequency, s.recency, s.age)
+		   END AS predicted
+	FROM summary s, fitted f, (VALUES ('bgnbd'), ('mbgnbd'), ('paretonbd')) m(model)
 )
-SELECT h.frequency, h.customers, h.customers = count(o.*) AS customers_ok,
+SELECT h.model, h.frequency, h.customers, h.customers = count(o.*) AS customers_ok,
 	   abs(h.mean_actual - avg(o.actual)) < 1e-12 AS actual_ok,
-	   abs(h.mean_predicted - avg(o.predicted)) < 1e-12 AS predicted_ok
-FROM h
-LEFT JOIN oracle o ON o.frequency = h.frequency OR h.frequency = 'total'
-GROUP BY h.frequency, h.customers, h.mean_actual, h.mean_predicted
-ORDER BY h.frequency = 'total', h.frequency;
+	   abs(h.mean_predicted - avg(o.predicted)) < 1e-12 AS predicted_ok,
+	   abs(h.mean_abs_error - avg(abs(o.predicted - o.actual))) < 1e-12 AS error_ok
+FROM btyd_test.holdout h
+LEFT JOIN oracle o ON o.model = h.model AND (o.frequency = h.frequency OR h.frequency = 'total')
+GROUP BY h.model, h.frequency, h.customers, h.mean_actual, h.mean_predicted, h.mean_abs_error
+ORDER BY h.model, h.frequency = 'total', h.frequency;
+RESET client_min_messages;
+-- one model, and models it does not know
+SELECT model, frequency, customers FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09',
+															 models => ARRAY['mbgnbd'])
+WHERE frequency = 'total';
+SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09', models => ARRAY['bgnbd', 'nbd']);
+SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09', models => '{}');
 SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-06-30');
 
 -- 9. The mart and the model, refreshed from silver: empty first (no rows),
