@@ -212,12 +212,8 @@ BEGIN
 		trimmed := NULL;
 	ELSIF rule.value_type = 'preset' THEN
 		valid := EXISTS (SELECT FROM retail.segment_rules r WHERE r.preset = trimmed);
-	ELSIF rule.value_type = 'unit' THEN
-		valid := trimmed IN ('day', 'week');
-	ELSIF rule.value_type = 'model' THEN
-		valid := trimmed IN ('bgnbd', 'mbgnbd', 'paretonbd');
-	ELSIF rule.value_type = 'text' THEN
-		valid := length(trimmed) <= rule.upper_bound AND trimmed !~ '[[:cntrl:]]';
+	ELSIF rule.value_type IN ('unit', 'model', 'text') THEN
+		valid := CASE rule.value_type WHEN 'unit' THEN trimmed IN ('day', 'week') WHEN 'model' THEN trimmed IN ('bgnbd', 'mbgnbd', 'paretonbd') ELSE length(trimmed) <= rule.upper_bound AND trimmed !~ '[[:cntrl:]]' END;
 	ELSIF rule.value_type = 'date' THEN
 		valid := trimmed ~ '^\d{4}-\d{2}-\d{2}$'
 			AND retail.try_timestamp(trimmed || ' 00:00') IS NOT NULL;
