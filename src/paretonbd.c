@@ -143,6 +143,7 @@ log_a_zero_quadrature(double c1, double e1, double c2, double e2, double t_x, do
 		double		from = 1.0 - ldexp(1.0, -g);
 		double		width = g == halvings ? 1.0 - from : ldexp(1.0, -g - 1);
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < panels; j++)
 			for (int i = 0; i < GL_NODES; i++)
 			{
