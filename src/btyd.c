@@ -221,6 +221,9 @@ log_hyp2f1(double a, double b, double c, double z)
 		if ((n & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
 	}
+	/* rest / first overflows once first is scaled far down: then log(rest) first */
+	if (rest > first)
+		return log(rest) + log1p(first / rest) + log_scale;
 	return log1p(rest / first) + log(first) + log_scale;
 }
 

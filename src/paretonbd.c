@@ -24,13 +24,19 @@
  *                       [1 - ((beta+T)/(beta+T+t))^(s-1)],
  * the bracket over s - 1 by expm1 (its limit log1p(t/(beta+T)) at s = 1).
  *
- * 2F1's series needs about 37 / (1 - z) terms, 1 - z = (min(alpha, beta) +
- * y) / (m + y): the likelihood is taken as -infinity (the search steps back)
- * where that passes LIKELIHOOD_MAX_TERMS, and a prediction is NULL where it
- * passes SERIES_MAX_TERMS.  The gradient of the fit is by central
- * differences (the derivatives of 2F1 in its parameters have no closed
- * form); they are accurate to about 1e-10 of the mean log-likelihood, which
- * the optimizer's tests allow.
+ * 2F1's series needs about (k z + 40) / (1 - z) terms, 1 - z = (min(alpha,
+ * beta) + y) / (m + y).  Where 1 - z at t_x is below QUADRATURE_BELOW (one of
+ * alpha, beta far above the other: the no-dropout edge, where real data
+ * lands) A0 is taken instead as the integral it is, by Gauss-Legendre
+ * quadrature.  Elsewhere the likelihood is taken as -infinity (the search
+ * steps back) where the series would pass LIKELIHOOD_MAX_TERMS, and a
+ * prediction is NULL where it would pass SERIES_MAX_TERMS.  The gradient of
+ * the fit is by central differences (the derivatives of 2F1 in its
+ * parameters have no closed form); they are accurate to about 1e-10 of the
+ * mean log-likelihood, which the optimizer's tests allow.  Along the ridge
+ * s, beta -> infinity with s / beta fixed (one dropout rate for all), where
+ * small samples can put the maximum, the search is slow and may stop short:
+ * the model then says it did not converge.
  */
 #include "btyd.h"
 
@@ -53,7 +59,7 @@ static const char *const paretonbd_names[] = {"r", "alpha", "s", "beta"};
 
 /*
  * log 2F1(r+s+x, k; r+s+x+1; |alpha-beta| / (m+y)), or NaN where its series
- * would pass max_terms.
+ * would take more than about max_terms terms.
  */
 static double
 log_f(double rsx, double k, double alpha, double beta, double y, double max_terms)
@@ -62,7 +68,11 @@ log_f(double rsx, double k, double alpha, double beta, double y, double max_term
 	double		z = fabs(alpha - beta) / (m + y);
 	double		one_minus_z = (Min(alpha, beta) + y) / (m + y);
 
-	if (!(one_minus_z * max_terms > 40.0) || !(z < 1.0))
+	/*
+	 * Its terms grow while (k+n) z > n+1, then fall about as z^n: some (k z
+	 * + 40) / (1 - z) terms in all.
+	 */
+	if (!(z < 1.0) || !((k * z + 40.0) / one_minus_z < max_terms))
 		return get_float8_nan();
 	return log_hyp2f1(rsx, k, rsx + 1.0, z);
 }
@@ -111,50 +121,62 @@ gauss_legendre_init(void)
  * log of the integral over [t_x, T] of (c1+u)^-e1 (c2+u)^-e2 du, the
  * integral A0 / (r+s+x) is, where c2 is far above c1 + t_x (1 - z below
  * QUADRATURE_BELOW: there 2F1's series is long, and its terms could not tell
- * beta from infinity).  With w = log(c1+u) - log(c1+t_x) the integrand is
- * e^(-(e1-1) w) times h(w) = (c2+u)^-e2, which varies little: the
- * exponential is integrated exactly, by the substitution p = its
- * distribution function on [0, L], and h by Gauss-Legendre in p, on panels
- * enough for its variation.  w(p) has a logarithmic singularity at p =
- * 1 / (1 - e^(-(e1-1) L)), just past 1 where the exponential falls much over
- * [0, L]: the panels halve towards 1 until their width is that distance,
- * so that each is as far from it as it is wide.  NaN past GL_MAX_PANELS.
+ * beta from infinity).  With w = log(c1+u) - log(c1+t_x) in [0, L] the
+ * integrand is (c1+t_x)^(1-e1) (c2+t_x)^-e2 e^(-lambda w) h(w), lambda =
+ * e1 - 1, h(w) = (1 + (c1+t_x)(e^w - 1)/(c2+t_x))^-e2 falling from 1.
+ * Gauss-Legendre on panels of t = lambda w in [0, 1], [1, 2], [2, 4], ...
+ * where the exponential falls (the first holds at least 1 - 1/e of the mass,
+ * and GL's error on [2^k, 2^(k+1)], below e^(-2^k) 10^(17 - 3k), is below
+ * 1e-14 of it; the tail past t = 64, less than e^-64 of it, is left out), of
+ * w-width 1/|lambda| where it grows, each split further where log h changes
+ * by more than 1/2.  NaN past GL_MAX_PANELS panels.
  */
 static double
 log_a_zero_quadrature(double c1, double e1, double c2, double e2, double t_x, double T)
 {
 	double		lambda = e1 - 1.0;
 	double		length = log1p((T - t_x) / (c1 + t_x));
-	double		spread = -expm1(-lambda * length);	/* 1 - e^(-lambda L) */
-	double		log_e = lambda == 0.0 ? log(length) : log(spread / lambda);
-	double		variation = e2 * log1p((T - t_x) / (c2 + t_x));
-	int			panels = 1 + (int) ceil(2.0 * Min(variation, (double) GL_MAX_PANELS));
-	/* the singularity's distance from 1, e^(-lambda L) / (1 - e^(-lambda L)), where lambda L > 0 */
-	double		distance = lambda * length > 0 ? exp(-lambda * length) / spread : 1.0;
-	int			halvings = distance >= 0.5 ? 0 : Min(55, (int) ceil(-log2(distance)));
+	double		ratio = (c1 + t_x) / (c2 + t_x);
 	double		sum = 0.0;
+	double		from = 0.0;
+	double		t_to = 0.0;		/* lambda w at the end of the panel, where lambda > 0 */
+	int			panels = 0;
 
-	if (panels > GL_MAX_PANELS)
-		return get_float8_nan();
 	gauss_legendre_init();
-	for (int g = 0; g <= halvings; g++)
+	while (from < length)
 	{
-		/* [1 - 2^-g, 1 - 2^-(g+1)], the last up to 1 */
-		double		from = 1.0 - ldexp(1.0, -g);
-		double		width = g == halvings ? 1.0 - from : ldexp(1.0, -g - 1);
+		double		to,
+					subpanels,
+					width;
 
+		if (lambda > 0)
+		{
+			if (t_to >= 64.0)
+				break;
+			t_to = t_to < 1.0 ? 1.0 : 2.0 * t_to;
+			to = t_to / lambda;
+		}
+		else
+			to = from + (lambda < 0 ? 1.0 / -lambda : length);
+		to = Min(to, length);
+		/* and log h by at most 1/2 on each subpanel */
+		subpanels = ceil(2.0 * e2 * (log1p(ratio * expm1(to)) - log1p(ratio * expm1(from))));
+		subpanels = Max(subpanels, 1.0);
+		if (panels + subpanels > GL_MAX_PANELS)
+			return get_float8_nan();
+		panels += (int) subpanels;
+		width = (to - from) / subpanels;
 		CHECK_FOR_INTERRUPTS();
-		for (int j = 0; j < panels; j++)
+		for (int j = 0; j < (int) subpanels; j++)
 			for (int i = 0; i < GL_NODES; i++)
 			{
-				double		p = from + width * (j + gl_node[i]) / panels;
-				double		w = lambda == 0.0 ? p * length : -log1p(-p * spread) / lambda;
+				double		w = from + width * (j + gl_node[i]);
 
-				/* h(w) / h(0) = (1 + (u - t_x) / (c2 + t_x))^-e2 */
-				sum += width / panels * gl_weight[i] * exp(-e2 * log1p((c1 + t_x) * expm1(w) / (c2 + t_x)));
+				sum += width * gl_weight[i] * exp(-lambda * w - e2 * log1p(ratio * expm1(w)));
 			}
+		from = to;
 	}
-	return -lambda * log(c1 + t_x) + log_e - e2 * log(c2 + t_x) + log(sum);
+	return -lambda * log(c1 + t_x) - e2 * log(c2 + t_x) + log(sum);
 }
 
 /*

@@ -201,10 +201,10 @@ FROM btyd_models_test.serial s;
 -- in a window, re-run on one state
 SELECT count(DISTINCT w) AS results,
 	   bool_and(w = (SELECT retail.paretonbd_fit(frequency, recency, age) FROM btyd_models_test.small
-					 WHERE customer_id <= 300)) AS as_aggregate
+					 WHERE customer_id <= 1000)) AS as_aggregate
 FROM (SELECT retail.paretonbd_fit(frequency, recency, age)
 			 OVER (ORDER BY customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS w
-	  FROM btyd_models_test.small WHERE customer_id <= 300) x;
+	  FROM btyd_models_test.small WHERE customer_id <= 1000) x;
 
 -- 4. Errors, and predictions that cannot be computed
 SELECT retail.mbgnbd_fit(frequency, recency, age) FROM btyd_models_test.small WHERE false;
