@@ -93,8 +93,8 @@ SELECT :after_kb - :before_kb AS fit_peak_memory_growth_kb, :distinct_points AS 
 	   round((:after_kb - :before_kb) * 1024.0 / :distinct_points) AS bytes_per_point;
 
 -- 3. The other purchase models (0.3.0) on the same customers: the modified
--- BG/NBD, and the Pareto/NBD (its gradient by central differences), serial
--- and with 2 workers
+-- BG/NBD, and the Pareto/NBD (2F1 and its derivatives per distinct point),
+-- serial and with 2 workers
 CREATE TEMP TABLE btyd_models_bench (ord int, what text, seconds numeric);
 SET max_parallel_workers_per_gather = 0;
 INSERT INTO btyd_models_bench SELECT 1, b.* FROM pg_temp.bench('retail.mbgnbd_fit, serial',
