@@ -1,4 +1,4 @@
--- BTYD (issue 11).  1. The CLV models on the loaded data against the whole
+-- BTYD (issue 11; 3. since 0.3.0).  1. The CLV models on the loaded data against the whole
 -- refresh: the summary, the two fits, the refresh of gold.clv_model and of
 -- gold.mart_customer_value, and their steps in a full refresh.
 -- 2. The BG/NBD fit on 1M customers simulated with known parameters (whole
@@ -91,4 +91,22 @@ SELECT f.what, f.seconds, round(f.seconds / (SELECT min(seconds) FROM btyd_fit W
 FROM btyd_fit f ORDER BY f.ord;
 SELECT :after_kb - :before_kb AS fit_peak_memory_growth_kb, :distinct_points AS distinct_points,
 	   round((:after_kb - :before_kb) * 1024.0 / :distinct_points) AS bytes_per_point;
+
+-- 3. The other purchase models (0.3.0) on the same customers: the modified
+-- BG/NBD, and the Pareto/NBD (2F1 and its derivatives per distinct point),
+-- serial and with 2 workers
+CREATE TEMP TABLE btyd_models_bench (ord int, what text, seconds numeric);
+SET max_parallel_workers_per_gather = 0;
+INSERT INTO btyd_models_bench SELECT 1, b.* FROM pg_temp.bench('retail.mbgnbd_fit, serial',
+	'SELECT retail.mbgnbd_fit(frequency, recency, age) FROM public.btyd_bench_customers') b;
+INSERT INTO btyd_models_bench SELECT 3, b.* FROM pg_temp.bench('retail.paretonbd_fit, serial',
+	'SELECT retail.paretonbd_fit(frequency, recency, age) FROM public.btyd_bench_customers', 1) b;
+SET max_parallel_workers_per_gather = 2;
+INSERT INTO btyd_models_bench SELECT 2, b.* FROM pg_temp.bench('retail.mbgnbd_fit, 2 workers',
+	'SELECT retail.mbgnbd_fit(frequency, recency, age) FROM public.btyd_bench_customers') b;
+INSERT INTO btyd_models_bench SELECT 4, b.* FROM pg_temp.bench('retail.paretonbd_fit, 2 workers',
+	'SELECT retail.paretonbd_fit(frequency, recency, age) FROM public.btyd_bench_customers', 1) b;
+RESET max_parallel_workers_per_gather;
+\echo '== The modified BG/NBD and Pareto/NBD fits on the same customers'
+SELECT what, seconds FROM btyd_models_bench ORDER BY ord;
 DROP TABLE public.btyd_bench_customers;

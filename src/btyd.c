@@ -48,7 +48,7 @@
  * test/sql/btyd.sql checks likelihoods and predictions against mpmath to
  * 1e-12 relative.
  */
-#include "retail_analytics.h"
+#include "btyd.h"
 
 #include <float.h>
 #include <math.h>
@@ -66,8 +66,6 @@
 #define STATE_FORMAT_VERSION 1
 #define POINTS_STATE "btyd points"
 
-/* Bounds of the log-parameters: past these, a parameter is at the edge */
-#define THETA_MAX 30.0
 /* A log-parameter beyond this is tried at its bound (fit_model) */
 #define EDGE_PROBE 10.0
 
@@ -75,15 +73,12 @@
 #define LGAMMA_STIRLING 1000.0
 
 /*
- * Terms of a series after which a prediction gives up (NULL): about 0.3 s.
- * The series fall roughly like z^n, z = t / (alpha + age + t): 90 days
- * ahead of alpha + age of a day or more take a few thousand terms.
+ * SERIES_MAX_TERMS (btyd.h), about 0.3 s: the series fall roughly like z^n,
+ * z = t / (alpha + age + t): 90 days ahead of alpha + age of a day or more
+ * take a few thousand terms.
  */
-#define SERIES_MAX_TERMS 10000000
 /* Up to this a, expected purchases are summed without cancellation */
 #define SERIES_MAX_A 1e4
-/* Largest relative rounding error of a prediction; a larger one gives NULL */
-#define PREDICTION_TOLERANCE 1e-8
 /* Predictions from here on are NULL: numeric(38,6), the marts' money, holds less */
 #define PREDICTION_MAX 1e32
 /* The longest horizon of retail.clv */
@@ -115,7 +110,7 @@ stirling_tail(double u)
 }
 
 /* lgamma(y + s) - lgamma(y) for y > 0, s >= 0, precise also for huge y */
-static double
+double
 lgamma_diff(double y, double s)
 {
 	if (s == 0.0)
@@ -145,7 +140,7 @@ digamma(double x)
 }
 
 /* psi(y + s) - psi(y), y > 0, s >= 0, precise also for huge y */
-static double
+double
 digamma_diff(double y, double s)
 {
 	if (s == 0.0)
@@ -187,7 +182,7 @@ series_too_long(double z, double last_ratio)
  * the first (whose log1p is the result where they are small); NaN if that
  * takes more than SERIES_MAX_TERMS terms.
  */
-static double
+double
 log_hyp2f1(double a, double b, double c, double z)
 {
 	double		term = 1.0;
@@ -226,6 +221,9 @@ log_hyp2f1(double a, double b, double c, double z)
 		if ((n & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
 	}
+	/* rest / first overflows once first is scaled far down: then log(rest) first */
+	if (rest > first)
+		return log(rest) + log1p(first / rest) + log_scale;
 	return log1p(rest / first) + log(first) + log_scale;
 }
 
@@ -310,7 +308,7 @@ points_add(PointsState *state, int32 x, double u, double v, int64 count)
 }
 
 /* Why a BG/NBD point is invalid, or NULL */
-static const char *
+const char *
 bgnbd_point_problem(int32 frequency, double recency, double age)
 {
 	if (frequency < 0)
@@ -346,12 +344,14 @@ transition_state(FunctionCallInfo fcinfo, const char *caller)
 	return PG_ARGISNULL(0) ? points_state_create(aggcontext) : (PointsState *) PG_GETARG_POINTER(0);
 }
 
-/* Add one customer to the state of retail.bgnbd_fit */
-PG_FUNCTION_INFO_V1(ra_bgnbd_fit_trans);
+/*
+ * The transition of the (frequency, recency, age) aggregates, named
+ * aggregate in errors: one customer more at its point; a NULL skips it.
+ */
 Datum
-ra_bgnbd_fit_trans(PG_FUNCTION_ARGS)
+btyd_points_trans(FunctionCallInfo fcinfo, const char *aggregate)
 {
-	PointsState *state = transition_state(fcinfo, "ra_bgnbd_fit_trans");
+	PointsState *state = transition_state(fcinfo, aggregate);
 
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2) && !PG_ARGISNULL(3))
 	{
@@ -363,12 +363,20 @@ ra_bgnbd_fit_trans(PG_FUNCTION_ARGS)
 		if (problem != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid customer for bgnbd_fit: frequency %d, recency %g, age %g",
-							frequency, recency, age),
+					 errmsg("invalid customer for %s: frequency %d, recency %g, age %g",
+							aggregate, frequency, recency, age),
 					 errdetail("%s.", problem)));
 		points_add(state, frequency, recency, age, 1);
 	}
 	PG_RETURN_POINTER(state);
+}
+
+/* Add one customer to the state of retail.bgnbd_fit */
+PG_FUNCTION_INFO_V1(ra_bgnbd_fit_trans);
+Datum
+ra_bgnbd_fit_trans(PG_FUNCTION_ARGS)
+{
+	return btyd_points_trans(fcinfo, "bgnbd_fit");
 }
 
 /* Add one customer to the state of retail.gamma_gamma_fit; non-repeat buyers are skipped */
@@ -495,17 +503,6 @@ ra_btyd_points_deserial(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
-/* The points of a state as an array sorted by (x, u, v): a fixed summation order */
-typedef struct Point
-{
-	int32		x;
-	double		u;
-	double		v;
-	double		count;
-	int32		u_index;		/* of u and v in Sample.times (BG/NBD) */
-	int32		v_index;
-} Point;
-
 static int
 point_cmp(const void *a, const void *b)
 {
@@ -549,18 +546,6 @@ points_sorted(PointsState *state, int64 *npoints)
  * ---------------------------------------------------------------------
  */
 
-typedef struct Sample
-{
-	Point	   *points;
-	int64		npoints;
-	double		customers;
-	/* BG/NBD: the distinct recencies and ages, and room for terms of each */
-	double	   *times;
-	int64		ntimes;
-	double	   *log1p_times;	/* log1p(time/alpha) */
-	double	   *log_times;		/* log(alpha + time) */
-} Sample;
-
 static int
 double_cmp(const void *a, const void *b)
 {
@@ -585,7 +570,7 @@ time_index(const Sample *sample, double time)
  * twice per point (times are whole days or weeks: a few hundred values for
  * hundreds of thousands of points).
  */
-static void
+void
 sample_index_times(Sample *sample)
 {
 	int64		n = 0;
@@ -621,9 +606,14 @@ sample_index_times(Sample *sample)
  * computed once per frequency (the points are sorted by it), those in
  * alpha and a time once per distinct time (sample_index_times).  Returns
  * the sum over the customers; grad (if not NULL) gets its gradient.
+ *
+ * With shift 1, the modified BG/NBD (Batislam, Denizel & Filiztekin 2007),
+ * whose customers may also drop out at their first purchase: b + x in place
+ * of b + x - 1 above, lgamma(b+x+1) - lgamma(b) - (lgamma(a+b+x+1) -
+ * lgamma(a+b)) in place of the differences in b and a+b, and P4 also at x = 0.
  */
-static double
-bgnbd_loglik(const double *theta, double *grad, const Sample *sample)
+double
+bgnbd_family_loglik(const double *theta, double *grad, const Sample *sample, int shift)
 {
 	double		r = exp(theta[0]);
 	double		alpha = exp(theta[1]);
@@ -656,20 +646,20 @@ bgnbd_loglik(const double *theta, double *grad, const Sample *sample)
 		if (x != cached_x)
 		{
 			cached_x = x;
-			by_x = lgamma_diff(r, x) + lgamma_diff(b, x) - lgamma_diff(a + b, x);
+			by_x = lgamma_diff(r, x) + lgamma_diff(b, x + shift) - lgamma_diff(a + b, x + shift);
 			/* b + (x - 1): (b + x) - 1 loses b's digits where b is tiny */
-			log_bx1 = x > 0 ? log(b + (x - 1)) : 0.0;
+			log_bx1 = x + shift > 0 ? log(b + (x - 1 + shift)) : 0.0;
 			if (grad != NULL)
 			{
-				double		dab = digamma_diff(a + b, x);
+				double		dab = digamma_diff(a + b, x + shift);
 
 				dr_x = r * digamma_diff(r, x);
 				da_x = -a * dab;
-				db_x = b * (digamma_diff(b, x) - dab);
+				db_x = b * (digamma_diff(b, x + shift) - dab);
 			}
 		}
 		p3 = -r * l1p_T - x * sample->log_times[pt->v_index];
-		if (x == 0)
+		if (x + shift == 0)
 		{
 			ll = by_x + p3;
 			if (grad != NULL)
@@ -697,7 +687,7 @@ bgnbd_loglik(const double *theta, double *grad, const Sample *sample)
 				g[1] += pt->count * (w3 * (r * T - x * alpha) / (alpha + T)
 									 + w4 * (r * t_x - x * alpha) / (alpha + t_x));
 				g[2] += pt->count * (da_x + w4);
-				g[3] += pt->count * (db_x - w4 * b / (b + (x - 1)));
+				g[3] += pt->count * (db_x - w4 * b / (b + (x - 1 + shift)));
 			}
 		}
 		total += pt->count * ll;
@@ -705,6 +695,12 @@ bgnbd_loglik(const double *theta, double *grad, const Sample *sample)
 	if (grad != NULL)
 		memcpy(grad, g, sizeof(g));
 	return total;
+}
+
+static double
+bgnbd_loglik(const double *theta, double *grad, const Sample *sample)
+{
+	return bgnbd_family_loglik(theta, grad, sample, 0);
 }
 
 /*
@@ -756,26 +752,11 @@ gamma_gamma_loglik(const double *theta, double *grad, const Sample *sample)
  * ---------------------------------------------------------------------
  */
 
-typedef double (*LogLik) (const double *theta, double *grad, const Sample *sample);
-
-#define MAX_PARAMS 4
 #define NM_ITERATIONS_PER_PARAM 150
 #define BFGS_ITERATIONS 500
 #define GRADIENT_TOLERANCE 1e-9
 /* where no step improves the objective any more, converged if below this */
 #define SMALL_GRADIENT 1e-6
-
-typedef struct Fit
-{
-	LogLik		loglik;
-	const Sample *sample;
-	int			n;
-	double		theta[MAX_PARAMS];
-	bool		pinned[MAX_PARAMS];	/* held at its bound (fit_model's probe) */
-	bool		at_edge[MAX_PARAMS];	/* at its bound, the gradient pushing out */
-	bool		converged;
-	double		loglik_value;
-} Fit;
 
 /* The objective: minus the mean log-likelihood per customer, at theta within the bounds */
 static double
@@ -1078,7 +1059,7 @@ bfgs(Fit *fit)
  * Fit a model: Nelder-Mead, then BFGS; parameters at a bound get a NOTICE,
  * and so does a fit that did not converge.
  */
-static void
+void
 fit_model(Fit *fit, const char *model, const char *const *names)
 {
 	bool		edge = false;
@@ -1123,7 +1104,7 @@ fit_model(Fit *fit, const char *model, const char *const *names)
 }
 
 /* The sample of a final function, or the error given when it holds no customer */
-static Sample
+Sample
 final_sample(FunctionCallInfo fcinfo, const char *empty_message, const char *empty_detail)
 {
 	PointsState *state;
@@ -1142,7 +1123,7 @@ final_sample(FunctionCallInfo fcinfo, const char *empty_message, const char *emp
 	return sample;
 }
 
-static Datum
+Datum
 model_datum(FunctionCallInfo fcinfo, const Fit *fit, int64 customers)
 {
 	TupleDesc	tupdesc;
@@ -1160,35 +1141,50 @@ model_datum(FunctionCallInfo fcinfo, const Fit *fit, int64 customers)
 	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls));
 }
 
+/*
+ * The sample of a final function of a (frequency, recency, age) model,
+ * named model in errors, its times indexed; repeats and ages get the sums of
+ * the frequencies and ages.  No customer, or no repeat buyer (the likelihood
+ * then has no maximum), is an error.
+ */
+Sample
+frequency_sample(FunctionCallInfo fcinfo, const char *model, double *repeats, double *ages)
+{
+	Sample		sample = final_sample(fcinfo, psprintf("cannot fit a %s model: no customers", model),
+									  "The aggregate got no row without a NULL.");
+
+	*repeats = 0.0;
+	*ages = 0.0;
+	for (int64 i = 0; i < sample.npoints; i++)
+	{
+		*repeats += sample.points[i].count * sample.points[i].x;
+		*ages += sample.points[i].count * sample.points[i].v;
+	}
+	if (*repeats == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot fit a %s model: no customer made a repeat purchase", model),
+				 errdetail("All %.0f customers have frequency 0; the likelihood has no maximum.",
+						   sample.customers)));
+	sample_index_times(&sample);
+	return sample;
+}
+
 /* Final function of retail.bgnbd_fit */
 PG_FUNCTION_INFO_V1(ra_bgnbd_fit_final);
 Datum
 ra_bgnbd_fit_final(PG_FUNCTION_ARGS)
 {
 	static const char *const names[] = {"r", "alpha", "a", "b"};
-	Sample		sample = final_sample(fcinfo, "cannot fit a BG/NBD model: no customers",
-									  "The aggregate got no row without a NULL.");
+	double		repeats,
+				ages;
+	Sample		sample = frequency_sample(fcinfo, "BG/NBD", &repeats, &ages);
 	Fit			fit = {0};
-	double		repeats = 0.0,
-				ages = 0.0;
-
-	for (int64 i = 0; i < sample.npoints; i++)
-	{
-		repeats += sample.points[i].count * sample.points[i].x;
-		ages += sample.points[i].count * sample.points[i].v;
-	}
-	if (repeats == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cannot fit a BG/NBD model: no customer made a repeat purchase"),
-				 errdetail("All %.0f customers have frequency 0; the likelihood has no maximum.",
-						   sample.customers)));
 
 	/*
 	 * Start: r = a = b = 1, and alpha such that r/alpha, the mean purchase
 	 * rate, is the observed one.
 	 */
-	sample_index_times(&sample);
 	fit.loglik = bgnbd_loglik;
 	fit.sample = &sample;
 	fit.n = 4;
@@ -1242,7 +1238,7 @@ typedef struct ModelCache
 	bool		null_reported;	/* prediction_datum's NOTICE was given */
 } ModelCache;
 
-static void
+void
 model_params(FunctionCallInfo fcinfo, int argno, int n, const char *const *names, double *params)
 {
 	HeapTupleHeader model = PG_GETARG_HEAPTUPLEHEADER(argno);
@@ -1278,23 +1274,16 @@ model_params(FunctionCallInfo fcinfo, int argno, int n, const char *const *names
 	memcpy(cache->params[argno], params, n * sizeof(double));
 }
 
-typedef struct BgnbdCustomer
+/*
+ * The customer of a prediction: the model of argument 0, with parameters
+ * called names, and (frequency, recency, age) from argument first_arg on,
+ * each checked.
+ */
+BtydCustomer
+btyd_customer(FunctionCallInfo fcinfo, int first_arg, const char *const *names)
 {
-	double		r,
-				alpha,
-				a,
-				b;
-	int32		x;
-	double		t_x;
-	double		T;
-} BgnbdCustomer;
-
-static BgnbdCustomer
-bgnbd_customer(FunctionCallInfo fcinfo, int first_arg)
-{
-	static const char *const names[] = {"r", "alpha", "a", "b"};
 	double		params[4];
-	BgnbdCustomer c;
+	BtydCustomer c;
 	const char *problem;
 
 	model_params(fcinfo, 0, 4, names, params);
@@ -1305,6 +1294,7 @@ bgnbd_customer(FunctionCallInfo fcinfo, int first_arg)
 	c.x = PG_GETARG_INT32(first_arg);
 	c.t_x = PG_GETARG_FLOAT8(first_arg + 1);
 	c.T = PG_GETARG_FLOAT8(first_arg + 2);
+	c.shift = 0;
 	problem = bgnbd_point_problem(c.x, c.t_x, c.T);
 	if (problem != NULL)
 		ereport(ERROR,
@@ -1317,17 +1307,19 @@ bgnbd_customer(FunctionCallInfo fcinfo, int first_arg)
 /*
  * log of the odds that the customer dropped out after the last purchase:
  * exp(P4 - P3) = a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x); -inf when x = 0.
+ * The modified BG/NBD: a/(b+x) (...)^(r+x), also at x = 0.
  */
 static double
-bgnbd_log_dead_odds(const BgnbdCustomer *c)
+bgnbd_log_dead_odds(const BtydCustomer *c)
 {
-	if (c->x == 0)
+	if (c->x + c->shift == 0)
 		return -get_float8_infinity();
-	return log(c->a) - log(c->b + (c->x - 1)) + (c->r + c->x) * log1p((c->T - c->t_x) / (c->alpha + c->t_x));
+	return log(c->a) - log(c->b + (c->x - 1 + c->shift))
+		+ (c->r + c->x) * log1p((c->T - c->t_x) / (c->alpha + c->t_x));
 }
 
-static double
-bgnbd_p_alive(const BgnbdCustomer *c)
+double
+bgnbd_p_alive(const BtydCustomer *c)
 {
 	return 1.0 / (1.0 + exp(bgnbd_log_dead_odds(c)));
 }
@@ -1424,10 +1416,11 @@ bgnbd_expected_series(double a, double A, double C, double z)
  * the two logs may be more than PREDICTION_TOLERANCE of it, and where 2F1's
  * series gives up.
  */
-static double
-bgnbd_expected(const BgnbdCustomer *c, double t)
+double
+bgnbd_expected(const BtydCustomer *c, double t)
 {
-	double		c_param = c->a + c->b + c->x - 1;
+	/* the modified BG/NBD's is BG/NBD's bracket at b + 1 (shift) */
+	double		c_param = c->a + c->b + c->x - 1 + c->shift;
 	double		z,
 				value,
 				log_power,
@@ -1444,7 +1437,7 @@ bgnbd_expected(const BgnbdCustomer *c, double t)
 			return value * bgnbd_p_alive(c);
 	}
 	log_power = -(c->r + c->x) * log1p(t / (c->alpha + c->T));
-	log_f = log_hyp2f1(c->r + c->x, c->b + c->x, c_param, z);
+	log_f = log_hyp2f1(c->r + c->x, c->b + c->x + c->shift, c_param, z);
 	bracket = -expm1(log_power + log_f);
 	if (!(fabs(bracket) * PREDICTION_TOLERANCE > 4 * DBL_EPSILON * (fabs(log_power) + log_f)))
 		return get_float8_nan();
@@ -1459,7 +1452,7 @@ bgnbd_expected(const BgnbdCustomer *c, double t)
  * query of all its customers: the first NULL of a query gets a NOTICE, the
  * others none (the cache of model_params lives as long as the query).
  */
-static Datum
+Datum
 prediction_datum(FunctionCallInfo fcinfo, double value, int32 frequency)
 {
 	ModelCache *cache = (ModelCache *) fcinfo->flinfo->fn_extra;
@@ -1480,19 +1473,30 @@ prediction_datum(FunctionCallInfo fcinfo, double value, int32 frequency)
 	PG_RETURN_NULL();
 }
 
-/* Conditional expected number of repeat purchases in the next t units */
-PG_FUNCTION_INFO_V1(ra_bgnbd_expected_purchases);
-Datum
-ra_bgnbd_expected_purchases(PG_FUNCTION_ARGS)
+/* The prediction period of argument argno, checked finite and not negative */
+double
+prediction_period(FunctionCallInfo fcinfo, int argno)
 {
-	double		t = PG_GETARG_FLOAT8(1);
-	BgnbdCustomer c = bgnbd_customer(fcinfo, 2);
+	double		t = PG_GETARG_FLOAT8(argno);
 
 	if (isnan(t) || isinf(t) || t < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid prediction period: %g", t),
 				 errdetail("The period must be finite and not negative.")));
+	return t;
+}
+
+static const char *const bgnbd_names[] = {"r", "alpha", "a", "b"};
+
+/* Conditional expected number of repeat purchases in the next t units */
+PG_FUNCTION_INFO_V1(ra_bgnbd_expected_purchases);
+Datum
+ra_bgnbd_expected_purchases(PG_FUNCTION_ARGS)
+{
+	double		t = prediction_period(fcinfo, 1);
+	BtydCustomer c = btyd_customer(fcinfo, 2, bgnbd_names);
+
 	return prediction_datum(fcinfo, bgnbd_expected(&c, t), c.x);
 }
 
@@ -1501,7 +1505,7 @@ PG_FUNCTION_INFO_V1(ra_bgnbd_p_alive);
 Datum
 ra_bgnbd_p_alive(PG_FUNCTION_ARGS)
 {
-	BgnbdCustomer c = bgnbd_customer(fcinfo, 1);
+	BtydCustomer c = btyd_customer(fcinfo, 1, bgnbd_names);
 
 	PG_RETURN_FLOAT8(bgnbd_p_alive(&c));
 }
@@ -1543,18 +1547,26 @@ gamma_gamma_expected(FunctionCallInfo fcinfo, int argno, int32 x, double m)
 	return params[0] * (params[2] + x * m) / denominator;
 }
 
+/* The log-likelihood of one customer c of a (frequency, recency, age) model */
+Datum
+btyd_log_likelihood(FunctionCallInfo fcinfo, LogLik loglik, const BtydCustomer *c)
+{
+	double		theta[4] = {log(c->r), log(c->alpha), log(c->a), log(c->b)};
+	Point		point = {.x = c->x,.u = c->t_x,.v = c->T,.count = 1.0};
+	Sample		sample = {.points = &point,.npoints = 1,.customers = 1.0};
+
+	sample_index_times(&sample);
+	PG_RETURN_FLOAT8(loglik(theta, NULL, &sample));
+}
+
 /* Log-likelihood of one customer under a BG/NBD model */
 PG_FUNCTION_INFO_V1(ra_bgnbd_log_likelihood);
 Datum
 ra_bgnbd_log_likelihood(PG_FUNCTION_ARGS)
 {
-	BgnbdCustomer c = bgnbd_customer(fcinfo, 1);
-	double		theta[4] = {log(c.r), log(c.alpha), log(c.a), log(c.b)};
-	Point		point = {.x = c.x,.u = c.t_x,.v = c.T,.count = 1.0};
-	Sample		sample = {.points = &point,.npoints = 1,.customers = 1.0};
+	BtydCustomer c = btyd_customer(fcinfo, 1, bgnbd_names);
 
-	sample_index_times(&sample);
-	PG_RETURN_FLOAT8(bgnbd_loglik(theta, NULL, &sample));
+	return btyd_log_likelihood(fcinfo, bgnbd_loglik, &c);
 }
 
 /* Log-likelihood of one repeat buyer under a Gamma-Gamma model; NULL for frequency 0 */
@@ -1616,13 +1628,14 @@ ra_btyd_unit_days(PG_FUNCTION_ARGS)
  * expected purchases of that month times the expected value, divided by
  * (1 + discount_rate)^i.  At most CLV_MAX_MONTHS months, a century: each
  * month sums a series.  A negative rate would make a far month worth more
- * than a near one, and the sum grow without bound with the horizon.
+ * than a near one, and the sum grow without bound with the horizon.  The
+ * purchase model is argument 0 (customer c, its expected purchases
+ * expected), the Gamma-Gamma model argument 1, then the arguments of
+ * retail.clv from monetary_value (5) on.
  */
-PG_FUNCTION_INFO_V1(ra_clv);
 Datum
-ra_clv(PG_FUNCTION_ARGS)
+btyd_clv(FunctionCallInfo fcinfo, ExpectedPurchases expected, const BtydCustomer *c)
 {
-	BgnbdCustomer c = bgnbd_customer(fcinfo, 2);
 	double		monetary_value = PG_GETARG_FLOAT8(5);
 	int32		months = PG_GETARG_INT32(6);
 	double		discount_rate = PG_GETARG_FLOAT8(7);
@@ -1642,18 +1655,28 @@ ra_clv(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid discount rate: %g", discount_rate),
 				 errdetail("The monthly discount rate must be finite and not negative.")));
-	value = gamma_gamma_expected(fcinfo, 1, c.x, monetary_value);
+	value = gamma_gamma_expected(fcinfo, 1, c->x, monetary_value);
 	/* once NaN or infinite (value), the sum stays so */
 	for (int32 i = 1; i <= months && isfinite(clv); i++)
 	{
 		double		upto;
 
 		CHECK_FOR_INTERRUPTS();
-		upto = bgnbd_expected(&c, i * month);
+		upto = expected(c, i * month);
 		clv += value * (upto - before) / pow(1.0 + discount_rate, i);
 		before = upto;
 	}
-	return prediction_datum(fcinfo, clv, c.x);
+	return prediction_datum(fcinfo, clv, c->x);
+}
+
+/* CLV under BG/NBD and Gamma-Gamma */
+PG_FUNCTION_INFO_V1(ra_clv);
+Datum
+ra_clv(PG_FUNCTION_ARGS)
+{
+	BtydCustomer c = btyd_customer(fcinfo, 2, bgnbd_names);
+
+	return btyd_clv(fcinfo, bgnbd_expected, &c);
 }
 
 /* ---------------------------------------------------------------------
@@ -1705,6 +1728,7 @@ typedef struct SimulationState
 				max_age;
 	int32		seed;
 	bool		whole_units;
+	char		model;			/* 'b' BG/NBD, 'm' modified BG/NBD, 'p' Pareto/NBD (a, b: s, beta) */
 } SimulationState;
 
 /*
@@ -1723,6 +1747,7 @@ simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double
 	pg_prng_state rng;
 	double		lambda,
 				p,
+				lifetime = get_float8_infinity(),
 				t = 0.0,
 				last = 0.0,
 				g;
@@ -1735,6 +1760,19 @@ simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double
 	*age = pg_prng_double(&rng) * sim->max_age;
 	if (sim->whole_units)
 		*age = floor(*age);
+	if (sim->model == 'p')
+	{
+		/* Pareto/NBD: no dropout at purchases, a lifetime Exp(mu), mu ~ Gamma(s, beta) */
+		lifetime = -log(1.0 - pg_prng_double(&rng)) * sim->b / g;
+		p = 0.0;
+	}
+	/* the modified BG/NBD: a dropout also right after the first purchase */
+	if (sim->model == 'm' && pg_prng_double(&rng) < p)
+	{
+		*frequency = 0;
+		*recency = 0.0;
+		return;
+	}
 	for (int32 events = 1;; events++)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -1747,7 +1785,7 @@ simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double
 							   lambda, p, *age),
 					 errhint("Lower max_age, or the mean purchase rate r / alpha.")));
 		t += -log(1.0 - pg_prng_double(&rng)) / lambda;
-		if (sim->whole_units ? floor(t) > *age : t > *age)
+		if ((sim->whole_units ? floor(t) > *age : t > *age) || t > lifetime)
 			break;
 		if (!sim->whole_units)
 		{
@@ -1766,7 +1804,28 @@ simulate_customer(const SimulationState *sim, int64 id, int32 *frequency, double
 	*recency = last;
 }
 
-/* Customers simulated from a BG/NBD process */
+/* The letter of SimulationState.model of a model's name, or an error */
+static char
+model_letter(text *model)
+{
+	char	   *name = text_to_cstring(model);
+
+	if (strcmp(name, "bgnbd") == 0)
+		return 'b';
+	if (strcmp(name, "mbgnbd") == 0)
+		return 'm';
+	if (strcmp(name, "paretonbd") == 0)
+		return 'p';
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid model: \"%s\"", name),
+			 errdetail("The model must be \"bgnbd\", \"mbgnbd\" or \"paretonbd\".")));
+}
+
+/*
+ * Customers simulated from a BG/NBD process; with a ninth argument, from the
+ * process of the model it names (retail.simulate_btyd_customers).
+ */
 PG_FUNCTION_INFO_V1(ra_simulate_bgnbd_customers);
 Datum
 ra_simulate_bgnbd_customers(PG_FUNCTION_ARGS)
@@ -1809,6 +1868,7 @@ ra_simulate_bgnbd_customers(PG_FUNCTION_ARGS)
 		sim->max_age = PG_GETARG_FLOAT8(5);
 		sim->seed = PG_GETARG_INT32(6);
 		sim->whole_units = PG_GETARG_BOOL(7);
+		sim->model = PG_NARGS() > 8 ? model_letter(PG_GETARG_TEXT_PP(8)) : 'b';
 		funcctx->user_fctx = sim;
 		MemoryContextSwitchTo(oldcontext);
 	}

@@ -9,6 +9,8 @@ RETURN CASE rule.value_type
 		   WHEN 'date' THEN 'a date written YYYY-MM-DD'
 		   WHEN 'unit' THEN 'day or week'
 		   WHEN 'cancellations' THEN 'net or ignore'
+		   WHEN 'model' THEN 'bgnbd, mbgnbd or paretonbd'
+		   WHEN 'text' THEN 'text of at most ' || rule.upper_bound || ' characters, none of them control characters'
 		   ELSE CASE rule.value_type WHEN 'integer' THEN 'an integer' ELSE 'a number' END
 				|| CASE WHEN rule.lower_bound IS NULL THEN ''
 						WHEN rule.lower_exclusive THEN ' above ' || rule.lower_bound
@@ -47,6 +49,10 @@ BEGIN
 		valid := trimmed IN ('day', 'week');
 	ELSIF rule.value_type = 'cancellations' THEN
 		valid := trimmed IN ('net', 'ignore');
+	ELSIF rule.value_type = 'model' THEN
+		valid := trimmed IN ('bgnbd', 'mbgnbd', 'paretonbd');
+	ELSIF rule.value_type = 'text' THEN
+		valid := length(trimmed) <= rule.upper_bound AND trimmed !~ '[[:cntrl:]]';
 	ELSIF rule.value_type = 'date' THEN
 		valid := trimmed ~ '^\d{4}-\d{2}-\d{2}$'
 			AND retail.try_timestamp(trimmed || ' 00:00') IS NOT NULL;

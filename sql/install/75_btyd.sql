@@ -84,21 +84,7 @@ CREATE TYPE retail.btyd_customer AS (
 );
 COMMENT ON TYPE retail.btyd_customer IS 'A customer as retail.btyd_summary gives it';
 
-CREATE FUNCTION retail.btyd_models(customers retail.btyd_customer[], OUT bgnbd retail.bgnbd_model,
-								   OUT gamma_gamma retail.gamma_gamma_model)
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	-- without a repeat buyer both fits are errors; here the models stay NULL
-	IF EXISTS (SELECT FROM unnest(customers) c WHERE c.frequency > 0) THEN
-		bgnbd := (SELECT retail.bgnbd_fit(c.frequency, c.recency, c.age) FROM unnest(customers) c);
-		gamma_gamma := (SELECT retail.gamma_gamma_fit(c.frequency, c.monetary_value) FROM unnest(customers) c);
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION retail.btyd_models(retail.btyd_customer[]) IS
-	'The BG/NBD and Gamma-Gamma models of customers given as summaries; both NULL while no customer bought again';
+-- retail.btyd_models, the marts' path, is in 76_btyd_models.sql, with the other purchase models.
 
 CREATE FUNCTION retail.bgnbd_expected_purchases(model retail.bgnbd_model, t double precision, frequency integer,
 												recency double precision, age double precision)
@@ -203,13 +189,15 @@ $$;
 COMMENT ON FUNCTION retail.btyd_summary(regclass, date, text, name, name, name) IS
 	'Per customer, from the transactions up to calibration_end (NULL: the last date in the data): frequency (purchase days - 1), recency (last - first purchase day) and age (calibration_end - first purchase day) in the unit (day or week), monetary_value (mean value of the repeat purchase days, 0 without); needs SELECT on the relation';
 
--- The check every BTYD user makes before trusting the model.
+-- The check every BTYD user makes before trusting a model, for the models
+-- named, side by side.
 CREATE FUNCTION retail.btyd_holdout(transactions regclass, calibration_end date, holdout_end date,
 									unit text DEFAULT 'day', customer_column name DEFAULT 'customer_id',
 									time_column name DEFAULT 'invoice_ts',
-									value_column name DEFAULT 'line_total')
-	RETURNS TABLE (frequency text, customers bigint, mean_actual double precision,
-				   mean_predicted double precision)
+									value_column name DEFAULT 'line_total',
+									models text[] DEFAULT ARRAY['bgnbd', 'mbgnbd', 'paretonbd'])
+	RETURNS TABLE (model text, frequency text, customers bigint, mean_actual double precision,
+				   mean_predicted double precision, mean_abs_error double precision)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -224,13 +212,25 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Both dates are required, and holdout_end must come after calibration_end.';
 	END IF;
+	IF models IS NULL OR cardinality(models) = 0
+	   OR EXISTS (SELECT FROM unnest(models) m WHERE m IS NULL OR m NOT IN ('bgnbd', 'mbgnbd', 'paretonbd')) THEN
+		RAISE EXCEPTION 'invalid models: %', coalesce(models::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The models must be some of bgnbd, mbgnbd and paretonbd.';
+	END IF;
 	-- the query checks the privilege on the relation; btyd_summary the unit
 	RETURN QUERY EXECUTE format($query$
 		WITH summary AS MATERIALIZED (
 			SELECT * FROM retail.btyd_summary($3, $1, $4, $5, $6, $7)
 		),
-		model AS (
-			SELECT retail.bgnbd_fit(s.frequency, s.recency, s.age) AS fitted FROM summary s
+		fitted AS MATERIALIZED (
+			-- a subquery in CASE runs only where its model is asked for
+			SELECT CASE WHEN 'bgnbd' = ANY ($8) THEN
+						(SELECT retail.bgnbd_fit(s.frequency, s.recency, s.age) FROM summary s) END AS bgnbd,
+				   CASE WHEN 'mbgnbd' = ANY ($8) THEN
+						(SELECT retail.mbgnbd_fit(s.frequency, s.recency, s.age) FROM summary s) END AS mbgnbd,
+				   CASE WHEN 'paretonbd' = ANY ($8) THEN
+						(SELECT retail.paretonbd_fit(s.frequency, s.recency, s.age) FROM summary s) END AS paretonbd
 		),
 		actual AS (
 			SELECT l.%1$I::bigint AS customer_id, count(DISTINCT l.%2$I::date) AS purchases
@@ -239,26 +239,32 @@ BEGIN
 			GROUP BY 1
 		),
 		customers AS (
-			SELECT least(s.frequency, 7) AS frequency_group, coalesce(a.purchases, 0) AS actual,
-				   retail.bgnbd_expected_purchases(m.fitted, ($2 - $1) / retail.btyd_unit_days($4),
-												   s.frequency, s.recency, s.age) AS predicted
-			FROM summary s
-			CROSS JOIN model m
-			LEFT JOIN actual a ON a.customer_id = s.customer_id
+			SELECT m.model, m.ord, least(s.frequency, 7) AS frequency_group, coalesce(a.purchases, 0) AS actual,
+				   CASE m.model
+					   WHEN 'bgnbd' THEN retail.bgnbd_expected_purchases(f.bgnbd, t.t, s.frequency, s.recency, s.age)
+					   WHEN 'mbgnbd' THEN retail.mbgnbd_expected_purchases(f.mbgnbd, t.t, s.frequency, s.recency, s.age)
+					   ELSE retail.paretonbd_expected_purchases(f.paretonbd, t.t, s.frequency, s.recency, s.age)
+				   END AS predicted
+			FROM unnest($8) WITH ORDINALITY m(model, ord)
+				 CROSS JOIN summary s
+				 CROSS JOIN fitted f
+				 CROSS JOIN (SELECT ($2 - $1) / retail.btyd_unit_days($4) AS t) t
+				 LEFT JOIN actual a ON a.customer_id = s.customer_id
 		)
-		SELECT CASE WHEN GROUPING(c.frequency_group) = 1 THEN 'total'
+		SELECT c.model,
+			   CASE WHEN GROUPING(c.frequency_group) = 1 THEN 'total'
 					WHEN c.frequency_group = 7 THEN '7+'
 					ELSE c.frequency_group::text END,
-			   count(*), avg(c.actual)::double precision, avg(c.predicted)
+			   count(*), avg(c.actual)::double precision, avg(c.predicted), avg(abs(c.predicted - c.actual))
 		FROM customers c
-		GROUP BY ROLLUP (c.frequency_group)
-		ORDER BY GROUPING(c.frequency_group), c.frequency_group
+		GROUP BY c.ord, c.model, ROLLUP (c.frequency_group)
+		ORDER BY c.ord, GROUPING(c.frequency_group), c.frequency_group
 	$query$, customer_column, time_column, transactions)
-	USING calibration_end, holdout_end, transactions, unit, customer_column, time_column, value_column;
+	USING calibration_end, holdout_end, transactions, unit, customer_column, time_column, value_column, models;
 END
 $$;
-COMMENT ON FUNCTION retail.btyd_holdout(regclass, date, date, text, name, name, name) IS
-	'Holdout check of BG/NBD: fitted on the transactions up to calibration_end, the customers of each calibration frequency (0 .. 6, 7+, then total) with their mean actual and mean predicted purchase days in (calibration_end, holdout_end]; needs SELECT on the relation';
+COMMENT ON FUNCTION retail.btyd_holdout(regclass, date, date, text, name, name, name, text[]) IS
+	'Holdout check of purchase models (default all three: bgnbd, mbgnbd, paretonbd, in that order): each fitted on the transactions up to calibration_end; per model, the customers of each calibration frequency (0 .. 6, 7+, then total) with their mean actual and mean predicted purchase days in (calibration_end, holdout_end], and the mean absolute error of the prediction per customer; needs SELECT on the relation';
 
 CREATE FUNCTION retail.simulate_bgnbd_customers(customers bigint, r double precision, alpha double precision,
 												a double precision, b double precision,

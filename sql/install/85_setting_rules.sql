@@ -21,7 +21,9 @@ FROM (VALUES
 		('clv_horizon_months', 'integer', 0, false, 120, false),
 		('clv_unit', 'unit', NULL, false, NULL, false),
 		('clv_discount_rate', 'number', 0, false, 1, false),
-		('cancellations', 'cancellations', NULL, false, NULL, false))
+		('cancellations', 'cancellations', NULL, false, NULL, false),
+		('clv_model', 'model', NULL, false, NULL, false),
+		('currency', 'text', NULL, false, 16, true))
 	AS r(name, value_type, lower_bound, lower_exclusive, upper_bound, nullable)
 WHERE d.name = r.name;
 

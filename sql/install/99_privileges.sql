@@ -50,6 +50,8 @@ REVOKE EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint,
 	retail.generate_transaction_rows(bigint, integer, bigint, integer, boolean),
 	retail.simulate_bgnbd_customers(bigint, double precision, double precision, double precision,
 									double precision, double precision, integer, boolean),
+	retail.simulate_btyd_customers(bigint, double precision, double precision, double precision,
+								   double precision, double precision, integer, boolean, text),
 	retail.refresh_run(boolean, boolean), retail.schedule_refresh(text), retail.unschedule_refresh(),
 	retail.refresh_job() FROM retail_bi;
 -- Trigger functions that mark gold stale: on a trigger of a reader's own
@@ -72,6 +74,8 @@ GRANT EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint, 
 	retail.generate_transaction_rows(bigint, integer, bigint, integer, boolean),
 	retail.simulate_bgnbd_customers(bigint, double precision, double precision, double precision,
 									double precision, double precision, integer, boolean),
+	retail.simulate_btyd_customers(bigint, double precision, double precision, double precision,
+								   double precision, double precision, integer, boolean, text),
 	retail.refresh_run(boolean, boolean), retail.schedule_refresh(text), retail.unschedule_refresh(),
 	retail.refresh_job() TO retail_loader;
 GRANT EXECUTE ON PROCEDURE retail.refresh(boolean, boolean) TO retail_loader;

@@ -317,27 +317,44 @@ DROP ROLE regress_btyd_reader;
 \set VERBOSITY default
 
 -- 8. Holdout, on the generated lines: actual purchase days after the end,
--- counted here again by hand, and the predictions of the model the function
--- fits, applied here again
+-- counted here again by hand, and the predictions of the models the function
+-- fits, applied here again, for each model
 SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09') LIMIT 0;
-WITH h AS (SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09')),
-summary AS (SELECT * FROM retail.btyd_summary('btyd_test.generated', '2011-06-30')),
-model AS (SELECT retail.bgnbd_fit(frequency, recency, age) AS m FROM summary),
+SET client_min_messages = warning;
+CREATE TABLE btyd_test.holdout AS
+SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09');
+WITH summary AS (SELECT * FROM retail.btyd_summary('btyd_test.generated', '2011-06-30')),
+fitted AS (
+	SELECT retail.bgnbd_fit(frequency, recency, age) AS bgnbd, retail.mbgnbd_fit(frequency, recency, age) AS mbgnbd,
+		   retail.paretonbd_fit(frequency, recency, age) AS paretonbd
+	FROM summary
+),
 oracle AS (
-	SELECT CASE WHEN s.frequency >= 7 THEN '7+' ELSE s.frequency::text END AS frequency,
+	SELECT m.model, CASE WHEN s.frequency >= 7 THEN '7+' ELSE s.frequency::text END AS frequency,
 		   (SELECT count(DISTINCT g.invoice_ts::date) FROM btyd_test.generated g
 			WHERE g.customer_id = s.customer_id AND g.invoice_ts::date > '2011-06-30') AS actual,
-		   retail.bgnbd_expected_purchases(model.m, '2011-12-09'::date - '2011-06-30'::date, s.frequency,
-										   s.recency, s.age) AS predicted
-	FROM summary s, model
+		   CASE m.model
+			   WHEN 'bgnbd' THEN retail.bgnbd_expected_purchases(f.bgnbd, 162, s.frequency, s.recency, s.age)
+			   WHEN 'mbgnbd' THEN retail.mbgnbd_expected_purchases(f.mbgnbd, 162, s.frequency, s.recency, s.age)
+			   ELSE retail.paretonbd_expected_purchases(f.paretonbd, 162, s.frequency, s.recency, s.age)
+		   END AS predicted
+	FROM summary s, fitted f, (VALUES ('bgnbd'), ('mbgnbd'), ('paretonbd')) m(model)
 )
-SELECT h.frequency, h.customers, h.customers = count(o.*) AS customers_ok,
+SELECT h.model, h.frequency, h.customers, h.customers = count(o.*) AS customers_ok,
 	   abs(h.mean_actual - avg(o.actual)) < 1e-12 AS actual_ok,
-	   abs(h.mean_predicted - avg(o.predicted)) < 1e-12 AS predicted_ok
-FROM h
-LEFT JOIN oracle o ON o.frequency = h.frequency OR h.frequency = 'total'
-GROUP BY h.frequency, h.customers, h.mean_actual, h.mean_predicted
-ORDER BY h.frequency = 'total', h.frequency;
+	   abs(h.mean_predicted - avg(o.predicted)) < 1e-12 AS predicted_ok,
+	   abs(h.mean_abs_error - avg(abs(o.predicted - o.actual))) < 1e-12 AS error_ok
+FROM btyd_test.holdout h
+LEFT JOIN oracle o ON o.model = h.model AND (o.frequency = h.frequency OR h.frequency = 'total')
+GROUP BY h.model, h.frequency, h.customers, h.mean_actual, h.mean_predicted, h.mean_abs_error
+ORDER BY h.model, h.frequency = 'total', h.frequency;
+RESET client_min_messages;
+-- one model, and models it does not know
+SELECT model, frequency, customers FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09',
+															 models => ARRAY['mbgnbd'])
+WHERE frequency = 'total';
+SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09', models => ARRAY['bgnbd', 'nbd']);
+SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-12-09', models => '{}');
 SELECT * FROM retail.btyd_holdout('btyd_test.generated', '2011-06-30', '2011-06-30');
 
 -- 9. The mart and the model, refreshed from silver: empty first (no rows),
@@ -394,7 +411,7 @@ WHERE s.customer_id = v.customer_id
 SET client_min_messages = warning;
 SELECT (f.bgnbd).r = m.r AND (f.bgnbd).alpha = m.alpha AND (f.bgnbd).a = m.a AND (f.bgnbd).b = m.b
 	   AND (f.gamma_gamma).p = m.p AND (f.gamma_gamma).q = m.q AND (f.gamma_gamma).gamma = m.gamma AS same_fit
-FROM gold.clv_model m, retail.btyd_models((SELECT array_agg(s) FROM retail.clv_summary('day') s)) f;
+FROM gold.clv_model m, retail.btyd_models((SELECT array_agg(c) FROM retail.clv_summary('day') c)) f;
 RESET client_min_messages;
 -- the shape: types, and a comment on every column
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) AS type,
@@ -422,6 +439,53 @@ WHERE s.customer_id = v.customer_id
 	  IS DISTINCT FROM
 	  (s.recency, s.age, retail.bgnbd_expected_purchases(x.bgnbd, 90 / 7.0, s.frequency, s.recency, s.age),
 	   retail.clv(x.bgnbd, x.gamma_gamma, s.frequency, s.recency, s.age, s.monetary_value, 6, 0, 'week')::numeric(38, 6));
+DELETE FROM retail.settings WHERE name LIKE 'clv%';
+-- the purchase model of setting clv_model: the modified BG/NBD, then the
+-- Pareto/NBD, fitted by the refresh as its aggregate fits them, applied by
+-- the mart as its functions apply them; an unknown model is refused
+INSERT INTO retail.settings VALUES ('clv_model', 'pareto');
+CREATE TABLE btyd_test.models (model text, mismatches bigint, same_fit boolean);
+DO $$
+DECLARE
+	name text;
+BEGIN
+	SET LOCAL client_min_messages = warning;
+	FOREACH name IN ARRAY ARRAY['mbgnbd', 'paretonbd'] LOOP
+		PERFORM retail.set_setting('clv_model', name);
+		CALL retail.refresh(concurrently => false);
+		INSERT INTO btyd_test.models
+		SELECT name,
+			   (SELECT count(*)
+				FROM gold.mart_customer_value v, retail.clv_models() x,
+					 LATERAL (SELECT * FROM retail.clv_summary('day') c WHERE c.customer_id = v.customer_id) s
+				WHERE (v.model, v.p_alive, v.expected_purchases_90d, v.clv) IS DISTINCT FROM
+					  (name,
+					   CASE name WHEN 'mbgnbd' THEN retail.mbgnbd_p_alive(x.mbgnbd, s.frequency, s.recency, s.age)
+						   ELSE retail.paretonbd_p_alive(x.paretonbd, s.frequency, s.recency, s.age) END,
+					   CASE name WHEN 'mbgnbd' THEN retail.mbgnbd_expected_purchases(x.mbgnbd, 90, s.frequency, s.recency, s.age)
+						   ELSE retail.paretonbd_expected_purchases(x.paretonbd, 90, s.frequency, s.recency, s.age) END,
+					   CASE name WHEN 'mbgnbd' THEN retail.mbgnbd_clv(x.mbgnbd, x.gamma_gamma, s.frequency, s.recency,
+																	  s.age, s.monetary_value)
+						   ELSE retail.paretonbd_clv(x.paretonbd, x.gamma_gamma, s.frequency, s.recency, s.age,
+													 s.monetary_value) END::numeric(38, 6))),
+			   (SELECT CASE name
+						   WHEN 'mbgnbd' THEN (m.r, m.alpha, m.a, m.b) = (SELECT (f.m).r, (f.m).alpha, (f.m).a, (f.m).b
+								FROM (SELECT retail.mbgnbd_fit(c.frequency, c.recency, c.age) AS m
+									  FROM retail.clv_summary('day') c) f)
+						   ELSE (m.r, m.alpha, m.s, m.beta) = (SELECT (f.m).r, (f.m).alpha, (f.m).s, (f.m).beta
+								FROM (SELECT retail.paretonbd_fit(c.frequency, c.recency, c.age) AS m
+									  FROM retail.clv_summary('day') c) f)
+					   END AND m.model = name
+				FROM gold.clv_model m);
+	END LOOP;
+END
+$$;
+SELECT * FROM btyd_test.models ORDER BY model;
+SELECT model, a IS NULL AS no_a, b IS NULL AS no_b, s > 0 AS s, beta > 0 AS beta FROM gold.clv_model;
+SELECT count(*) AS customers, min(p_alive) >= 0 AND max(p_alive) <= 1 AS p_alive_range,
+	   min(expected_purchases_90d) >= 0 AS purchases, min(clv) >= 0 AS clv,
+	   count(*) FILTER (WHERE p_alive IS NULL OR clv IS NULL) AS nulls
+FROM gold.mart_customer_value;
 DELETE FROM retail.settings WHERE name LIKE 'clv%';
 
 -- 10. Predictions are finite values >= 0 (P(alive) in [0, 1]) below 1e32,

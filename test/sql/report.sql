@@ -103,6 +103,40 @@ SELECT (SELECT array_agg(flow ORDER BY flow) FROM drawn) = (SELECT array_agg(flo
 	   AS cell_per_flow,
 	   (SELECT count(*) FROM drawn) AS cells;
 
+-- customer value: what the model assumes (model, horizon, discount, unit,
+-- currency), and per segment P(alive)'s quartiles as percentile_cont over
+-- the mart gives them
+SELECT substring(r FROM '<p class="muted" id="clv-assumptions">([^<]*)</p>') AS assumptions,
+	   substring(r FROM '<th class="num">(CLV[^<]*)</th>') AS clv_header,
+	   r LIKE '%<th class="num">Purchase days, 90 days</th>%' AS purchase_days
+FROM page;
+WITH drawn AS (
+	SELECT m[1] AS segment, m[2] AS quartiles
+	FROM page, regexp_matches(substring(r FROM '<section id="clv">.*?</section>'),
+							  '<tr><td>([^<]*)</td>(?:<td class="num">[^<]*</td>){4}<td class="num">([^<]*)</td>', 'g') m
+),
+computed AS (
+	SELECT s.segment, array_to_string(ARRAY(SELECT to_char(100 * q, 'FM990.0') FROM unnest(
+			   percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY v.p_alive)) q), ' / ') || ' %' AS quartiles
+	FROM gold.mart_customer_value v JOIN gold.mart_customer_segments s USING (customer_id)
+	GROUP BY s.segment
+)
+SELECT d.segment, d.quartiles, d.quartiles = c.quartiles AS as_computed
+FROM drawn d LEFT JOIN computed c ON c.segment = retail.html_escape(d.segment)
+ORDER BY d.segment;
+-- with a currency (escaped) and another model
+INSERT INTO retail.settings VALUES ('currency', '<GBP>'), ('clv_model', 'paretonbd'), ('clv_horizon_months', '6');
+SAVEPOINT too_long;
+UPDATE retail.settings SET value = 'seventeen letters' WHERE name = 'currency';
+ROLLBACK TO SAVEPOINT too_long;
+SET client_min_messages = warning;
+CALL retail.refresh();
+RESET client_min_messages;
+SELECT substring(r FROM '<p class="muted" id="clv-assumptions">([^<]*)</p>') AS assumptions,
+	   substring(r FROM '<th class="num">(CLV[^<]*)</th>') AS clv_header
+FROM retail.report_html() r;
+DELETE FROM retail.settings WHERE name IN ('currency', 'clv_model', 'clv_horizon_months');
+
 -- a failed latest refresh is told, its error escaped
 INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, seconds, concurrent, status, error)
 SELECT max(run_id) + 1, 0, 'settings', 'retail.settings', 0, false, 'failed', 'setting <x> & co'
