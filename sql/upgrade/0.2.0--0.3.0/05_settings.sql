@@ -26,6 +26,10 @@ BEGIN
 		valid := trimmed IN ('day', 'week');
 	ELSIF rule.value_type = 'cancellations' THEN
 		valid := trimmed IN ('net', 'ignore');
+	ELSIF rule.value_type = 'model' THEN
+		valid := trimmed IN ('bgnbd', 'mbgnbd', 'paretonbd');
+	ELSIF rule.value_type = 'text' THEN
+		valid := length(trimmed) <= rule.upper_bound AND trimmed !~ '[[:cntrl:]]';
 	ELSIF rule.value_type = 'date' THEN
 		valid := trimmed ~ '^\d{4}-\d{2}-\d{2}$'
 			AND retail.try_timestamp(trimmed || ' 00:00') IS NOT NULL;

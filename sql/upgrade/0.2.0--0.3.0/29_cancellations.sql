@@ -11,7 +11,7 @@ COMMENT ON FUNCTION retail.is_non_product(text) IS
 
 ALTER TABLE retail.setting_defaults DROP CONSTRAINT setting_defaults_value_type_check,
 	ADD CONSTRAINT setting_defaults_value_type_check
-		CHECK (value_type IN ('integer', 'number', 'date', 'preset', 'unit', 'cancellations'));
+		CHECK (value_type IN ('integer', 'number', 'date', 'preset', 'unit', 'cancellations', 'model', 'text'));
 -- Cancellation lines cancel units of the clean lines they match
 -- (retail.net_cancellations); the states, and gold, count what is left.
 INSERT INTO retail.setting_defaults VALUES
@@ -28,6 +28,8 @@ RETURN CASE rule.value_type
 		   WHEN 'date' THEN 'a date written YYYY-MM-DD'
 		   WHEN 'unit' THEN 'day or week'
 		   WHEN 'cancellations' THEN 'net or ignore'
+		   WHEN 'model' THEN 'bgnbd, mbgnbd or paretonbd'
+		   WHEN 'text' THEN 'text of at most ' || rule.upper_bound || ' characters, none of them control characters'
 		   ELSE CASE rule.value_type WHEN 'integer' THEN 'an integer' ELSE 'a number' END
 				|| CASE WHEN rule.lower_bound IS NULL THEN ''
 						WHEN rule.lower_exclusive THEN ' above ' || rule.lower_bound

@@ -26,6 +26,8 @@ DECLARE
 	-- counts: 'FM' drops padding; ',' and '.' are fixed, not the locale's
 	count_format CONSTANT text := 'FM999,999,999,999,990';
 	money_format CONSTANT text := 'FM999,999,999,999,990.00';
+	currency CONSTANT text := retail.setting('currency');
+	assumptions text;
 	-- what the page draws at most, whatever the data: a page of a few
 	-- hundred kB, which says what it leaves out
 	grid_size CONSTANT integer := 24;		-- cohorts and months of the heatmap
@@ -534,10 +536,13 @@ BEGIN
 										 '<th class="num">Total</th><th class="num">z</th><th>Why</th></tr></thead><tbody>'
 										 || part || '</tbody></table>' END);
 
-		-- Customer value by segment.
+		-- Customer value by segment, with what the model assumes and the spread
+		-- of P(alive) in each segment.
 		WITH v AS (
 			SELECT s.segment, count(*) AS n, sum(v.clv)::numeric AS clv, avg(v.clv)::numeric AS avg_clv,
-				   avg(v.p_alive) AS p_alive, sum(v.expected_purchases_90d) AS purchases_90d,
+				   avg(v.p_alive) AS p_alive,
+				   percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY v.p_alive) AS p_alive_q,
+				   sum(v.expected_purchases_90d) AS purchases_90d,
 				   row_number() OVER (ORDER BY sum(v.clv) DESC NULLS LAST, s.segment) - 1 AS row_no
 			FROM gold.mart_customer_value v
 				 JOIN gold.mart_customer_segments s ON s.customer_id = v.customer_id
@@ -545,8 +550,9 @@ BEGIN
 		)
 		SELECT format('<div class="split"><svg width="480" height="%s" viewBox="0 0 480 %s" role="img" '
 					  'aria-label="Customer lifetime value by segment">%s</svg><table><thead><tr><th>Segment</th>'
-					  '<th class="num">Customers</th><th class="num">CLV</th><th class="num">Per customer</th>'
-					  '<th class="num">P(alive)</th><th class="num">Orders, 90 days</th></tr></thead>'
+					  '<th class="num">Customers</th><th class="num">CLV%s</th><th class="num">Per customer</th>'
+					  '<th class="num">P(alive), mean</th><th class="num">P(alive), quartiles</th>'
+					  '<th class="num">Purchase days, 90 days</th></tr></thead>'
 					  '<tbody>%s</tbody></table></div>',
 					  10 + 26 * count(*), 10 + 26 * count(*),
 					  string_agg(format('<g class="clv-segment" data-segment="%s"><text x="162" y="%s" '
@@ -558,20 +564,35 @@ BEGIN
 										176 + round(230 * greatest(coalesce(v.clv, 0), 0) / t.top, 1),
 										10 + 26 * v.row_no + 13, to_char(round(v.clv), count_format)),
 								 '' ORDER BY v.row_no),
+					  CASE WHEN currency IS NOT NULL THEN ' (' || retail.html_escape(currency) || ')' ELSE '' END,
 					  string_agg(format('<tr><td>%s</td><td class="num">%s</td><td class="num">%s</td>'
-										'<td class="num">%s</td><td class="num">%s</td><td class="num">%s</td></tr>',
+										'<td class="num">%s</td><td class="num">%s</td><td class="num">%s</td>'
+										'<td class="num">%s</td></tr>',
 										retail.html_escape(v.segment), to_char(v.n, count_format),
 										to_char(round(v.clv), count_format), to_char(v.avg_clv, money_format),
 										to_char(100 * v.p_alive, 'FM990.0') || ' %',
+										coalesce(array_to_string(ARRAY(SELECT to_char(100 * q, 'FM990.0')
+																	  FROM unnest(v.p_alive_q) q), ' / ')
+												 || ' %', ''),
 										to_char(v.purchases_90d, 'FM999,999,990.0')),
 								 '' ORDER BY v.row_no))
 		INTO part
 		FROM v, (SELECT coalesce(nullif(max(x.clv), 0), 1) AS top FROM v x) t
 		GROUP BY t.top;
+		SELECT format('%s and Gamma-Gamma models, over %s months of 30 days, discounted by %s a month, fitted in %ss; '
+					  '%s', CASE m.model WHEN 'mbgnbd' THEN 'Modified BG/NBD' WHEN 'paretonbd' THEN 'Pareto/NBD'
+										ELSE 'BG/NBD' END,
+					  m.horizon_months, rtrim(to_char(100 * m.discount_rate, 'FM990.9999'), '.') || ' %', m.unit,
+					  CASE WHEN currency IS NULL THEN 'amounts without a currency (setting currency)'
+						   ELSE 'amounts in ' || retail.html_escape(currency) END)
+		INTO assumptions
+		FROM gold.clv_model m;
 		body := body || format('<section id="clv"><h2>What are customers worth?</h2><p class="lead">Customer '
-							   'lifetime value (BG/NBD and Gamma-Gamma models) by segment: the expected value of '
-							   'future purchases, the chance the customer is still active, and the orders '
-							   'expected in the next 90 days.</p>%s</section>', part);
+							   'lifetime value by segment: the expected value of future purchases, the chance the '
+							   'customer is still active (its mean and quartiles: 25 %% / median / 75 %%), and the '
+							   'purchase days (a day''s invoices are one purchase) expected in the next 90 days.</p>'
+							   '<p class="muted" id="clv-assumptions">%s.</p>%s</section>',
+							   coalesce(assumptions, 'No model fitted yet'), part);
 
 		-- Segment migration between the two latest snapshots, where there are two.
 		SELECT max(h.as_of) INTO migration_to FROM gold.segment_history h;

@@ -171,7 +171,7 @@ $$;
 -- checks of settings know the two new kinds of value.
 ALTER TABLE retail.setting_defaults DROP CONSTRAINT setting_defaults_value_type_check,
 	ADD CONSTRAINT setting_defaults_value_type_check
-		CHECK (value_type IN ('integer', 'number', 'date', 'preset', 'unit', 'model', 'text'));
+		CHECK (value_type IN ('integer', 'number', 'date', 'preset', 'unit', 'cancellations', 'model', 'text'));
 CREATE OR REPLACE FUNCTION retail.setting_allowed(rule retail.setting_defaults) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -179,6 +179,7 @@ RETURN CASE rule.value_type
 		   WHEN 'preset' THEN 'the name of a preset in retail.segment_rules'
 		   WHEN 'date' THEN 'a date written YYYY-MM-DD'
 		   WHEN 'unit' THEN 'day or week'
+		   WHEN 'cancellations' THEN 'net or ignore'
 		   WHEN 'model' THEN 'bgnbd, mbgnbd or paretonbd'
 		   WHEN 'text' THEN 'text of at most ' || rule.upper_bound || ' characters, none of them control characters'
 		   ELSE CASE rule.value_type WHEN 'integer' THEN 'an integer' ELSE 'a number' END
@@ -212,8 +213,14 @@ BEGIN
 		trimmed := NULL;
 	ELSIF rule.value_type = 'preset' THEN
 		valid := EXISTS (SELECT FROM retail.segment_rules r WHERE r.preset = trimmed);
-	ELSIF rule.value_type IN ('unit', 'model', 'text') THEN
-		valid := CASE rule.value_type WHEN 'unit' THEN trimmed IN ('day', 'week') WHEN 'model' THEN trimmed IN ('bgnbd', 'mbgnbd', 'paretonbd') ELSE length(trimmed) <= rule.upper_bound AND trimmed !~ '[[:cntrl:]]' END;
+	ELSIF rule.value_type = 'unit' THEN
+		valid := trimmed IN ('day', 'week');
+	ELSIF rule.value_type = 'cancellations' THEN
+		valid := trimmed IN ('net', 'ignore');
+	ELSIF rule.value_type = 'model' THEN
+		valid := trimmed IN ('bgnbd', 'mbgnbd', 'paretonbd');
+	ELSIF rule.value_type = 'text' THEN
+		valid := length(trimmed) <= rule.upper_bound AND trimmed !~ '[[:cntrl:]]';
 	ELSIF rule.value_type = 'date' THEN
 		valid := trimmed ~ '^\d{4}-\d{2}-\d{2}$'
 			AND retail.try_timestamp(trimmed || ' 00:00') IS NOT NULL;
@@ -595,6 +602,7 @@ svg text.strong{font-weight:600;font-size:12px}
 footer{font-size:12px;margin-top:18px}
 $css$;
 	body text := '';
+	netting text;
 	part text;
 	freshness text;
 	age text;
@@ -659,14 +667,28 @@ BEGIN
 							   to_char(last_at, 'YYYY-MM-DD HH24:MI TZ'), retail.html_escape(last_error));
 	END IF;
 	SELECT e.extversion INTO version FROM pg_catalog.pg_extension e WHERE e.extname = 'retail_analytics';
+	-- what the figures net (setting cancellations), in the footer
+	SELECT CASE WHEN c.cancellations = 'net'
+				THEN format('<span id="netting">Cancellations are netted against the orders they cancel: '
+							'%s units (%s) taken off the lines they cancel; %s cancelled units (%s) matched no '
+							'earlier line and change nothing.</span>',
+							to_char(c.matched_units, 'FM999,999,999,990'), to_char(c.matched_value, 'FM999,999,999,990.00'),
+							to_char(c.unmatched_units, 'FM999,999,999,990'),
+							to_char(c.unmatched_value, 'FM999,999,999,990.00'))
+				ELSE '<span id="netting">Cancellations are not netted (setting cancellations = ignore): '
+					 'cancelled orders count in full.</span>' END
+	INTO netting
+	FROM gold.cancellation_summary c;
 
 	-- The marts are filled by retail.refresh(); before that there is no data.
-	SELECT bool_and(c.relispopulated) INTO populated
-	FROM pg_catalog.pg_class c
-	WHERE c.oid IN ('gold.mart_customer_segments'::regclass, 'gold.segment_month_ends'::regclass,
-					'gold.mart_cohort_retention'::regclass, 'gold.mart_countries_abc'::regclass,
-					'gold.mart_products_abc'::regclass, 'gold.audit_order_anomalies'::regclass,
-					'gold.mart_customer_value'::regclass);
+	-- They are stored in gold_store, which a reader cannot name: pg_matviews
+	-- says whether they are populated.
+	SELECT bool_and(m.ispopulated) INTO populated
+	FROM pg_catalog.pg_matviews m
+	WHERE m.schemaname = 'gold_store'
+	  AND m.matviewname IN ('mart_customer_segments', 'segment_month_ends', 'mart_cohort_retention',
+							'mart_countries_abc', 'mart_products_abc', 'audit_order_anomalies',
+							'mart_customer_value');
 	IF populated THEN
 		SELECT count(*), sum(s.monetary), min(s.first_purchase), max(s.last_purchase), max(s.as_of)
 		INTO customers, revenue, first_ts, last_ts, as_of
@@ -1191,8 +1213,8 @@ BEGIN
 								   to_char(as_of, 'DD Mon YYYY')) END)
 		|| body
 		|| format('<footer>Made by retail_analytics %s from the gold marts on %s. Revenue is quantity × unit price of '
-				  'the clean order lines (no cancellations, returns or non-product lines).</footer>',
-				  retail.html_escape(version), to_char(pg_catalog.now(), 'YYYY-MM-DD HH24:MI TZ'))
+				  'the clean order lines (no returns or non-product lines). %s</footer>',
+				  retail.html_escape(version), to_char(pg_catalog.now(), 'YYYY-MM-DD HH24:MI TZ'), netting)
 		|| '</main></body></html>';
 END
 $report$;

@@ -104,15 +104,22 @@ BEGIN ATOMIC
 					false)
 	FROM (SELECT max(h.as_of) AS latest FROM gold.segment_month_ends h) e;
 END;
-CREATE OR REPLACE FUNCTION retail.clv_models(OUT bgnbd retail.bgnbd_model, OUT gamma_gamma retail.gamma_gamma_model)
+CREATE OR REPLACE FUNCTION retail.clv_models(OUT bgnbd retail.bgnbd_model, OUT gamma_gamma retail.gamma_gamma_model,
+								 OUT mbgnbd retail.mbgnbd_model, OUT paretonbd retail.paretonbd_model)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	SELECT CASE WHEN m.r IS NOT NULL THEN
+	SELECT CASE WHEN m.r IS NOT NULL AND m.model = 'bgnbd' THEN
 				ROW(m.r, m.alpha, m.a, m.b, m.bgnbd_log_likelihood, m.customers,
 					m.bgnbd_converged)::retail.bgnbd_model END,
 		   CASE WHEN m.p IS NOT NULL THEN
 				ROW(m.p, m.q, m.gamma, m.gamma_gamma_log_likelihood, m.repeat_customers,
-					m.gamma_gamma_converged)::retail.gamma_gamma_model END
+					m.gamma_gamma_converged)::retail.gamma_gamma_model END,
+		   CASE WHEN m.r IS NOT NULL AND m.model = 'mbgnbd' THEN
+				ROW(m.r, m.alpha, m.a, m.b, m.bgnbd_log_likelihood, m.customers,
+					m.bgnbd_converged)::retail.mbgnbd_model END,
+		   CASE WHEN m.r IS NOT NULL AND m.model = 'paretonbd' THEN
+				ROW(m.r, m.alpha, m.s, m.beta, m.bgnbd_log_likelihood, m.customers,
+					m.bgnbd_converged)::retail.paretonbd_model END
 	FROM gold.clv_model m;
 END;
 CREATE OR REPLACE FUNCTION retail.customer_value_warning() RETURNS text
