@@ -363,12 +363,16 @@ COMMENT ON VIEW gold.cohort_period_averages IS
 
 -- ABC/XYZ (src/abc.c, 60_abc.sql)
 -- The marts' queries, with their thresholds as arguments.
+-- Shares as the marts give them: doubles through retail.fraction().
 CREATE FUNCTION retail.countries_abc(a numeric DEFAULT 0.80, b numeric DEFAULT 0.95)
-RETURNS TABLE (rank bigint, country text, revenue numeric, share numeric,
-			   cum_share_before numeric, abc_class text)
+RETURNS TABLE (rank bigint, country text, revenue numeric, share double precision,
+			   cum_share_before double precision, abc_class text)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	SELECT i.rank, i.key, i.value, i.share, i.cum_share_before, i.abc_class
+	SELECT i.rank, i.key, i.value, retail.fraction(i.value, sum(i.value) OVER ()),
+		   retail.fraction(coalesce(sum(i.value) OVER (ORDER BY i.rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0),
+						   sum(i.value) OVER ()),
+		   i.abc_class
 	FROM (SELECT retail.abc_classify(c.country, c.revenue, countries_abc.a, countries_abc.b) AS items
 		  FROM silver.country_state c) s
 		 CROSS JOIN LATERAL unnest(s.items) i

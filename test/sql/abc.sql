@@ -336,6 +336,12 @@ SELECT count(*) FROM gold.mart_products_abc;
 -- (cum 0.40) B; x = 0.75 makes P3 (cv 0.7071) X; the new products stay N
 SELECT stock_code, abc_class, xyz_class FROM retail.products_abc(0.3, 0.95, 0.75, 1.0) ORDER BY rank;
 SELECT country, abc_class FROM retail.countries_abc(0.85, 0.99) ORDER BY rank;
+-- at the marts' thresholds the function shows the mart, value for value
+SELECT rank, country, revenue, share, cum_share_before, abc_class FROM retail.countries_abc() ORDER BY rank;
+SELECT count(*) AS function_mart_mismatches
+FROM retail.countries_abc() f FULL JOIN gold.mart_countries_abc m ON m.country = f.country
+WHERE f.country IS NULL OR m.country IS NULL OR f.rank <> m.rank OR f.revenue <> m.revenue
+   OR f.share <> m.share OR f.cum_share_before <> m.cum_share_before OR f.abc_class <> m.abc_class;
 ROLLBACK;
 
 DROP SCHEMA abc_test CASCADE;

@@ -61,6 +61,15 @@ FROM oracle_products WHERE rank <= 5 ORDER BY rank;
 -- The functions behind the marts take the thresholds.
 SELECT abc_class, count(*) AS countries
 FROM retail.countries_abc(0.5, 0.9) GROUP BY abc_class ORDER BY abc_class;
+-- At the settings' thresholds retail.countries_abc() gives what the mart
+-- shows, value for value: shares as doubles through retail.fraction().
+SELECT DISTINCT pg_typeof(share) AS share_type, pg_typeof(cum_share_before) AS cum_share_before_type
+FROM retail.countries_abc();
+SELECT count(*) AS function_mart_mismatches
+FROM retail.countries_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric) f
+	 FULL JOIN gold.mart_countries_abc m ON m.country = f.country
+WHERE f.country IS NULL OR m.country IS NULL OR f.rank <> m.rank OR f.revenue <> m.revenue
+   OR f.share <> m.share OR f.cum_share_before <> m.cum_share_before OR f.abc_class <> m.abc_class;
 SELECT count(*) AS product_threshold_mismatches
 FROM retail.products_abc(0.7, 0.9, 0.25, 0.75) f
 	 JOIN oracle_products o ON o.stock_code = f.stock_code
