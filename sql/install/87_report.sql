@@ -170,7 +170,7 @@ BEGIN
 
 		body := body || format(
 			'<section class="kpis" id="headline">'
-			'<div class="kpi"><div class="label">Revenue</div><div class="value">%s</div><div class="note">quantity × unit price of clean lines</div></div>'
+			'<div class="kpi"><div class="label">Revenue</div><div class="value">%s</div><div class="note">net quantity × unit price of clean lines</div></div>'
 			'<div class="kpi"><div class="label">Orders</div><div class="value">%s</div><div class="note">average %s</div></div>'
 			'<div class="kpi"><div class="label">Customers</div><div class="value">%s</div><div class="note">%s orders each on average</div></div>'
 			'<div class="kpi"><div class="label">Month-1 retention</div><div class="value">%s</div><div class="note">of new customers buy again the next month</div></div>'
