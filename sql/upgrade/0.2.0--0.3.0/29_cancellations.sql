@@ -49,8 +49,10 @@ COMMENT ON COLUMN silver.transactions.unmatched_quantity IS
 -- audit looks up the lines of a product at a price; the netting looks up a
 -- customer's lines and cancellations of a product at a price, and the
 -- merges the lines of the customers and orders whose netting changed.
-CREATE INDEX transactions_clean_customer ON silver.transactions (customer_id, stock_code, unit_price)
+DROP INDEX silver.transactions_clean_product_price;
+CREATE INDEX transactions_clean_product_price ON silver.transactions (stock_code, unit_price, customer_id)
 	WHERE reason IS NULL;
+CREATE INDEX transactions_clean_customer ON silver.transactions (customer_id) WHERE reason IS NULL;
 CREATE INDEX transactions_clean_invoice ON silver.transactions (invoice_no) WHERE reason IS NULL;
 CREATE INDEX transactions_cancellation ON silver.transactions (customer_id, stock_code, unit_price)
 	WHERE unmatched_quantity IS NOT NULL;

@@ -126,10 +126,9 @@ BEGIN
 		IF rebuild AND NOT refresh_run.concurrently THEN
 			CREATE INDEX transactions_clean_fingerprint ON silver.transactions (fingerprint)
 				WHERE reason IS NULL;
-			CREATE INDEX transactions_clean_product_price ON silver.transactions (stock_code, unit_price)
+			CREATE INDEX transactions_clean_product_price ON silver.transactions (stock_code, unit_price, customer_id)
 				WHERE reason IS NULL;
-			CREATE INDEX transactions_clean_customer ON silver.transactions (customer_id, stock_code, unit_price)
-				WHERE reason IS NULL;
+			CREATE INDEX transactions_clean_customer ON silver.transactions (customer_id) WHERE reason IS NULL;
 			CREATE INDEX transactions_clean_invoice ON silver.transactions (invoice_no) WHERE reason IS NULL;
 			CREATE INDEX transactions_cancellation ON silver.transactions (customer_id, stock_code, unit_price)
 				WHERE unmatched_quantity IS NOT NULL;
