@@ -504,25 +504,6 @@ COMMENT ON COLUMN retail.refresh_progress.analyzed_through IS
 	'bronze_through when a refresh last analyzed silver: the next analyzes it once silver has doubled';
 UPDATE retail.refresh_progress SET rebuild_needed = true;
 
--- Appending lines leaves the month ends as they are when every new clean
--- line, and every earlier line whose netting changed, is on or after the
--- latest month start they hold, and that month start is still the latest
--- before the as-of date.
-CREATE OR REPLACE FUNCTION retail.segment_month_ends_unchanged(after bigint, through bigint) RETURNS boolean
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT coalesce(e.latest = date_trunc('month', (SELECT retail.rfm_as_of()) - 1)
-					AND (SELECT min(t.invoice_ts) FROM silver.transactions t
-						 WHERE t.load_ordinal > segment_month_ends_unchanged.after
-						   AND t.load_ordinal <= segment_month_ends_unchanged.through AND t.reason IS NULL)
-						>= e.latest
-					AND NOT EXISTS (SELECT FROM retail.netting_changes c WHERE c.invoice_ts < e.latest),
-					false)
-	FROM (SELECT max(h.as_of) AS latest FROM gold.segment_month_ends h) e;
-END;
-COMMENT ON FUNCTION retail.segment_month_ends_unchanged(bigint, bigint) IS
-	'Whether the lines with load_ordinal in (after, through], once merged into silver, leave gold.segment_month_ends as it is';
-
 CREATE OR REPLACE VIEW gold.orders AS
 SELECT invoice_no, customer_id, country, invoice_ts, lines, units, total::numeric(38, 6) AS total
 FROM silver.net_orders;

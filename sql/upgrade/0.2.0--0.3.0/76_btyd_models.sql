@@ -168,84 +168,8 @@ $$;
 -- Issue 18, item 4: setting clv_model picks the purchase model of
 -- gold.clv_model and gold.mart_customer_value (columns model, s and beta are
 -- new), and setting currency names the report's currency.  The rules and
--- checks of settings know the two new kinds of value.
-ALTER TABLE retail.setting_defaults DROP CONSTRAINT setting_defaults_value_type_check,
-	ADD CONSTRAINT setting_defaults_value_type_check
-		CHECK (value_type IN ('integer', 'number', 'date', 'preset', 'unit', 'cancellations', 'model', 'text'));
-CREATE OR REPLACE FUNCTION retail.setting_allowed(rule retail.setting_defaults) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-RETURN CASE rule.value_type
-		   WHEN 'preset' THEN 'the name of a preset in retail.segment_rules'
-		   WHEN 'date' THEN 'a date written YYYY-MM-DD'
-		   WHEN 'unit' THEN 'day or week'
-		   WHEN 'cancellations' THEN 'net or ignore'
-		   WHEN 'model' THEN 'bgnbd, mbgnbd or paretonbd'
-		   WHEN 'text' THEN 'text of at most ' || rule.upper_bound || ' characters, none of them control characters'
-		   ELSE CASE rule.value_type WHEN 'integer' THEN 'an integer' ELSE 'a number' END
-				|| CASE WHEN rule.lower_bound IS NULL THEN ''
-						WHEN rule.lower_exclusive THEN ' above ' || rule.lower_bound
-						ELSE ' from ' || rule.lower_bound END
-				|| CASE WHEN rule.upper_bound IS NULL THEN ''
-						WHEN rule.lower_bound IS NULL OR rule.lower_exclusive THEN ' and at most ' || rule.upper_bound
-						ELSE ' to ' || rule.upper_bound END
-	   END
-	   || CASE WHEN rule.nullable THEN ', or NULL' ELSE '' END;
-COMMENT ON FUNCTION retail.setting_allowed(retail.setting_defaults) IS
-	'The values a setting allows, in words';
-CREATE OR REPLACE FUNCTION retail.checked_setting(setting_name text, value text) RETURNS text
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	rule retail.setting_defaults;
-	trimmed text := btrim(value);
-	number numeric;
-	valid boolean;
-BEGIN
-	SELECT * INTO rule FROM retail.setting_defaults d WHERE d.name = setting_name;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'unknown setting "%"', setting_name
-			USING ERRCODE = 'undefined_object', HINT = format('The settings are %s (retail.current_settings lists them with their values).', (SELECT string_agg(d.name, ', ' ORDER BY d.name) FROM retail.setting_defaults d));
-	END IF;
-	IF trimmed IS NULL OR trimmed = '' THEN
-		valid := rule.nullable;
-		trimmed := NULL;
-	ELSIF rule.value_type = 'preset' THEN
-		valid := EXISTS (SELECT FROM retail.segment_rules r WHERE r.preset = trimmed);
-	ELSIF rule.value_type = 'unit' THEN
-		valid := trimmed IN ('day', 'week');
-	ELSIF rule.value_type = 'cancellations' THEN
-		valid := trimmed IN ('net', 'ignore');
-	ELSIF rule.value_type = 'model' THEN
-		valid := trimmed IN ('bgnbd', 'mbgnbd', 'paretonbd');
-	ELSIF rule.value_type = 'text' THEN
-		valid := length(trimmed) <= rule.upper_bound AND trimmed !~ '[[:cntrl:]]';
-	ELSIF rule.value_type = 'date' THEN
-		valid := trimmed ~ '^\d{4}-\d{2}-\d{2}$'
-			AND retail.try_timestamp(trimmed || ' 00:00') IS NOT NULL;
-	ELSE
-		valid := trimmed ~ CASE rule.value_type WHEN 'integer' THEN '^[+-]?\d{1,9}$'
-							   ELSE '^[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})$' END;
-		IF valid THEN
-			number := trimmed::numeric;
-			valid := (rule.lower_bound IS NULL OR number > rule.lower_bound
-					  OR (number = rule.lower_bound AND NOT rule.lower_exclusive))
-				AND (rule.upper_bound IS NULL OR number <= rule.upper_bound);
-		END IF;
-	END IF;
-	IF NOT valid THEN
-		RAISE EXCEPTION 'invalid value for setting "%": %', setting_name,
-			coalesce('"' || value || '"', 'NULL')
-			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = format('Setting "%s" allows %s.', setting_name, retail.setting_allowed(rule)),
-				  SCHEMA = 'retail', TABLE = 'settings', COLUMN = setting_name;
-	END IF;
-	RETURN trimmed;
-END
-$$;
-COMMENT ON FUNCTION retail.checked_setting(text, text) IS
-	'A setting''s value, trimmed, if its rule in retail.setting_defaults allows it; else an error naming the setting and the values allowed';
+-- checks of settings that know the two new kinds of value are in
+-- 05_settings.sql and 29_cancellations.sql.
 INSERT INTO retail.setting_defaults (name, default_value, description, value_type, lower_bound, lower_exclusive,
 									 upper_bound, nullable) VALUES
 	('clv_model', 'bgnbd', 'Purchase model of gold.clv_model and gold.mart_customer_value: bgnbd (BG/NBD), mbgnbd (modified BG/NBD) or paretonbd (Pareto/NBD)',
@@ -550,9 +474,11 @@ COMMENT ON FUNCTION retail.btyd_holdout(regclass, date, date, text, name, name, 
 REVOKE EXECUTE ON FUNCTION retail.btyd_holdout(regclass, date, date, text, name, name, name, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retail.btyd_holdout(regclass, date, date, text, name, name, name, text[]) TO retail_bi;
 
--- The report's CLV section names the model, the horizon, the discount, the
--- unit and the currency (setting currency), labels the expected purchases as
--- purchase days, and gives P(alive)'s quartiles by segment.
+-- The report as sql/install/87_report.sql makes it (one copy for the whole
+-- update): the ABC-XYZ matrix's N column, the footer on cancellations, and a
+-- CLV section that names the model, the horizon, the discount, the unit and
+-- the currency (setting currency), labels the expected purchases as purchase
+-- days, and gives P(alive)'s quartiles by segment.
 CREATE OR REPLACE FUNCTION retail.report_html(top_anomalies integer DEFAULT 20) RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -1218,3 +1144,5 @@ BEGIN
 		|| '</main></body></html>';
 END
 $report$;
+COMMENT ON FUNCTION retail.report_html(integer) IS
+	'The report of the gold marts as one self-contained HTML page (inline SVG and CSS, no script): headline figures and freshness, cohort retention heatmap (the 24 most recent cohorts, months 0 to 23), RFM segments, Pareto of the 40 largest countries, ABC-XYZ matrix (N: products too new for a demand pattern) and the 10 best-selling products, the top_anomalies (at most 1000) strongest anomalous orders, and customer value and segment migration where those marts exist; the page says what it leaves out';

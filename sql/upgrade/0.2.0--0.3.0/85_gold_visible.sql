@@ -92,6 +92,10 @@ FROM gold.mart_customer_segments s
 	 LEFT JOIN silver.customer_state c ON c.customer_id = s.customer_id
 	 LEFT JOIN gold.mart_customer_value v ON v.customer_id = s.customer_id
 ORDER BY s.customer_id;
+-- Appending lines leaves the month ends as they are when every new clean
+-- line, and every earlier line whose netting changed, is on or after the
+-- latest month start they hold, and that month start is still the latest
+-- before the as-of date.
 CREATE OR REPLACE FUNCTION retail.segment_month_ends_unchanged(after bigint, through bigint) RETURNS boolean
 LANGUAGE sql STABLE
 BEGIN ATOMIC
