@@ -108,3 +108,13 @@ SELECT retail.line_fingerprint('a', 'b', NULL, '1', 'd', 'p', 'c', 'x')
 		   = retail.line_fingerprint(' a', 'b ', '', '1', 'd', 'p', 'c', 'x') AS trimmed_equal,
 	   retail.line_fingerprint('ab', '', '', '', '', '', '', '')
 		   = retail.line_fingerprint('a', 'b', '', '', '', '', '', '') AS boundary_equal;
+
+-- retail.is_non_product: rule 6's codes, spaces and case ignored; a prefix
+-- GIFT_ only with its underscore; NULL in, NULL out; a code of any length or
+-- any letters is just not one of them.
+SELECT code, retail.is_non_product(code) AS non_product
+FROM (VALUES (' post '), ('Bank Charges'), ('gift_0001_20'), ('GIFT'), ('POSTAGE'), ('M'), ('MM'),
+			 ('85123A'), (''), (NULL), (repeat('x', 100000)), ('ÄMAZONFEE'), ('amazonfee')) t(code)
+WHERE code IS NULL OR length(code) < 100
+UNION ALL
+SELECT 'x * 100000', retail.is_non_product(repeat('x', 100000));
