@@ -27,7 +27,7 @@ BEGIN
 		  AND upper(btrim(t.stock_code)) NOT LIKE 'GIFT\_%'
 		ORDER BY t.invoice_ts, t.load_ordinal
 	LOOP
-		wanted := -k.quantity;
+		wanted := -k.quantity::bigint;
 		FOR l IN
 			SELECT r.* FROM rule_lines r
 			WHERE r.customer_id = k.customer_id AND r.stock_code = k.stock_code AND r.unit_price = k.unit_price

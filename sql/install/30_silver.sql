@@ -381,7 +381,7 @@ BEGIN ATOMIC
 						WHERE k.unmatched_quantity IS NOT NULL AND k.load_ordinal <= net_cancellations.through)))
 	),
 	events AS (
-		SELECT e.*, sum(-e.quantity) OVER (PARTITION BY e.customer_id, e.stock_code, e.unit_price
+		SELECT e.*, sum(-e.quantity::bigint) OVER (PARTITION BY e.customer_id, e.stock_code, e.unit_price
 										   ORDER BY e.invoice_ts, NOT e.is_line, e.load_ordinal
 										   ROWS UNBOUNDED PRECEDING) AS g
 		FROM (SELECT t.load_ordinal, true AS is_line, t.quantity, t.customer_id, t.stock_code, t.unit_price,

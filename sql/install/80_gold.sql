@@ -566,10 +566,10 @@ COMMENT ON VIEW gold.orders IS
 CREATE VIEW gold.cancellation_summary AS
 SELECT (SELECT retail.setting('cancellations')) AS cancellations,
 	   count(*) AS cancellation_lines,
-	   coalesce(sum(-t.quantity), 0) AS cancelled_units,
-	   coalesce(sum(-t.quantity - t.unmatched_quantity), 0)::bigint AS matched_units,
+	   coalesce(sum(-t.quantity::bigint), 0)::bigint AS cancelled_units,
+	   coalesce(sum(-t.quantity::bigint - t.unmatched_quantity), 0)::bigint AS matched_units,
 	   coalesce(sum(t.unmatched_quantity), 0)::bigint AS unmatched_units,
-	   coalesce(sum((-t.quantity - t.unmatched_quantity) * t.unit_price), 0)::numeric(38, 6) AS matched_value,
+	   coalesce(sum((-t.quantity::bigint - t.unmatched_quantity) * t.unit_price), 0)::numeric(38, 6) AS matched_value,
 	   coalesce(sum(t.unmatched_quantity * t.unit_price), 0)::numeric(38, 6) AS unmatched_value
 FROM silver.transactions t
 WHERE t.unmatched_quantity IS NOT NULL;

@@ -214,6 +214,21 @@ FROM (SELECT customer_id, count(DISTINCT invoice_no) AS frequency, sum(line_tota
 	 FULL JOIN gold.mart_customer_segments g USING (customer_id)
 WHERE (o.frequency, o.monetary) IS DISTINCT FROM (g.frequency, g.monetary);
 
+-- 4. A cancellation of the most units a line can hold (-2147483648, whose
+-- negation is beyond an integer): 5 units of the line are cancelled, the
+-- other 2147483643 are unmatched, and the refresh does not fail.
+TRUNCATE bronze.transactions_raw;
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
+									 customer_id, country) VALUES
+	('1', 'A', 'a', '5', '2011-01-01 10:00', '1', '1', 'UK'),
+	('C2', 'A', 'a', '-2147483648', '2011-01-02 10:00', '1', '1', 'UK');
+CALL retail.refresh();
+SELECT invoice_no, quantity, cancelled_quantity FROM silver.cleaned_transactions;
+SELECT invoice_no, quantity, unmatched_quantity FROM silver.rejected_transactions;
+SELECT cancellation_lines, cancelled_units, matched_units, unmatched_units, matched_value, unmatched_value
+FROM gold.cancellation_summary;
+SELECT count(*) AS customers FROM gold.mart_customer_segments;
+
 DROP SCHEMA snap CASCADE;
 DROP SCHEMA canc CASCADE;
 TRUNCATE bronze.transactions_raw;

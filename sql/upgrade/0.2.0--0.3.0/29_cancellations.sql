@@ -161,7 +161,7 @@ BEGIN ATOMIC
 						WHERE k.unmatched_quantity IS NOT NULL AND k.load_ordinal <= net_cancellations.through)))
 	),
 	events AS (
-		SELECT e.*, sum(-e.quantity) OVER (PARTITION BY e.customer_id, e.stock_code, e.unit_price
+		SELECT e.*, sum(-e.quantity::bigint) OVER (PARTITION BY e.customer_id, e.stock_code, e.unit_price
 										   ORDER BY e.invoice_ts, NOT e.is_line, e.load_ordinal
 										   ROWS UNBOUNDED PRECEDING) AS g
 		FROM (SELECT t.load_ordinal, true AS is_line, t.quantity, t.customer_id, t.stock_code, t.unit_price,
@@ -515,10 +515,10 @@ COMMENT ON VIEW gold.orders IS
 CREATE VIEW gold.cancellation_summary AS
 SELECT (SELECT retail.setting('cancellations')) AS cancellations,
 	   count(*) AS cancellation_lines,
-	   coalesce(sum(-t.quantity), 0) AS cancelled_units,
-	   coalesce(sum(-t.quantity - t.unmatched_quantity), 0)::bigint AS matched_units,
+	   coalesce(sum(-t.quantity::bigint), 0)::bigint AS cancelled_units,
+	   coalesce(sum(-t.quantity::bigint - t.unmatched_quantity), 0)::bigint AS matched_units,
 	   coalesce(sum(t.unmatched_quantity), 0)::bigint AS unmatched_units,
-	   coalesce(sum((-t.quantity - t.unmatched_quantity) * t.unit_price), 0)::numeric(38, 6) AS matched_value,
+	   coalesce(sum((-t.quantity::bigint - t.unmatched_quantity) * t.unit_price), 0)::numeric(38, 6) AS matched_value,
 	   coalesce(sum(t.unmatched_quantity * t.unit_price), 0)::numeric(38, 6) AS unmatched_value
 FROM silver.transactions t
 WHERE t.unmatched_quantity IS NOT NULL;
