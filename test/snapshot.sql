@@ -9,7 +9,7 @@ CREATE SCHEMA snap;
 CREATE FUNCTION snap.relations() RETURNS SETOF text LANGUAGE sql AS $$
 	SELECT format('%I.%I', n.nspname, c.relname)
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-	WHERE (n.nspname, c.relkind) IN (('silver', 'r'), ('gold_store', 'm'))
+	WHERE (n.nspname, c.relkind) IN (('silver', 'r'), ('gold_store', 'm'), ('gold_store', 'r'))
 	ORDER BY n.nspname DESC, c.relname
 $$;
 

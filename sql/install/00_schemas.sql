@@ -26,10 +26,14 @@ CREATE TABLE retail.refresh_steps (
 	view_name name NOT NULL,
 	unchanged_check regprocedure,
 	warning_check regprocedure,
+	maintain regprocedure,
 	UNIQUE (schema_name, view_name)
 );
-COMMENT ON TABLE retail.refresh_steps IS 'Materialized views refreshed by retail.refresh(), in step_order';
+COMMENT ON TABLE retail.refresh_steps IS
+	'What retail.refresh() brings up to silver, in step_order: materialized views it refreshes, and tables that a function maintains';
 COMMENT ON COLUMN retail.refresh_steps.unchanged_check IS
 	'A function (after bigint, through bigint) that is true when appending the bronze lines with load_ordinal in (after, through] leaves the view as it is: retail.refresh() then skips it';
+COMMENT ON COLUMN retail.refresh_steps.maintain IS
+	'For a table (view_name) rather than a materialized view: a function (after bigint, through bigint, rebuild boolean) that brings it up to silver once the bronze lines with load_ordinal in (after, through] are merged, or from all of silver when rebuild is true, and returns how many rows it wrote';
 COMMENT ON COLUMN retail.refresh_steps.warning_check IS
 	'A function () that, run after the view is refreshed, returns NULL when its contents are as expected, else a warning: retail.refresh() then logs the step with status warning and that text';

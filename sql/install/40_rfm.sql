@@ -180,4 +180,3 @@ CREATE FUNCTION retail.check_segment_preset(preset text, bins integer DEFAULT 5)
 COMMENT ON FUNCTION retail.check_segment_preset(text, integer) IS
 	'What a preset leaves out at a number of bins: score cells (and recency_days ranges; NULL to = no end) without a rule, then one row (cell columns NULL) per segment that no cell can reach; no rows for a preset that is complete and fully used at those bins';
 
-INSERT INTO retail.refresh_steps VALUES (100, 'gold', 'gold_store', 'mart_customer_segments');

@@ -25,7 +25,7 @@ END $$;
 CREATE FUNCTION incr_snap.relations() RETURNS text[] LANGUAGE sql AS $$
 	SELECT array_agg(c.oid::regclass::text ORDER BY n.nspname DESC, c.relname)
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-	WHERE (n.nspname = 'silver' AND c.relkind = 'r') OR (n.nspname = 'gold_store' AND c.relkind = 'm')
+	WHERE (n.nspname = 'silver' AND c.relkind = 'r') OR (n.nspname = 'gold_store' AND c.relkind IN ('m', 'r'))
 $$;
 CREATE FUNCTION incr_snap.differences() RETURNS TABLE (relation text, rows bigint, differing bigint)
 LANGUAGE plpgsql AS $$

@@ -152,13 +152,23 @@ BEGIN ATOMIC
 	WITH groups AS (
 		SELECT DISTINCT t.customer_id, t.stock_code, t.unit_price
 		FROM silver.transactions t
-		WHERE t.load_ordinal > net_cancellations.after AND t.load_ordinal <= net_cancellations.through
-		  AND (t.unmatched_quantity IS NOT NULL
-			   OR (t.reason IS NULL
-				   AND (t.customer_id, t.stock_code, t.unit_price) IN
-					   (SELECT k.customer_id, k.stock_code, k.unit_price
-						FROM silver.transactions k
-						WHERE k.unmatched_quantity IS NOT NULL AND k.load_ordinal <= net_cancellations.through)))
+			 -- a batch: a probe of the cancellations' index per clean line
+			 -- (LIMIT keeps it one); a set-wise form let the planner scan
+			 -- all of silver for them
+			 LEFT JOIN LATERAL (SELECT true AS found
+								FROM silver.transactions k
+								WHERE k.unmatched_quantity IS NOT NULL AND k.customer_id = t.customer_id
+								  AND k.stock_code = t.stock_code AND k.unit_price = t.unit_price
+								LIMIT 1) c ON t.reason IS NULL
+		WHERE net_cancellations.after > 0
+		  AND t.load_ordinal > net_cancellations.after AND t.load_ordinal <= net_cancellations.through
+		  AND (t.unmatched_quantity IS NOT NULL OR c.found)
+		UNION
+		-- all of silver: the groups of every cancellation
+		SELECT k.customer_id, k.stock_code, k.unit_price
+		FROM silver.transactions k
+		WHERE net_cancellations.after = 0 AND k.unmatched_quantity IS NOT NULL
+		  AND k.load_ordinal <= net_cancellations.through
 	),
 	events AS (
 		SELECT e.*, sum(-e.quantity::bigint) OVER (PARTITION BY e.customer_id, e.stock_code, e.unit_price

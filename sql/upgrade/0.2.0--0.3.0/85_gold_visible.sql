@@ -92,22 +92,6 @@ FROM gold.mart_customer_segments s
 	 LEFT JOIN silver.customer_state c ON c.customer_id = s.customer_id
 	 LEFT JOIN gold.mart_customer_value v ON v.customer_id = s.customer_id
 ORDER BY s.customer_id;
--- Appending lines leaves the month ends as they are when every new clean
--- line, and every earlier line whose netting changed, is on or after the
--- latest month start they hold, and that month start is still the latest
--- before the as-of date.
-CREATE OR REPLACE FUNCTION retail.segment_month_ends_unchanged(after bigint, through bigint) RETURNS boolean
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT coalesce(e.latest = date_trunc('month', (SELECT retail.rfm_as_of()) - 1)
-					AND (SELECT min(t.invoice_ts) FROM silver.transactions t
-						 WHERE t.load_ordinal > segment_month_ends_unchanged.after
-						   AND t.load_ordinal <= segment_month_ends_unchanged.through AND t.reason IS NULL)
-						>= e.latest
-					AND NOT EXISTS (SELECT FROM retail.netting_changes c WHERE c.invoice_ts < e.latest),
-					false)
-	FROM (SELECT max(h.as_of) AS latest FROM gold.segment_month_ends h) e;
-END;
 CREATE OR REPLACE FUNCTION retail.clv_models(OUT bgnbd retail.bgnbd_model, OUT gamma_gamma retail.gamma_gamma_model,
 								 OUT mbgnbd retail.mbgnbd_model, OUT paretonbd retail.paretonbd_model)
 LANGUAGE sql STABLE PARALLEL SAFE

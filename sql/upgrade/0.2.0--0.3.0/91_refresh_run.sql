@@ -9,6 +9,9 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 -- room for the fingerprints of a whole bronze when rebuilding
 SET work_mem = '256MB'
+-- compiling its statements cost more than running them: about a second a
+-- refresh on 10M lines
+SET jit = off
 AS $$
 DECLARE
 	step record;
@@ -166,9 +169,9 @@ BEGIN
 
 		FOR step IN
 			SELECT s.step_order, s.layer, s.schema_name, s.view_name, s.unchanged_check, s.warning_check,
-				   m.ispopulated
+				   s.maintain, coalesce(m.ispopulated, true) AS ispopulated
 			FROM retail.refresh_steps s
-			JOIN pg_matviews m ON m.schemaname = s.schema_name AND m.matviewname = s.view_name
+			LEFT JOIN pg_matviews m ON m.schemaname = s.schema_name AND m.matviewname = s.view_name
 			ORDER BY s.step_order
 		LOOP
 			current_step := step.step_order;
@@ -190,10 +193,18 @@ BEGIN
 						CONTINUE;
 					END IF;
 				END IF;
-				EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
-							   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, current_relation);
-				EXECUTE format('ANALYZE %s', current_relation);
-				EXECUTE format('SELECT count(*) FROM %s', current_relation) INTO row_count;
+				IF step.maintain IS NOT NULL THEN
+					-- a table its function keeps: readers see the rows it
+					-- changes at the commit, as with CONCURRENTLY
+					use_concurrently := true;
+					EXECUTE format('SELECT %s($1, $2, $3)', step.maintain::oid::regproc) INTO row_count
+						USING after, through, rebuild OR progress.gold_stale;
+				ELSE
+					EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
+								   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, current_relation);
+					EXECUTE format('ANALYZE %s', current_relation);
+					EXECUTE format('SELECT count(*) FROM %s', current_relation) INTO row_count;
+				END IF;
 				warning := NULL;
 				IF step.warning_check IS NOT NULL THEN
 					EXECUTE format('SELECT %s()', step.warning_check::oid::regproc) INTO warning;

@@ -1,0 +1,315 @@
+
+-- Issue 17, item 4: the segments are tables that step 100 maintains
+-- (sql/install/80_gold.sql), writing only the rows that change, in place of
+-- the materialized views of the current snapshot and the month ends, which
+-- every refresh rewrote whole.  A refresh step may now be a table and the
+-- function that keeps it (retail.refresh_steps.maintain,
+-- sql/install/00_schemas.sql).  The views of gold keep their columns; the
+-- first refresh after the update (a rebuild, see 29_cancellations.sql)
+-- fills the tables.
+ALTER TABLE retail.refresh_steps ADD COLUMN maintain regprocedure;
+COMMENT ON TABLE retail.refresh_steps IS
+	'What retail.refresh() brings up to silver, in step_order: materialized views it refreshes, and tables that a function maintains';
+COMMENT ON COLUMN retail.refresh_steps.maintain IS
+	'For a table (view_name) rather than a materialized view: a function (after bigint, through bigint, rebuild boolean) that brings it up to silver once the bronze lines with load_ordinal in (after, through] are merged, or from all of silver when rebuild is true, and returns how many rows it wrote';
+COMMENT ON COLUMN retail.refresh_log.rows IS
+	'Silver: the lines of the batch; a materialized view: its rows after the refresh; a maintained table (retail.refresh_steps.maintain): the rows the step wrote';
+
+-- The segments are kept as tables that the refresh maintains (step 100,
+-- retail.maintain_customer_snapshots): one row per snapshot and customer,
+-- the current snapshot under the date 'infinity' and the month ends under
+-- their own dates (gold.segment_month_ends).  What moves with the as-of date
+-- alone (recency_days, as_of) is computed when read, so that a day of new
+-- lines rewrites the rows of the customers it touches and of the few whose
+-- score it really changes, not every row.
+CREATE TABLE gold_store.customer_snapshots (
+	snapshot date NOT NULL,
+	customer_id bigint NOT NULL,
+	first_purchase timestamp NOT NULL,
+	last_purchase timestamp NOT NULL,
+	frequency bigint NOT NULL,
+	monetary numeric(38, 6) NOT NULL,
+	r integer,
+	f integer,
+	m integer,
+	segment text,
+	seed_segment text,
+	PRIMARY KEY (snapshot, customer_id)
+);
+COMMENT ON TABLE gold_store.customer_snapshots IS
+	'The RFM segments of every snapshot: the current one (snapshot infinity, gold.mart_customer_segments) and the month ends (gold.segment_month_ends), scored on the lines before the snapshot''s date';
+COMMENT ON COLUMN gold_store.customer_snapshots.snapshot IS
+	'The first day of a month (only lines before it count), or infinity for the current snapshot (as of gold_store.customer_snapshot_models.as_of)';
+CREATE INDEX ON gold_store.customer_snapshots (snapshot, segment);
+
+-- What each snapshot was scored with: a refresh that leaves a snapshot's
+-- cutpoints where they were rescores only the customers it touched.
+CREATE TABLE gold_store.customer_snapshot_models (
+	snapshot date PRIMARY KEY,
+	as_of date NOT NULL,
+	model retail.rfm_cutpoints NOT NULL,
+	rules text NOT NULL
+);
+COMMENT ON TABLE gold_store.customer_snapshot_models IS
+	'Per snapshot of gold_store.customer_snapshots: the as-of date and the RFM model it is scored with, and the settings and segment rules in force then';
+COMMENT ON COLUMN gold_store.customer_snapshot_models.snapshot IS
+	'The snapshot of gold_store.customer_snapshots (infinity: the current one)';
+COMMENT ON COLUMN gold_store.customer_snapshot_models.model IS
+	'The cutpoints the snapshot''s scores are read from (retail.rfm_model over its customers)';
+COMMENT ON COLUMN gold_store.customer_snapshot_models.rules IS
+	'The settings rfm_bins, rfm_preset and rfm_seed_preset and the rules of both presets when the snapshot was scored: when they change, every customer is scored again';
+
+CREATE OR REPLACE VIEW gold.mart_customer_segments AS
+SELECT s.customer_id, retail.rfm_recency_days(s.last_purchase, d.as_of) AS recency_days, s.frequency, s.monetary,
+	   s.r, s.f, s.m, s.r::text || s.f::text || s.m::text AS rfm_cell, s.segment, s.seed_segment,
+	   s.first_purchase, s.last_purchase, d.as_of
+FROM gold_store.customer_snapshots s
+	 JOIN gold_store.customer_snapshot_models d ON d.snapshot = s.snapshot
+WHERE s.snapshot = 'infinity';
+COMMENT ON VIEW gold.mart_customer_segments IS
+	'One row per customer of silver: recency, frequency, monetary, RFM scores and cell, segments of the presets of the settings rfm_preset and rfm_seed_preset';
+
+-- Customers as retail.rfm_customer sums up their lines before a date (all of
+-- them for infinity), from the per-customer and per-invoice-day states; only
+-- the customers listed, or all for NULL.
+CREATE FUNCTION retail.customer_measures(before date, customers bigint[])
+	RETURNS TABLE (customer_id bigint, first_purchase timestamp, last_purchase timestamp, frequency bigint,
+				   monetary numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT c.customer_id, c.first_purchase, c.last_purchase, c.frequency, c.monetary
+	FROM silver.customer_state c
+	WHERE customer_measures.before = 'infinity'
+	  AND (customer_measures.customers IS NULL OR c.customer_id = ANY (customer_measures.customers))
+	UNION ALL
+	SELECT d.customer_id, min(d.first_ts), max(d.last_ts), count(DISTINCT d.invoice_no), sum(d.revenue)
+	FROM silver.customer_invoice_days d
+	WHERE customer_measures.before < 'infinity' AND d.day < customer_measures.before
+	  AND (customer_measures.customers IS NULL OR d.customer_id = ANY (customer_measures.customers))
+	GROUP BY d.customer_id;
+END;
+COMMENT ON FUNCTION retail.customer_measures(date, bigint[]) IS
+	'The customers listed (all for NULL) with a net line before a date (infinity: all lines), summed over those lines: first and last purchase, invoices, revenue';
+
+-- Whether a value that moved from old to new leaves every cutpoint of a
+-- measure where it was: both strictly on the same side of each.  When that
+-- holds for every customer that moved and their number is the same, each
+-- percentile_disc cutpoint is the same value at the same rank.
+CREATE FUNCTION retail.same_side_of_cuts(old numeric, new numeric, cuts numeric[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN NOT EXISTS (SELECT FROM unnest(cuts) c
+				   WHERE old IS NULL OR new IS NULL OR NOT ((old < c AND new < c) OR (old > c AND new > c)));
+
+-- Step 100 of the refresh: brings every snapshot up to silver.  A snapshot
+-- is built whole when it is new, at a rebuild, or when the settings or
+-- rules it was scored with changed.  Otherwise the customers whose lines
+-- before its date changed (the batch's, and those whose earlier lines a
+-- cancellation netted) get their measures again, and if none of them crosses
+-- a cutpoint the model stands (its recency cutpoints moved with the as-of
+-- date) and only they, plus the customers whose recency crosses a bound of
+-- a segment rule as the as-of date moves, are scored again; else the model
+-- is fitted again and every customer scored.  Only rows that change are
+-- written.
+CREATE FUNCTION retail.maintain_customer_snapshots(after bigint, through bigint, rebuild boolean) RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	as_of date := retail.rfm_as_of();
+	bins integer := retail.setting('rfm_bins')::integer;
+	preset_name text := retail.setting('rfm_preset');
+	seed_preset_name text := retail.setting('rfm_seed_preset');
+	rules_now text;
+	bounds integer[];
+	snapshots date[];
+	snap date;
+	scored_as_of date;
+	stored gold_store.customer_snapshot_models;
+	shift integer;
+	shifted retail.rfm_cutpoints;
+	model retail.rfm_cutpoints;
+	keys bigint[];
+	whole boolean;
+	cuts_stand boolean;
+	row_count bigint;
+	written bigint := 0;
+BEGIN
+	SELECT format('%s %s %s: %s', bins, preset_name, seed_preset_name,
+				  string_agg(format('%s', r), '; ' ORDER BY r.preset, r.priority))
+	INTO rules_now
+	FROM retail.segment_rules r
+	WHERE r.preset IN (preset_name, seed_preset_name);
+	-- the recency_days at which some rule starts or stops holding
+	SELECT array_agg(DISTINCT b) INTO bounds
+	FROM retail.segment_rules r,
+		 LATERAL (VALUES (r.recency_days_min), (r.recency_days_max + 1)) v(b)
+	WHERE r.preset IN (preset_name, seed_preset_name)
+	  AND b IS NOT NULL;
+	SELECT array_agg(a ORDER BY a) INTO snapshots
+	FROM (SELECT 'infinity'::date AS a
+		  UNION ALL
+		  SELECT a
+		  FROM (SELECT min(c.first_purchase)::date AS first_day FROM silver.customer_state c) d,
+			   retail.segment_snapshot_dates(as_of, d.first_day, retail.setting('segment_snapshots')::integer) a
+		  WHERE a < as_of) x
+	WHERE as_of IS NOT NULL;
+	DELETE FROM gold_store.customer_snapshots s WHERE s.snapshot <> ALL (coalesce(snapshots, '{}'));
+	GET DIAGNOSTICS row_count = ROW_COUNT;
+	written := written + row_count;
+	DELETE FROM gold_store.customer_snapshot_models s WHERE s.snapshot <> ALL (coalesce(snapshots, '{}'));
+	IF snapshots IS NULL THEN
+		RETURN written;
+	END IF;
+
+	-- customers whose lines changed, with the time of the earliest
+	CREATE TEMP TABLE touched ON COMMIT DROP AS
+	SELECT t.customer_id, min(t.invoice_ts) AS since
+	FROM (SELECT l.customer_id, l.invoice_ts
+		  FROM silver.transactions l
+		  WHERE l.load_ordinal > maintain_customer_snapshots.after
+			AND l.load_ordinal <= maintain_customer_snapshots.through
+			AND l.reason IS NULL AND NOT maintain_customer_snapshots.rebuild
+		  UNION ALL
+		  SELECT c.customer_id, c.invoice_ts FROM retail.netting_changes c
+		  WHERE NOT maintain_customer_snapshots.rebuild) t
+	GROUP BY t.customer_id;
+
+	FOREACH snap IN ARRAY snapshots LOOP
+		scored_as_of := CASE WHEN snap = 'infinity' THEN as_of ELSE snap END;
+		SELECT * INTO stored FROM gold_store.customer_snapshot_models s
+		WHERE s.snapshot = snap;
+		whole := rebuild OR stored IS NULL OR stored.rules <> rules_now;
+		keys := NULL;
+		shift := 0;
+		shifted := NULL;
+		cuts_stand := false;
+		IF NOT whole THEN
+			SELECT array_agg(t.customer_id) INTO keys FROM touched t WHERE t.since < snap;
+			shift := scored_as_of - stored.as_of;
+			IF keys IS NULL AND shift = 0 THEN
+				CONTINUE;
+			END IF;
+			keys := coalesce(keys, '{}');
+			-- the model as it stands: recency moved with the as-of date
+			shifted := ROW((stored.model).bins, (stored.model).customers,
+						   (SELECT array_agg(c + shift ORDER BY k)
+							FROM unnest((stored.model).recency_cuts) WITH ORDINALITY u(c, k)),
+						   (stored.model).frequency_cuts, (stored.model).monetary_cuts);
+			-- do the customers that moved leave each cutpoint where it was?
+			EXECUTE $check$
+				SELECT count(n.customer_id) = count(o.customer_id)
+					   AND coalesce(bool_and(
+						   retail.same_side_of_cuts(retail.rfm_recency_days(o.last_purchase, $3),
+													retail.rfm_recency_days(n.last_purchase, $3),
+													($4).recency_cuts::numeric[])
+						   AND retail.same_side_of_cuts(o.frequency, n.frequency, ($4).frequency_cuts::numeric[])
+						   AND retail.same_side_of_cuts(o.monetary, n.monetary, ($4).monetary_cuts)), true)
+				FROM (SELECT s.* FROM gold_store.customer_snapshots s
+					  WHERE s.snapshot = $1 AND s.customer_id = ANY ($2)) o
+					 FULL JOIN retail.customer_measures($1, $2) n ON n.customer_id = o.customer_id
+			$check$ INTO cuts_stand USING snap, keys, scored_as_of, shifted;
+		END IF;
+
+		-- the measures of the customers touched (all when keys is NULL)
+		EXECUTE $measures$
+			WITH measured AS MATERIALIZED (
+				SELECT * FROM retail.customer_measures($1, $2)
+			),
+			gone AS (
+				DELETE FROM gold_store.customer_snapshots s
+				WHERE s.snapshot = $1 AND ($2 IS NULL OR s.customer_id = ANY ($2))
+				  AND NOT EXISTS (SELECT FROM measured n WHERE n.customer_id = s.customer_id)
+				RETURNING 1
+			),
+			changed AS (
+				UPDATE gold_store.customer_snapshots s
+				SET first_purchase = n.first_purchase, last_purchase = n.last_purchase, frequency = n.frequency,
+					monetary = n.monetary, r = NULL
+				FROM measured n
+				WHERE s.snapshot = $1 AND s.customer_id = n.customer_id
+				  AND (s.first_purchase, s.last_purchase, s.frequency, s.monetary)
+					  IS DISTINCT FROM (n.first_purchase, n.last_purchase, n.frequency, n.monetary)
+				RETURNING 1
+			),
+			added AS (
+				INSERT INTO gold_store.customer_snapshots (snapshot, customer_id, first_purchase, last_purchase,
+														   frequency, monetary)
+				SELECT $1, n.customer_id, n.first_purchase, n.last_purchase, n.frequency, n.monetary
+				FROM measured n
+				WHERE NOT EXISTS (SELECT FROM gold_store.customer_snapshots s
+								  WHERE s.snapshot = $1 AND s.customer_id = n.customer_id)
+				RETURNING 1
+			)
+			SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM changed) + (SELECT count(*) FROM added)
+		$measures$ INTO row_count USING snap, keys;
+		written := written + row_count;
+
+		IF cuts_stand THEN
+			model := shifted;
+		ELSE
+			model := (SELECT retail.rfm_model(retail.rfm_recency_days(s.last_purchase, scored_as_of), s.frequency,
+											  s.monetary, bins)
+					  FROM gold_store.customer_snapshots s
+					  WHERE s.snapshot = snap);
+			cuts_stand := NOT whole AND model IS NOT DISTINCT FROM shifted;
+		END IF;
+
+		-- the scores: of every customer when the model moved, else of those
+		-- touched and of those whose recency crosses a rule's bound between
+		-- the two as-of dates
+		EXECUTE $scores$
+			UPDATE gold_store.customer_snapshots s
+			SET r = x.r, f = x.f, m = x.m, segment = x.segment, seed_segment = x.seed_segment
+			FROM (SELECT c.customer_id, e.r, e.f, e.m,
+						 retail.rfm_segment($5, e.r, e.f, e.m, d.recency_days) AS segment,
+						 retail.rfm_segment($6, e.r, e.f, e.m, d.recency_days) AS seed_segment
+				  FROM gold_store.customer_snapshots c,
+					   LATERAL (SELECT retail.rfm_recency_days(c.last_purchase, $4) AS recency_days) d,
+					   LATERAL retail.rfm_score($3, d.recency_days, c.frequency, c.monetary) e
+				  WHERE c.snapshot = $1
+					AND ($2 IS NULL OR c.customer_id = ANY ($2) OR c.r IS NULL
+						 OR EXISTS (SELECT FROM unnest($7) b
+									WHERE least(d.recency_days, d.recency_days - $8) < b
+									  AND b <= greatest(d.recency_days, d.recency_days - $8)))) x
+			WHERE s.snapshot = $1 AND s.customer_id = x.customer_id
+			  AND (s.r, s.f, s.m, s.segment, s.seed_segment) IS DISTINCT FROM
+				  (x.r, x.f, x.m, x.segment, x.seed_segment)
+		$scores$ USING snap, CASE WHEN cuts_stand THEN keys END, model, scored_as_of, preset_name, seed_preset_name,
+			coalesce(bounds, '{}'), coalesce(shift, 0);
+		GET DIAGNOSTICS row_count = ROW_COUNT;
+		written := written + row_count;
+
+		INSERT INTO gold_store.customer_snapshot_models AS s (snapshot, as_of, model, rules)
+		VALUES (snap, scored_as_of, model, rules_now)
+		ON CONFLICT ON CONSTRAINT customer_snapshot_models_pkey DO UPDATE
+		SET as_of = excluded.as_of, model = excluded.model, rules = excluded.rules
+		WHERE (s.as_of, s.model, s.rules) IS DISTINCT FROM (excluded.as_of, excluded.model, excluded.rules);
+	END LOOP;
+	DROP TABLE touched;
+	RETURN written;
+END
+$$;
+COMMENT ON FUNCTION retail.maintain_customer_snapshots(bigint, bigint, boolean) IS
+	'Step 100 of retail.refresh(): brings gold_store.customer_snapshots up to silver after the lines with load_ordinal in (after, through] were merged (all of them when rebuild), writing only the rows that change; returns how many it wrote';
+
+-- The month ends: as the current snapshot, each at its own date.
+CREATE OR REPLACE VIEW gold.segment_month_ends AS
+SELECT s.snapshot AS as_of, s.customer_id, retail.rfm_recency_days(s.last_purchase, s.snapshot) AS recency_days,
+	   s.frequency, s.monetary, s.r, s.f, s.m, s.r::text || s.f::text || s.m::text AS rfm_cell, s.segment,
+	   s.seed_segment
+FROM gold_store.customer_snapshots s
+WHERE s.snapshot < 'infinity';
+COMMENT ON VIEW gold.segment_month_ends IS
+	'The snapshots of gold.segment_history at the first day of a month before the current as-of date';
+
+DROP FUNCTION retail.segment_month_ends_unchanged(bigint, bigint);
+DROP MATERIALIZED VIEW gold_store.mart_customer_segments, gold_store.segment_month_ends;
+DROP FUNCTION retail.customer_summaries_before(date);
+DELETE FROM retail.refresh_steps WHERE view_name IN ('mart_customer_segments', 'segment_month_ends');
+INSERT INTO retail.refresh_steps (step_order, layer, schema_name, view_name, maintain) VALUES
+	(100, 'gold', 'gold_store', 'customer_snapshots', 'retail.maintain_customer_snapshots(bigint, bigint, boolean)');
+REVOKE EXECUTE ON FUNCTION retail.customer_measures(date, bigint[]), retail.same_side_of_cuts(numeric, numeric, numeric[]),
+	retail.maintain_customer_snapshots(bigint, bigint, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retail.customer_measures(date, bigint[]), retail.same_side_of_cuts(numeric, numeric, numeric[])
+	TO retail_bi;
+REVOKE ALL ON gold_store.customer_snapshots, gold_store.customer_snapshot_models FROM retail_bi;
