@@ -150,7 +150,7 @@ BEGIN
 	FROM pg_catalog.pg_matviews m
 	WHERE m.schemaname = 'gold_store'
 	  AND m.matviewname IN ('mart_cohort_retention', 'mart_countries_abc', 'mart_products_abc',
-							'audit_order_anomalies', 'mart_customer_value');
+							'audit_order_anomalies');
 	IF populated THEN
 		SELECT count(*), sum(s.monetary), min(s.first_purchase), max(s.last_purchase), max(s.as_of)
 		INTO customers, revenue, first_ts, last_ts, as_of

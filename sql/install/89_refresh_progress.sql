@@ -101,4 +101,4 @@ END;
 COMMENT ON FUNCTION retail.customer_value_warning() IS
 	'Warning check of gold.mart_customer_value: how many customers have a NULL prediction although the models are fitted (some customer bought twice), NULL when none';
 UPDATE retail.refresh_steps SET warning_check = 'retail.customer_value_warning()'
-WHERE schema_name = 'gold_store' AND view_name = 'mart_customer_value';
+WHERE schema_name = 'gold_store' AND view_name = 'clv_customers';

@@ -146,49 +146,54 @@ COMMENT ON TABLE silver.product_prices IS
 -- above 0.  The clean lines of earlier batches whose cancelled quantity
 -- changes are listed in retail.netting_changes.
 CREATE FUNCTION retail.net_cancellations(after bigint, through bigint) RETURNS void
-LANGUAGE sql
-BEGIN ATOMIC
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
 	DELETE FROM retail.netting_changes;
-	WITH groups AS (
+	-- The groups first, on their own: inside one statement the planner
+	-- took a batch's few hundred groups for tens of thousands and sorted all
+	-- of silver to join them.  A batch probes the cancellations' index once
+	-- per clean line (LIMIT keeps it one); a rebuild takes the groups of
+	-- every cancellation.
+	IF after > 0 THEN
+		CREATE TEMP TABLE netting_groups ON COMMIT DROP AS
 		SELECT DISTINCT t.customer_id, t.stock_code, t.unit_price
 		FROM silver.transactions t
-			 -- a batch: a probe of the cancellations' index per clean line
-			 -- (LIMIT keeps it one); a set-wise form let the planner scan
-			 -- all of silver for them
 			 LEFT JOIN LATERAL (SELECT true AS found
 								FROM silver.transactions k
 								WHERE k.unmatched_quantity IS NOT NULL AND k.customer_id = t.customer_id
 								  AND k.stock_code = t.stock_code AND k.unit_price = t.unit_price
 								LIMIT 1) c ON t.reason IS NULL
-		WHERE net_cancellations.after > 0
-		  AND t.load_ordinal > net_cancellations.after AND t.load_ordinal <= net_cancellations.through
-		  AND (t.unmatched_quantity IS NOT NULL OR c.found)
-		UNION
-		-- all of silver: the groups of every cancellation
-		SELECT k.customer_id, k.stock_code, k.unit_price
+		WHERE t.load_ordinal > after AND t.load_ordinal <= through
+		  AND (t.unmatched_quantity IS NOT NULL OR c.found);
+	ELSE
+		CREATE TEMP TABLE netting_groups ON COMMIT DROP AS
+		SELECT DISTINCT k.customer_id, k.stock_code, k.unit_price
 		FROM silver.transactions k
-		WHERE net_cancellations.after = 0 AND k.unmatched_quantity IS NOT NULL
-		  AND k.load_ordinal <= net_cancellations.through
-	),
-	events AS (
+		WHERE k.unmatched_quantity IS NOT NULL AND k.load_ordinal <= through;
+	END IF;
+	ANALYZE netting_groups;
+	EXECUTE $netting$
+	WITH events AS (
 		SELECT e.*, sum(-e.quantity::bigint) OVER (PARTITION BY e.customer_id, e.stock_code, e.unit_price
 										   ORDER BY e.invoice_ts, NOT e.is_line, e.load_ordinal
 										   ROWS UNBOUNDED PRECEDING) AS g
 		FROM (SELECT t.load_ordinal, true AS is_line, t.quantity, t.customer_id, t.stock_code, t.unit_price,
 					 t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
-			  FROM groups g
+			  FROM netting_groups g
 				   JOIN silver.transactions t
 						ON t.customer_id = g.customer_id AND t.stock_code = g.stock_code
 						   AND t.unit_price = g.unit_price AND t.reason IS NULL
-			  WHERE t.load_ordinal <= net_cancellations.through
+			  WHERE t.load_ordinal <= $2
 			  UNION ALL
 			  SELECT t.load_ordinal, false, t.quantity, t.customer_id, t.stock_code, t.unit_price,
 					 t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
-			  FROM groups g
+			  FROM netting_groups g
 				   JOIN silver.transactions t
 						ON t.customer_id = g.customer_id AND t.stock_code = g.stock_code
 						   AND t.unit_price = g.unit_price AND t.unmatched_quantity IS NOT NULL
-			  WHERE t.load_ordinal <= net_cancellations.through) e
+			  WHERE t.load_ordinal <= $2) e
 	),
 	netted AS (
 		SELECT e.load_ordinal, e.is_line, e.customer_id, e.invoice_no, e.invoice_ts,
@@ -214,8 +219,11 @@ BEGIN ATOMIC
 	INSERT INTO retail.netting_changes
 	SELECT c.load_ordinal, c.customer_id, c.invoice_no, c.invoice_ts, c.old_cancelled, c.cancelled
 	FROM changed c
-	WHERE c.is_line AND c.load_ordinal <= net_cancellations.after;
-END;
+	WHERE c.is_line AND c.load_ordinal <= $1
+	$netting$ USING after, through;
+	DROP TABLE netting_groups;
+END
+$$;
 COMMENT ON FUNCTION retail.net_cancellations(bigint, bigint) IS
 	'Net the cancellation lines against the clean lines of the groups (customer, product, price) that the lines with load_ordinal in (after, through] touch: silver.transactions.cancelled_quantity and unmatched_quantity; earlier lines that change go to retail.netting_changes';
 
