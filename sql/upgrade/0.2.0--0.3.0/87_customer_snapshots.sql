@@ -1,9 +1,9 @@
 
 -- Issue 17, item 4: the segments are tables that step 100 maintains
 -- (sql/install/80_gold.sql), writing only the rows that change, in place of
--- the materialized views of the current snapshot and the month ends, which
--- every refresh rewrote whole.  A refresh step may now be a table and the
--- function that keeps it (retail.refresh_steps.maintain,
+-- the materialized views of the current snapshot, the month ends and the
+-- migration, which every refresh rewrote whole.  A refresh step may now be
+-- a table and the function that keeps it (retail.refresh_steps.maintain,
 -- sql/install/00_schemas.sql).  The views of gold keep their columns; the
 -- first refresh after the update (a rebuild, see 29_cancellations.sql)
 -- fills the tables.
@@ -109,7 +109,8 @@ RETURN NOT EXISTS (SELECT FROM unnest(cuts) c
 -- date) and only they, plus the customers whose recency crosses a bound of
 -- a segment rule as the as-of date moves, are scored again; else the model
 -- is fitted again and every customer scored.  Only rows that change are
--- written.
+-- written.  Then the migration between every two consecutive snapshots is
+-- computed again where either of them changed.
 CREATE FUNCTION retail.maintain_customer_snapshots(after bigint, through bigint, rebuild boolean) RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -131,6 +132,9 @@ DECLARE
 	keys bigint[];
 	whole boolean;
 	cuts_stand boolean;
+	changed date[] := '{}';
+	written_before bigint;
+	pair record;
 	row_count bigint;
 	written bigint := 0;
 BEGIN
@@ -158,7 +162,9 @@ BEGIN
 	written := written + row_count;
 	DELETE FROM gold_store.customer_snapshot_models s WHERE s.snapshot <> ALL (coalesce(snapshots, '{}'));
 	IF snapshots IS NULL THEN
-		RETURN written;
+		DELETE FROM gold_store.mart_segment_migration;
+		GET DIAGNOSTICS row_count = ROW_COUNT;
+		RETURN written + row_count;
 	END IF;
 
 	-- customers whose lines changed, with the time of the earliest
@@ -175,6 +181,7 @@ BEGIN
 	GROUP BY t.customer_id;
 
 	FOREACH snap IN ARRAY snapshots LOOP
+		written_before := written;
 		scored_as_of := CASE WHEN snap = 'infinity' THEN as_of ELSE snap END;
 		SELECT * INTO stored FROM gold_store.customer_snapshot_models s
 		WHERE s.snapshot = snap;
@@ -279,6 +286,9 @@ BEGIN
 		GET DIAGNOSTICS row_count = ROW_COUNT;
 		written := written + row_count;
 
+		IF written > written_before OR whole OR shift <> 0 THEN
+			changed := changed || snap;
+		END IF;
 		INSERT INTO gold_store.customer_snapshot_models AS s (snapshot, as_of, model, rules)
 		VALUES (snap, scored_as_of, model, rules_now)
 		ON CONFLICT ON CONSTRAINT customer_snapshot_models_pkey DO UPDATE
@@ -286,11 +296,32 @@ BEGIN
 		WHERE (s.as_of, s.model, s.rules) IS DISTINCT FROM (excluded.as_of, excluded.model, excluded.rules);
 	END LOOP;
 	DROP TABLE touched;
+
+	-- the migration between consecutive snapshots whose either end changed
+	DELETE FROM gold_store.mart_segment_migration g
+	WHERE NOT EXISTS (SELECT FROM gold_store.customer_snapshot_models m WHERE m.as_of = g.to_as_of)
+	   OR NOT EXISTS (SELECT FROM gold_store.customer_snapshot_models m WHERE m.as_of = g.from_as_of);
+	GET DIAGNOSTICS row_count = ROW_COUNT;
+	written := written + row_count;
+	FOR pair IN
+		SELECT p.previous, p.snapshot, p.as_of
+		FROM (SELECT m.snapshot, m.as_of, lag(m.snapshot) OVER (ORDER BY m.snapshot) AS previous
+			  FROM gold_store.customer_snapshot_models m) p
+		WHERE p.previous IS NOT NULL
+	LOOP
+		IF pair.previous = ANY (changed) OR pair.snapshot = ANY (changed) THEN
+			DELETE FROM gold_store.mart_segment_migration g WHERE g.to_as_of = pair.as_of;
+			INSERT INTO gold_store.mart_segment_migration
+			SELECT * FROM retail.segment_migration_pair(pair.previous, pair.snapshot);
+			GET DIAGNOSTICS row_count = ROW_COUNT;
+			written := written + row_count;
+		END IF;
+	END LOOP;
 	RETURN written;
 END
 $$;
 COMMENT ON FUNCTION retail.maintain_customer_snapshots(bigint, bigint, boolean) IS
-	'Step 100 of retail.refresh(): brings gold_store.customer_snapshots up to silver after the lines with load_ordinal in (after, through] were merged (all of them when rebuild), writing only the rows that change; returns how many it wrote';
+	'Step 100 of retail.refresh(): brings gold_store.customer_snapshots up to silver after the lines with load_ordinal in (after, through] were merged (all of them when rebuild), writing only the rows that change, and gold_store.mart_segment_migration for the snapshots that changed; returns how many rows it wrote';
 
 -- The month ends: as the current snapshot, each at its own date.
 CREATE OR REPLACE VIEW gold.segment_month_ends AS
@@ -302,14 +333,56 @@ WHERE s.snapshot < 'infinity';
 COMMENT ON VIEW gold.segment_month_ends IS
 	'The snapshots of gold.segment_history at the first day of a month before the current as-of date';
 
+ALTER MATERIALIZED VIEW gold_store.mart_segment_migration RENAME TO mart_segment_migration_0_2_0;
+ALTER INDEX gold_store.mart_segment_migration_to_as_of_from_segment_to_segment_idx
+	RENAME TO mart_segment_migration_0_2_0_idx;
+-- Every two consecutive snapshots: computed at read time it joins all of
+-- them (seconds on millions of lines), so step 100 keeps it with the
+-- snapshots, computing a pair again when one of its snapshots changed; a
+-- read is a scan of a few rows.
+CREATE TABLE gold_store.mart_segment_migration (
+	from_as_of date NOT NULL,
+	to_as_of date NOT NULL,
+	from_segment text,
+	to_segment text,
+	customers bigint NOT NULL,
+	revenue numeric(38, 6)
+);
+COMMENT ON TABLE gold_store.mart_segment_migration IS
+	'How customers moved between the segments of every two consecutive snapshots of gold.segment_history, as of the last refresh (gold.segment_migration: the same rows in order)';
+-- from_segment is NULL for new customers: one NULL per snapshot pair
+CREATE UNIQUE INDEX ON gold_store.mart_segment_migration (to_as_of, from_segment, to_segment) NULLS NOT DISTINCT;
+
+-- The rows of gold_store.mart_segment_migration for two snapshots of
+-- gold_store.customer_snapshots, as of their as-of dates.
+CREATE FUNCTION retail.segment_migration_pair(from_snapshot date, to_snapshot date)
+	RETURNS SETOF gold_store.mart_segment_migration
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT fm.as_of, tm.as_of, f.segment, t.segment, count(*), sum(t.monetary)::numeric(38, 6)
+	FROM gold_store.customer_snapshot_models fm
+		 JOIN gold_store.customer_snapshot_models tm ON tm.snapshot = segment_migration_pair.to_snapshot
+		 JOIN gold_store.customer_snapshots t ON t.snapshot = segment_migration_pair.to_snapshot
+		 LEFT JOIN gold_store.customer_snapshots f
+				   ON f.snapshot = segment_migration_pair.from_snapshot AND f.customer_id = t.customer_id
+	WHERE fm.snapshot = segment_migration_pair.from_snapshot
+	GROUP BY fm.as_of, tm.as_of, f.segment, t.segment;
+END;
+COMMENT ON FUNCTION retail.segment_migration_pair(date, date) IS
+	'Per (from_segment, to_segment) of two snapshots of gold_store.customer_snapshots: the customers of the later one and their revenue; from_segment NULL for customers new since the earlier';
+CREATE OR REPLACE VIEW gold.mart_segment_migration AS SELECT * FROM gold_store.mart_segment_migration;
+
 DROP FUNCTION retail.segment_month_ends_unchanged(bigint, bigint);
-DROP MATERIALIZED VIEW gold_store.mart_customer_segments, gold_store.segment_month_ends;
+DROP MATERIALIZED VIEW gold_store.mart_customer_segments, gold_store.segment_month_ends,
+	gold_store.mart_segment_migration_0_2_0;
 DROP FUNCTION retail.customer_summaries_before(date);
-DELETE FROM retail.refresh_steps WHERE view_name IN ('mart_customer_segments', 'segment_month_ends');
+DELETE FROM retail.refresh_steps
+WHERE view_name IN ('mart_customer_segments', 'segment_month_ends', 'mart_segment_migration');
 INSERT INTO retail.refresh_steps (step_order, layer, schema_name, view_name, maintain) VALUES
 	(100, 'gold', 'gold_store', 'customer_snapshots', 'retail.maintain_customer_snapshots(bigint, bigint, boolean)');
 REVOKE EXECUTE ON FUNCTION retail.customer_measures(date, bigint[]), retail.same_side_of_cuts(numeric, numeric, numeric[]),
-	retail.maintain_customer_snapshots(bigint, bigint, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION retail.customer_measures(date, bigint[]), retail.same_side_of_cuts(numeric, numeric, numeric[])
-	TO retail_bi;
-REVOKE ALL ON gold_store.customer_snapshots, gold_store.customer_snapshot_models FROM retail_bi;
+	retail.segment_migration_pair(date, date), retail.maintain_customer_snapshots(bigint, bigint, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retail.customer_measures(date, bigint[]), retail.same_side_of_cuts(numeric, numeric, numeric[]),
+	retail.segment_migration_pair(date, date) TO retail_bi;
+REVOKE ALL ON gold_store.customer_snapshots, gold_store.customer_snapshot_models, gold_store.mart_segment_migration
+	FROM retail_bi;
