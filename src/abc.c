@@ -612,8 +612,8 @@ keymap_recv(StringInfo buf, KeyMap *map, bool with_values, const char *what)
 			if (entry->count <= 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-						 errmsg("invalid %s state: bad count " INT64_FORMAT,
-								what, entry->count)));
+						 errmsg("invalid %s state: bad count %lld",
+								what, (long long) entry->count)));
 		}
 	}
 }
@@ -1061,7 +1061,7 @@ ra_xyz_trans(PG_FUNCTION_ARGS)
 	if (units < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("xyz_cv units must not be negative, not " INT64_FORMAT, units)));
+				 errmsg("xyz_cv units must not be negative, not %lld", (long long) units)));
 	xyz_add(state, ts, units, aggcontext);
 	PG_RETURN_POINTER(state);
 }
@@ -1146,8 +1146,8 @@ ra_xyz_deserial(PG_FUNCTION_ARGS)
 			|| month < -4714 * 12 || month > 294277 * 12 || units < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid %s state: bad month %d or units " INT64_FORMAT,
-							what, month, units)));
+					 errmsg("invalid %s state: bad month %d or units %lld",
+							what, month, (long long) units)));
 		state->months[i].month = month;
 		state->months[i].units = units;
 		state->nmonths++;

@@ -72,8 +72,8 @@ median_mad_reserve(MedianMadState *state, int64 extra)
 	if (needed > MEDIAN_MAD_MAX_VALUES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("median_mad supports at most " INT64_FORMAT " values per group",
-						MEDIAN_MAD_MAX_VALUES)));
+				 errmsg("median_mad supports at most %lld values per group",
+						(long long) MEDIAN_MAD_MAX_VALUES)));
 	while (capacity < needed)
 		capacity = Min(capacity * 2, MEDIAN_MAD_MAX_VALUES);
 	state->values = repalloc_huge(state->values, capacity * sizeof(float8));
@@ -242,8 +242,8 @@ ra_median_mad_serial(PG_FUNCTION_ARGS)
 	if (state->n > MEDIAN_MAD_MAX_SERIAL_VALUES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("median_mad state of " INT64_FORMAT " values is too large to pass between parallel processes",
-						state->n),
+				 errmsg("median_mad state of %lld values is too large to pass between parallel processes",
+						(long long) state->n),
 				 errhint("Disable parallel query for this statement (max_parallel_workers_per_gather = 0).")));
 
 	pq_begintypsend(&buf);
@@ -274,8 +274,8 @@ ra_median_mad_deserial(PG_FUNCTION_ARGS)
 		|| n * (int64) sizeof(float8) != buf.len - buf.cursor)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid median_mad state: " INT64_FORMAT " values do not match %d bytes",
-						n, buf.len - buf.cursor)));
+				 errmsg("invalid median_mad state: %lld values do not match %d bytes",
+						(long long) n, buf.len - buf.cursor)));
 
 	state = median_mad_state_create(CurrentMemoryContext, n);
 	for (int64 i = 0; i < n; i++)

@@ -614,8 +614,8 @@ deserialize_state(StringInfo buf)
 	if (ncustomers < 0 ||
 		ncustomers > (buf->len - buf->cursor) /
 		(SERIAL_CUSTOMER_BYTES + SERIAL_PERIOD_MIN_BYTES))
-		state_corrupt(COHORT_STATE, psprintf("customer count " INT64_FORMAT " does not fit the state",
-						   ncustomers));
+		state_corrupt(COHORT_STATE, psprintf("customer count %lld does not fit the state",
+						   (long long) ncustomers));
 
 	state = cohort_state_create(CurrentMemoryContext, (CohortGranularity) granularity,
 								unbounded == 1);
@@ -634,14 +634,14 @@ deserialize_state(StringInfo buf)
 		nperiods = pq_getmsgint(buf, 4);
 		if (nperiods < 1 ||
 			nperiods > (buf->len - buf->cursor) / SERIAL_PERIOD_MIN_BYTES)
-			state_corrupt(COHORT_STATE, psprintf("customer " INT64_FORMAT " has a bad period count %d",
-							   customer_id, nperiods));
+			state_corrupt(COHORT_STATE, psprintf("customer %lld has a bad period count %d",
+							   (long long) customer_id, nperiods));
 		if (nperiods > COHORT_MAX_PERIODS)
-			state_corrupt(COHORT_STATE, psprintf("customer " INT64_FORMAT " has %d periods, more than the limit of %d",
-							   customer_id, nperiods, COHORT_MAX_PERIODS));
+			state_corrupt(COHORT_STATE, psprintf("customer %lld has %d periods, more than the limit of %d",
+							   (long long) customer_id, nperiods, COHORT_MAX_PERIODS));
 		customer = customers_insert(state->customers, customer_id, &found);
 		if (found)
-			state_corrupt(COHORT_STATE, psprintf("customer " INT64_FORMAT " appears twice", customer_id));
+			state_corrupt(COHORT_STATE, psprintf("customer %lld appears twice", (long long) customer_id));
 		customer->periods = palloc(nperiods * sizeof(PeriodSum));
 		customer->nperiods = customer->capacity = nperiods;
 		customer->hint = 0;
@@ -653,14 +653,14 @@ deserialize_state(StringInfo buf)
 			if (sum->period < min_period || sum->period > max_period)
 				state_corrupt(COHORT_STATE, psprintf("period %d is out of range", sum->period));
 			if (i > 0 && sum->period <= customer->periods[i - 1].period)
-				state_corrupt(COHORT_STATE, psprintf("the periods of customer " INT64_FORMAT
-								   " are not ascending", customer_id));
+				state_corrupt(COHORT_STATE, psprintf("the periods of customer %lld are not ascending",
+								   (long long) customer_id));
 			exact_sum_recv(buf, &sum->sum, COHORT_STATE);
 		}
 		if ((int64) customer->periods[nperiods - 1].period - customer->periods[0].period >=
 			COHORT_MAX_PERIODS)
-			state_corrupt(COHORT_STATE, psprintf("the periods of customer " INT64_FORMAT
-							   " span more than the limit of %d", customer_id, COHORT_MAX_PERIODS));
+			state_corrupt(COHORT_STATE, psprintf("the periods of customer %lld span more than the limit of %d",
+							   (long long) customer_id, COHORT_MAX_PERIODS));
 	}
 	state_recv_end(buf, COHORT_STATE);
 	return state;

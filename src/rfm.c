@@ -531,7 +531,7 @@ make_room(void *array, int64 count, int64 *size, Size element, MemoryContext mcx
 	if ((Size) new_size * element > MaxAllocHugeSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many customers for rfm_model: " INT64_FORMAT, count)));
+				 errmsg("too many customers for rfm_model: %lld", (long long) count)));
 	*size = new_size;
 	if (array == NULL)
 		return MemoryContextAllocHuge(mcxt, new_size * element);
@@ -567,7 +567,7 @@ model_add_frequency(ModelState *state, int64 frequency)
 	if (frequency < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("frequency must not be negative: " INT64_FORMAT, frequency)));
+				 errmsg("frequency must not be negative: %lld", (long long) frequency)));
 	state->frequency = make_room(state->frequency, state->nfrequency,
 								 &state->frequency_size, sizeof(int64), state->mcxt);
 	state->frequency[state->nfrequency++] = frequency;
