@@ -272,10 +272,8 @@ ra_median_mad_deserial(PG_FUNCTION_ARGS)
 	n = state_recv_int64(&buf, "median_mad");
 	if (n < 0 || n > MEDIAN_MAD_MAX_SERIAL_VALUES
 		|| n * (int64) sizeof(float8) != buf.len - buf.cursor)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid median_mad state: %lld values do not match %d bytes",
-						(long long) n, buf.len - buf.cursor)));
+		state_corrupt("median_mad", "Value count %lld does not match %d bytes.",
+					  (long long) n, buf.len - buf.cursor);
 
 	state = median_mad_state_create(CurrentMemoryContext, n);
 	for (int64 i = 0; i < n; i++)
@@ -284,10 +282,7 @@ ra_median_mad_deserial(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		if (!isfinite(value))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid median_mad state: value %s is not finite",
-							float8out_internal(value))));
+			state_corrupt("median_mad", "Value %s is not finite.", float8out_internal(value));
 		state->values[i] = value;
 	}
 	state->n = n;

@@ -475,7 +475,7 @@ ra_btyd_points_deserial(PG_FUNCTION_ARGS)
 	state_recv_begin(&buf, PG_GETARG_BYTEA_PP(0), STATE_FORMAT_VERSION, POINTS_STATE);
 	count = state_recv_int64(&buf, POINTS_STATE);
 	if (count < 0 || count > (buf.len - buf.cursor) / point_bytes)
-		state_corrupt(POINTS_STATE, "bad point count");
+		state_corrupt(POINTS_STATE, "Bad point count.");
 	for (int64 i = 0; i < count; i++)
 	{
 		int32		x;
@@ -490,13 +490,13 @@ ra_btyd_points_deserial(PG_FUNCTION_ARGS)
 		v = pq_getmsgfloat8(&buf);
 		customers = state_recv_int64(&buf, POINTS_STATE);
 		if (customers <= 0 || state->customers > PG_INT64_MAX - customers)
-			state_corrupt(POINTS_STATE, "bad customer count");
+			state_corrupt(POINTS_STATE, "Bad customer count.");
 		/* a point of bgnbd_fit, or of gamma_gamma_fit (v = 0, x > 0) */
 		if (bgnbd_point_problem(x, u, v) != NULL &&
 			!(v == 0 && x > 0 && gamma_gamma_point_problem(x, u) == NULL))
-			state_corrupt(POINTS_STATE, "invalid point");
+			state_corrupt(POINTS_STATE, "Invalid point.");
 		if (points_lookup(state->points, (PointKey) {.x = x,.u = u + 0.0,.v = v + 0.0}) != NULL)
-			state_corrupt(POINTS_STATE, "duplicate point");
+			state_corrupt(POINTS_STATE, "Duplicate point.");
 		points_add(state, x, u, v, customers);
 	}
 	state_recv_end(&buf, POINTS_STATE);

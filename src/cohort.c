@@ -606,16 +606,16 @@ deserialize_state(StringInfo buf)
 	state_need_bytes(buf, 4 + 1 + 8, COHORT_STATE);
 	granularity = pq_getmsgint(buf, 4);
 	if (granularity < 0 || granularity > COHORT_GRANULARITY_MAX)
-		state_corrupt(COHORT_STATE, psprintf("unknown granularity code %d", granularity));
+		state_corrupt(COHORT_STATE, "Unknown granularity code %d.", granularity);
 	unbounded = pq_getmsgbyte(buf);
 	if (unbounded != 0 && unbounded != 1)
-		state_corrupt(COHORT_STATE, "bad unbounded flag");
+		state_corrupt(COHORT_STATE, "Bad unbounded flag.");
 	ncustomers = pq_getmsgint64(buf);
 	if (ncustomers < 0 ||
 		ncustomers > (buf->len - buf->cursor) /
 		(SERIAL_CUSTOMER_BYTES + SERIAL_PERIOD_MIN_BYTES))
-		state_corrupt(COHORT_STATE, psprintf("customer count %lld does not fit the state",
-						   (long long) ncustomers));
+		state_corrupt(COHORT_STATE, "Customer count %lld does not fit the state.",
+					  (long long) ncustomers);
 
 	state = cohort_state_create(CurrentMemoryContext, (CohortGranularity) granularity,
 								unbounded == 1);
@@ -634,14 +634,14 @@ deserialize_state(StringInfo buf)
 		nperiods = pq_getmsgint(buf, 4);
 		if (nperiods < 1 ||
 			nperiods > (buf->len - buf->cursor) / SERIAL_PERIOD_MIN_BYTES)
-			state_corrupt(COHORT_STATE, psprintf("customer %lld has a bad period count %d",
-							   (long long) customer_id, nperiods));
+			state_corrupt(COHORT_STATE, "Customer %lld has a bad period count %d.",
+						  (long long) customer_id, nperiods);
 		if (nperiods > COHORT_MAX_PERIODS)
-			state_corrupt(COHORT_STATE, psprintf("customer %lld has %d periods, more than the limit of %d",
-							   (long long) customer_id, nperiods, COHORT_MAX_PERIODS));
+			state_corrupt(COHORT_STATE, "Customer %lld has %d periods, more than the limit of %d.",
+						  (long long) customer_id, nperiods, COHORT_MAX_PERIODS);
 		customer = customers_insert(state->customers, customer_id, &found);
 		if (found)
-			state_corrupt(COHORT_STATE, psprintf("customer %lld appears twice", (long long) customer_id));
+			state_corrupt(COHORT_STATE, "Customer %lld appears twice.", (long long) customer_id);
 		customer->periods = palloc(nperiods * sizeof(PeriodSum));
 		customer->nperiods = customer->capacity = nperiods;
 		customer->hint = 0;
@@ -651,16 +651,16 @@ deserialize_state(StringInfo buf)
 
 			sum->period = state_recv_int32(buf, COHORT_STATE);
 			if (sum->period < min_period || sum->period > max_period)
-				state_corrupt(COHORT_STATE, psprintf("period %d is out of range", sum->period));
+				state_corrupt(COHORT_STATE, "Period %d is out of range.", sum->period);
 			if (i > 0 && sum->period <= customer->periods[i - 1].period)
-				state_corrupt(COHORT_STATE, psprintf("the periods of customer %lld are not ascending",
-								   (long long) customer_id));
+				state_corrupt(COHORT_STATE, "The periods of customer %lld are not ascending.",
+							  (long long) customer_id);
 			exact_sum_recv(buf, &sum->sum, COHORT_STATE);
 		}
 		if ((int64) customer->periods[nperiods - 1].period - customer->periods[0].period >=
 			COHORT_MAX_PERIODS)
-			state_corrupt(COHORT_STATE, psprintf("the periods of customer %lld span more than the limit of %d",
-							   (long long) customer_id, COHORT_MAX_PERIODS));
+			state_corrupt(COHORT_STATE, "The periods of customer %lld span more than the limit of %d.",
+						  (long long) customer_id, COHORT_MAX_PERIODS);
 	}
 	state_recv_end(buf, COHORT_STATE);
 	return state;

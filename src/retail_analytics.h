@@ -29,7 +29,8 @@
 #endif
 
 /* Serialized states of the aggregates (aggstate.c) */
-extern void state_corrupt(const char *state_name, const char *detail) pg_attribute_noreturn();
+extern void state_corrupt(const char *state_name, const char *detail_fmt,...)
+			pg_attribute_printf(2, 3) pg_attribute_noreturn();
 extern void state_need_bytes(StringInfo buf, int64 bytes, const char *state_name);
 extern int32 state_recv_int32(StringInfo buf, const char *state_name);
 extern int64 state_recv_int64(StringInfo buf, const char *state_name);
