@@ -484,13 +484,13 @@ ra_cohort_trans(PG_FUNCTION_ARGS)
 	if (has_granularity && PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cohort granularity must not be null")));
+				 errmsg("cohort granularity must not be NULL")));
 	if (has_unbounded)
 	{
 		if (PG_ARGISNULL(5))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("cohort unbounded flag must not be null")));
+					 errmsg("cohort unbounded flag must not be NULL")));
 		unbounded = PG_GETARG_BOOL(5);
 	}
 
@@ -714,7 +714,7 @@ ra_cohort_merge_trans(PG_FUNCTION_ARGS)
 		if (PG_ARGISNULL(2))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("cohort unbounded flag must not be null")));
+					 errmsg("cohort unbounded flag must not be NULL")));
 		unbounded = PG_GETARG_BOOL(2);
 	}
 	if (state != NULL && state->unbounded != unbounded)
@@ -945,15 +945,15 @@ ra_cohort_retention(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cohort relation must not be null")));
+				 errmsg("cohort relation must not be NULL")));
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cohort granularity must not be null")));
+				 errmsg("cohort granularity must not be NULL")));
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cohort unbounded flag must not be null")));
+				 errmsg("cohort unbounded flag must not be NULL")));
 	/* 0.2.0's declaration has no column parameters: silver's names */
 	for (int i = 0; i < 3; i++)
 	{
@@ -962,7 +962,7 @@ ra_cohort_retention(PG_FUNCTION_ARGS)
 		else if (PG_ARGISNULL(3 + i))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not be null", params[i])));
+					 errmsg("%s must not be NULL", params[i])));
 		else
 			columns[i] = NameStr(*PG_GETARG_NAME(3 + i));
 	}

@@ -1244,7 +1244,7 @@ check_argument_not_null(FunctionCallInfo fcinfo, int argno, const char *name)
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
+				 errmsg("%s must not be NULL", name)));
 }
 
 /* Stream synthetic bronze-shaped order lines, the same for the same arguments */
