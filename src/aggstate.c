@@ -9,8 +9,8 @@
  * ERRCODE_INVALID_BINARY_REPRESENTATION error naming the state, with what is
  * wrong in its detail (state_corrupt).
  *
- * Also the interruptible int32 sort that several final functions share, and
- * the first call of the value-per-call functions that return rows.
+ * Also the interruptible sorts that several functions share, and the first
+ * call of the value-per-call functions that return rows.
  */
 #include "retail_analytics.h"
 
@@ -133,9 +133,18 @@ state_recv_numeric(StringInfo buf, const char *state_name)
 	return value;
 }
 
-/* An interruptible sort of int32 values, for the final functions */
+/* Interruptible sorts of int32 and float8 values, for the final functions */
 #define ST_SORT sort_int32s
 #define ST_ELEMENT_TYPE int32
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* Callers pass no NaN, which the comparison would not order */
+#define ST_SORT sort_float8s
+#define ST_ELEMENT_TYPE float8
 #define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
 #define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE

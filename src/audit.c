@@ -40,15 +40,6 @@ typedef struct MedianMadState
 	float8	   *values;
 } MedianMadState;
 
-#define ST_SORT sort_float8
-#define ST_ELEMENT_TYPE float8
-#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
-#define ST_CHECK_FOR_INTERRUPTS
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
 static MedianMadState *
 median_mad_state_create(MemoryContext context, int64 capacity)
 {
@@ -106,7 +97,7 @@ select_rank(float8 *v, int64 n, int64 k)
 		CHECK_FOR_INTERRUPTS();
 		if (budget-- == 0)
 		{
-			sort_float8(v + lo, hi - lo + 1);
+			sort_float8s(v + lo, hi - lo + 1);
 			return;
 		}
 

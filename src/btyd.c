@@ -504,11 +504,8 @@ ra_btyd_points_deserial(PG_FUNCTION_ARGS)
 }
 
 static int
-point_cmp(const void *a, const void *b)
+point_cmp(const Point *pa, const Point *pb)
 {
-	const Point *pa = (const Point *) a;
-	const Point *pb = (const Point *) b;
-
 	if (pa->x != pb->x)
 		return pa->x < pb->x ? -1 : 1;
 	if (pa->u != pb->u)
@@ -517,6 +514,16 @@ point_cmp(const void *a, const void *b)
 		return pa->v < pb->v ? -1 : 1;
 	return 0;
 }
+
+/* An interruptible sort: a sample has a point per distinct customer history */
+#define ST_SORT sort_points
+#define ST_ELEMENT_TYPE Point
+#define ST_COMPARE(a, b) point_cmp(a, b)
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 static Point *
 points_sorted(PointsState *state, int64 *npoints)
@@ -536,7 +543,7 @@ points_sorted(PointsState *state, int64 *npoints)
 		points[n].count = (double) entry->count;
 		n++;
 	}
-	qsort(points, n, sizeof(Point), point_cmp);
+	sort_points(points, n);
 	*npoints = n;
 	return points;
 }
@@ -581,7 +588,7 @@ sample_index_times(Sample *sample)
 		sample->times[n++] = sample->points[i].u;
 		sample->times[n++] = sample->points[i].v;
 	}
-	qsort(sample->times, n, sizeof(double), double_cmp);
+	sort_float8s(sample->times, n);
 	sample->ntimes = 0;
 	for (int64 i = 0; i < n; i++)
 		if (sample->ntimes == 0 || sample->times[i] != sample->times[sample->ntimes - 1])
