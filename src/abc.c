@@ -774,6 +774,7 @@ ra_abc_final(PG_FUNCTION_ARGS)
 	}
 	ReleaseTupleDesc(tupdesc);
 
+	/* A composite type is varlena, by reference and always aligned 'd' (heap.c) */
 	result = construct_array(elements, n, element_type, -1, false, TYPALIGN_DOUBLE);
 	PG_RETURN_ARRAYTYPE_P(result);
 }
