@@ -527,9 +527,7 @@ recv_key(StringInfo buf, int *len, const char *what)
 	state_need_bytes(buf, *len, what);
 	key = pq_getmsgbytes(buf, *len);
 	if (!pg_verifymbstr(key, *len, true) || memchr(key, '\0', *len) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state: key is not valid text", what)));
+		state_corrupt(what, "Key is not valid text.");
 	return key;
 }
 
@@ -539,9 +537,7 @@ recv_collation(StringInfo buf, const char *what)
 	Oid			collation = (Oid) state_recv_int32(buf, what);
 
 	if (!OidIsValid(collation) || get_collation_name(collation) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state: unknown collation %u", what, collation)));
+		state_corrupt(what, "Unknown collation %u.", collation);
 	return collation;
 }
 
@@ -552,9 +548,7 @@ recv_count(StringInfo buf, int min_size, const char *what)
 	int32		count = state_recv_int32(buf, what);
 
 	if (count < 0 || count > KEYMAP_MAX_ENTRIES)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state: bad entry count %d", what, count)));
+		state_corrupt(what, "Bad entry count %d.", count);
 	state_need_bytes(buf, (int64) count * min_size, what);
 	return count;
 }
@@ -594,26 +588,19 @@ keymap_recv(StringInfo buf, KeyMap *map, bool with_values, const char *what)
 
 		CHECK_FOR_INTERRUPTS();
 		if (found)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid %s state: duplicate key", what)));
+			state_corrupt(what, "Duplicate key.");
 		if (with_values)
 		{
 			entry->value = state_recv_numeric(buf, what);
 			if (numeric_is_nan(entry->value) || numeric_is_inf(entry->value)
 				|| numeric_is_negative(entry->value))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-						 errmsg("invalid %s state: bad value", what)));
+				state_corrupt(what, "Bad value.");
 		}
 		else
 		{
 			entry->count = state_recv_int64(buf, what);
 			if (entry->count <= 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-						 errmsg("invalid %s state: bad count " INT64_FORMAT,
-								what, entry->count)));
+				state_corrupt(what, "Bad count %lld.", (long long) entry->count);
 		}
 	}
 }
@@ -652,9 +639,7 @@ ra_abc_deserial(PG_FUNCTION_ARGS)
 	a = state_recv_numeric(&buf, what);
 	b = state_recv_numeric(&buf, what);
 	if (!abc_thresholds_valid(a, b))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state: bad thresholds", what)));
+		state_corrupt(what, "Bad thresholds.");
 	state = abc_state_create(CurrentMemoryContext, a, b, collation);
 	keymap_recv(&buf, &state->map, true, what);
 	state_recv_end(&buf, what);
@@ -789,6 +774,7 @@ ra_abc_final(PG_FUNCTION_ARGS)
 	}
 	ReleaseTupleDesc(tupdesc);
 
+	/* A composite type is varlena, by reference and always aligned 'd' (heap.c) */
 	result = construct_array(elements, n, element_type, -1, false, TYPALIGN_DOUBLE);
 	PG_RETURN_ARRAYTYPE_P(result);
 }
@@ -1061,7 +1047,7 @@ ra_xyz_trans(PG_FUNCTION_ARGS)
 	if (units < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("xyz_cv units must not be negative, not " INT64_FORMAT, units)));
+				 errmsg("xyz_cv units must not be negative, not %lld", (long long) units)));
 	xyz_add(state, ts, units, aggcontext);
 	PG_RETURN_POINTER(state);
 }
@@ -1131,9 +1117,7 @@ ra_xyz_deserial(PG_FUNCTION_ARGS)
 	state_recv_begin(&buf, PG_GETARG_BYTEA_PP(0), XYZ_STATE_VERSION, what);
 	count = state_recv_int32(&buf, what);
 	if (count < 0 || (int64) count * 12 != buf.len - buf.cursor)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state: bad month count %d", what, count)));
+		state_corrupt(what, "Bad month count %d.", count);
 	state = xyz_state_create(CurrentMemoryContext, count);
 	for (int i = 0; i < count; i++)
 	{
@@ -1144,10 +1128,7 @@ ra_xyz_deserial(PG_FUNCTION_ARGS)
 		/* months strictly ascending, within the timestamp range */
 		if ((i > 0 && month <= state->months[i - 1].month)
 			|| month < -4714 * 12 || month > 294277 * 12 || units < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid %s state: bad month %d or units " INT64_FORMAT,
-							what, month, units)));
+			state_corrupt(what, "Bad month %d or units %lld.", month, (long long) units);
 		state->months[i].month = month;
 		state->months[i].units = units;
 		state->nmonths++;

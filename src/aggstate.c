@@ -6,10 +6,11 @@
  * A state travels between parallel workers (and shards) as bytea: a format
  * version, then fields written with pq_send*.  Reading never trusts the
  * bytes: every read checks that they are there, and a bad state is an
- * ERRCODE_INVALID_BINARY_REPRESENTATION error naming the state.
+ * ERRCODE_INVALID_BINARY_REPRESENTATION error naming the state, with what is
+ * wrong in its detail (state_corrupt).
  *
- * Also the interruptible int32 sort that several final functions share, and
- * the first call of the value-per-call functions that return rows.
+ * Also the interruptible sorts that several functions share, and the first
+ * call of the value-per-call functions that return rows.
  */
 #include "retail_analytics.h"
 
@@ -18,13 +19,34 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
-/* Raise the error of a bad serialized state */
+/*
+ * Raise the error of a bad serialized state: the state in the message, what
+ * is wrong with it in the detail.  Every deserializer reports through here, so
+ * the message stays one; detail_fmt is printf-like and formatted here, hence
+ * errdetail_internal.
+ */
 void
-state_corrupt(const char *state_name, const char *detail)
+state_corrupt(const char *state_name, const char *detail_fmt,...)
 {
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, detail_fmt);
+		needed = appendStringInfoVA(&detail, detail_fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&detail, needed);
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid %s state: %s", state_name, detail)));
+			 errmsg("invalid serialized %s state", state_name),
+			 errdetail_internal("%s", detail.data)));
 }
 
 /* Fail unless at least bytes more can be read */
@@ -32,7 +54,7 @@ void
 state_need_bytes(StringInfo buf, int64 bytes, const char *state_name)
 {
 	if (bytes < 0 || bytes > (int64) (buf->len - buf->cursor))
-		state_corrupt(state_name, "truncated or bad length");
+		state_corrupt(state_name, "Truncated or bad length.");
 }
 
 int32
@@ -56,7 +78,7 @@ state_recv_begin(StringInfo buf, bytea *bytes, int32 version, const char *state_
 	initStringInfo(buf);
 	appendBinaryStringInfo(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
 	if (state_recv_int32(buf, state_name) != version)
-		state_corrupt(state_name, "unknown format version");
+		state_corrupt(state_name, "Unknown format version.");
 }
 
 /* Close a serialized state: nothing may be left over */
@@ -64,7 +86,7 @@ void
 state_recv_end(StringInfo buf, const char *state_name)
 {
 	if (buf->cursor != buf->len)
-		state_corrupt(state_name, "trailing bytes");
+		state_corrupt(state_name, "Trailing bytes.");
 	pq_getmsgend(buf);
 }
 
@@ -96,10 +118,10 @@ state_recv_numeric(StringInfo buf, const char *state_name)
 	state_need_bytes(buf, len, state_name);
 	/* ndigits, weight, sign, dscale, then the digits */
 	if (len < 4 * (int32) sizeof(int16))
-		state_corrupt(state_name, "bad numeric");
+		state_corrupt(state_name, "Bad numeric.");
 	memcpy(&ndigits, buf->data + buf->cursor, sizeof(ndigits));
 	if (len != 4 * (int32) sizeof(int16) + (int32) pg_ntoh16(ndigits) * (int32) sizeof(int16))
-		state_corrupt(state_name, "bad numeric");
+		state_corrupt(state_name, "Bad numeric.");
 	part.data = buf->data + buf->cursor;
 	part.len = len;
 	part.maxlen = len;
@@ -111,9 +133,18 @@ state_recv_numeric(StringInfo buf, const char *state_name)
 	return value;
 }
 
-/* An interruptible sort of int32 values, for the final functions */
+/* Interruptible sorts of int32 and float8 values, for the final functions */
 #define ST_SORT sort_int32s
 #define ST_ELEMENT_TYPE int32
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* Callers pass no NaN, which the comparison would not order */
+#define ST_SORT sort_float8s
+#define ST_ELEMENT_TYPE float8
 #define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
 #define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE

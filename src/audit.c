@@ -40,15 +40,6 @@ typedef struct MedianMadState
 	float8	   *values;
 } MedianMadState;
 
-#define ST_SORT sort_float8
-#define ST_ELEMENT_TYPE float8
-#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
-#define ST_CHECK_FOR_INTERRUPTS
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
 static MedianMadState *
 median_mad_state_create(MemoryContext context, int64 capacity)
 {
@@ -72,8 +63,8 @@ median_mad_reserve(MedianMadState *state, int64 extra)
 	if (needed > MEDIAN_MAD_MAX_VALUES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("median_mad supports at most " INT64_FORMAT " values per group",
-						MEDIAN_MAD_MAX_VALUES)));
+				 errmsg("median_mad supports at most %lld values per group",
+						(long long) MEDIAN_MAD_MAX_VALUES)));
 	while (capacity < needed)
 		capacity = Min(capacity * 2, MEDIAN_MAD_MAX_VALUES);
 	state->values = repalloc_huge(state->values, capacity * sizeof(float8));
@@ -106,7 +97,7 @@ select_rank(float8 *v, int64 n, int64 k)
 		CHECK_FOR_INTERRUPTS();
 		if (budget-- == 0)
 		{
-			sort_float8(v + lo, hi - lo + 1);
+			sort_float8s(v + lo, hi - lo + 1);
 			return;
 		}
 
@@ -242,8 +233,8 @@ ra_median_mad_serial(PG_FUNCTION_ARGS)
 	if (state->n > MEDIAN_MAD_MAX_SERIAL_VALUES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("median_mad state of " INT64_FORMAT " values is too large to pass between parallel processes",
-						state->n),
+				 errmsg("median_mad state of %lld values is too large to pass between parallel processes",
+						(long long) state->n),
 				 errhint("Disable parallel query for this statement (max_parallel_workers_per_gather = 0).")));
 
 	pq_begintypsend(&buf);
@@ -272,10 +263,8 @@ ra_median_mad_deserial(PG_FUNCTION_ARGS)
 	n = state_recv_int64(&buf, "median_mad");
 	if (n < 0 || n > MEDIAN_MAD_MAX_SERIAL_VALUES
 		|| n * (int64) sizeof(float8) != buf.len - buf.cursor)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid median_mad state: " INT64_FORMAT " values do not match %d bytes",
-						n, buf.len - buf.cursor)));
+		state_corrupt("median_mad", "Value count %lld does not match %d bytes.",
+					  (long long) n, buf.len - buf.cursor);
 
 	state = median_mad_state_create(CurrentMemoryContext, n);
 	for (int64 i = 0; i < n; i++)
@@ -284,10 +273,7 @@ ra_median_mad_deserial(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		if (!isfinite(value))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid median_mad state: value %s is not finite",
-							float8out_internal(value))));
+			state_corrupt("median_mad", "Value %s is not finite.", float8out_internal(value));
 		state->values[i] = value;
 	}
 	state->n = n;

@@ -1,10 +1,11 @@
 /*
  * btyd.h
- *		What the BTYD models share (btyd.c): the state of the fitting
- *		aggregates, the samples and optimizer of the fits, the special
- *		functions, and the reading and returning of predictions.  BG/NBD and
- *		Gamma-Gamma are in btyd.c, the modified BG/NBD in mbgnbd.c, the
- *		Pareto/NBD in paretonbd.c.
+ *		What the BTYD models share: the state of the fitting aggregates and
+ *		the likelihoods (btyd.c), the samples and optimizer of the fits
+ *		(btyd_fit.c), the special functions (btyd_special.c), and the reading
+ *		and returning of predictions (btyd_predict.c).  BG/NBD and Gamma-Gamma
+ *		are in those files, the modified BG/NBD in mbgnbd.c, the Pareto/NBD in
+ *		paretonbd.c.
  */
 #ifndef BTYD_H
 #define BTYD_H
@@ -15,16 +16,36 @@
 #define THETA_MAX 30.0
 /* Largest relative rounding error of a prediction; a larger one gives NULL */
 #define PREDICTION_TOLERANCE 1e-8
-/* Terms of a series after which a prediction gives up (NaN, then NULL) */
+/*
+ * Terms of a series after which a prediction gives up (NaN, then NULL):
+ * about 0.3 s.  The series fall roughly like z^n, z = t / (alpha + age + t):
+ * 90 days ahead of alpha + age of a day or more take a few thousand terms.
+ */
 #define SERIES_MAX_TERMS 10000000
 
 /* Special functions */
 extern double lgamma_diff(double y, double s);
+extern double digamma(double x);
 extern double digamma_diff(double y, double s);
 extern double log_hyp2f1(double a, double b, double c, double z);
 
+/*
+ * Whether a series of positive terms whose ratios tend to z, still at least
+ * last_ratio at term SERIES_MAX_TERMS, is known before summing to need more:
+ * the series below stop where a bound of the tail, term * ratio / (1 -
+ * ratio), is below 1e-16 of the sum.  That needs ratios below 1, and no
+ * longer happens where z is within 1/SERIES_MAX_TERMS of 1 (the terms then
+ * fall by less than a factor e over the whole series).
+ */
+static inline bool
+series_too_long(double z, double last_ratio)
+{
+	return last_ratio >= 1.0 || (1.0 - z) * SERIES_MAX_TERMS <= 1.0;
+}
+
 /* A customer of a (frequency, recency, age) model, from the transition on */
 extern const char *bgnbd_point_problem(int32 frequency, double recency, double age);
+extern const char *gamma_gamma_point_problem(int32 frequency, double monetary_value);
 extern Datum btyd_points_trans(FunctionCallInfo fcinfo, const char *aggregate);
 
 /* The points of a state as an array sorted by (x, u, v): a fixed summation order */
@@ -58,6 +79,8 @@ typedef double (*LogLik) (const double *theta, double *grad, const Sample *sampl
 
 /* The BG/NBD log-likelihood, or with shift 1 the modified BG/NBD's */
 extern double bgnbd_family_loglik(const double *theta, double *grad, const Sample *sample, int shift);
+extern double bgnbd_loglik(const double *theta, double *grad, const Sample *sample);
+extern double gamma_gamma_loglik(const double *theta, double *grad, const Sample *sample);
 
 #define MAX_PARAMS 4
 

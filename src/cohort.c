@@ -484,13 +484,13 @@ ra_cohort_trans(PG_FUNCTION_ARGS)
 	if (has_granularity && PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cohort granularity must not be null")));
+				 errmsg("cohort granularity must not be NULL")));
 	if (has_unbounded)
 	{
 		if (PG_ARGISNULL(5))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("cohort unbounded flag must not be null")));
+					 errmsg("cohort unbounded flag must not be NULL")));
 		unbounded = PG_GETARG_BOOL(5);
 	}
 
@@ -606,16 +606,16 @@ deserialize_state(StringInfo buf)
 	state_need_bytes(buf, 4 + 1 + 8, COHORT_STATE);
 	granularity = pq_getmsgint(buf, 4);
 	if (granularity < 0 || granularity > COHORT_GRANULARITY_MAX)
-		state_corrupt(COHORT_STATE, psprintf("unknown granularity code %d", granularity));
+		state_corrupt(COHORT_STATE, "Unknown granularity code %d.", granularity);
 	unbounded = pq_getmsgbyte(buf);
 	if (unbounded != 0 && unbounded != 1)
-		state_corrupt(COHORT_STATE, "bad unbounded flag");
+		state_corrupt(COHORT_STATE, "Bad unbounded flag.");
 	ncustomers = pq_getmsgint64(buf);
 	if (ncustomers < 0 ||
 		ncustomers > (buf->len - buf->cursor) /
 		(SERIAL_CUSTOMER_BYTES + SERIAL_PERIOD_MIN_BYTES))
-		state_corrupt(COHORT_STATE, psprintf("customer count " INT64_FORMAT " does not fit the state",
-						   ncustomers));
+		state_corrupt(COHORT_STATE, "Customer count %lld does not fit the state.",
+					  (long long) ncustomers);
 
 	state = cohort_state_create(CurrentMemoryContext, (CohortGranularity) granularity,
 								unbounded == 1);
@@ -634,14 +634,14 @@ deserialize_state(StringInfo buf)
 		nperiods = pq_getmsgint(buf, 4);
 		if (nperiods < 1 ||
 			nperiods > (buf->len - buf->cursor) / SERIAL_PERIOD_MIN_BYTES)
-			state_corrupt(COHORT_STATE, psprintf("customer " INT64_FORMAT " has a bad period count %d",
-							   customer_id, nperiods));
+			state_corrupt(COHORT_STATE, "Customer %lld has a bad period count %d.",
+						  (long long) customer_id, nperiods);
 		if (nperiods > COHORT_MAX_PERIODS)
-			state_corrupt(COHORT_STATE, psprintf("customer " INT64_FORMAT " has %d periods, more than the limit of %d",
-							   customer_id, nperiods, COHORT_MAX_PERIODS));
+			state_corrupt(COHORT_STATE, "Customer %lld has %d periods, more than the limit of %d.",
+						  (long long) customer_id, nperiods, COHORT_MAX_PERIODS);
 		customer = customers_insert(state->customers, customer_id, &found);
 		if (found)
-			state_corrupt(COHORT_STATE, psprintf("customer " INT64_FORMAT " appears twice", customer_id));
+			state_corrupt(COHORT_STATE, "Customer %lld appears twice.", (long long) customer_id);
 		customer->periods = palloc(nperiods * sizeof(PeriodSum));
 		customer->nperiods = customer->capacity = nperiods;
 		customer->hint = 0;
@@ -651,16 +651,16 @@ deserialize_state(StringInfo buf)
 
 			sum->period = state_recv_int32(buf, COHORT_STATE);
 			if (sum->period < min_period || sum->period > max_period)
-				state_corrupt(COHORT_STATE, psprintf("period %d is out of range", sum->period));
+				state_corrupt(COHORT_STATE, "Period %d is out of range.", sum->period);
 			if (i > 0 && sum->period <= customer->periods[i - 1].period)
-				state_corrupt(COHORT_STATE, psprintf("the periods of customer " INT64_FORMAT
-								   " are not ascending", customer_id));
+				state_corrupt(COHORT_STATE, "The periods of customer %lld are not ascending.",
+							  (long long) customer_id);
 			exact_sum_recv(buf, &sum->sum, COHORT_STATE);
 		}
 		if ((int64) customer->periods[nperiods - 1].period - customer->periods[0].period >=
 			COHORT_MAX_PERIODS)
-			state_corrupt(COHORT_STATE, psprintf("the periods of customer " INT64_FORMAT
-							   " span more than the limit of %d", customer_id, COHORT_MAX_PERIODS));
+			state_corrupt(COHORT_STATE, "The periods of customer %lld span more than the limit of %d.",
+						  (long long) customer_id, COHORT_MAX_PERIODS);
 	}
 	state_recv_end(buf, COHORT_STATE);
 	return state;
@@ -714,7 +714,7 @@ ra_cohort_merge_trans(PG_FUNCTION_ARGS)
 		if (PG_ARGISNULL(2))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("cohort unbounded flag must not be null")));
+					 errmsg("cohort unbounded flag must not be NULL")));
 		unbounded = PG_GETARG_BOOL(2);
 	}
 	if (state != NULL && state->unbounded != unbounded)
@@ -945,15 +945,15 @@ ra_cohort_retention(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cohort relation must not be null")));
+				 errmsg("cohort relation must not be NULL")));
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cohort granularity must not be null")));
+				 errmsg("cohort granularity must not be NULL")));
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cohort unbounded flag must not be null")));
+				 errmsg("cohort unbounded flag must not be NULL")));
 	/* 0.2.0's declaration has no column parameters: silver's names */
 	for (int i = 0; i < 3; i++)
 	{
@@ -962,7 +962,7 @@ ra_cohort_retention(PG_FUNCTION_ARGS)
 		else if (PG_ARGISNULL(3 + i))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not be null", params[i])));
+					 errmsg("%s must not be NULL", params[i])));
 		else
 			columns[i] = NameStr(*PG_GETARG_NAME(3 + i));
 	}

@@ -357,5 +357,5 @@ exact_sum_recv(StringInfo buf, ExactSum *sum, const char *state_name)
 		sum->value.scaled = (int128) (((uint128) high << 64) | low);
 	}
 	else
-		state_corrupt(state_name, psprintf("display scale %d is out of range", sum->dscale));
+		state_corrupt(state_name, "Display scale %d is out of range.", sum->dscale);
 }

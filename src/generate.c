@@ -1244,7 +1244,7 @@ check_argument_not_null(FunctionCallInfo fcinfo, int argno, const char *name)
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
+				 errmsg("%s must not be NULL", name)));
 }
 
 /* Stream synthetic bronze-shaped order lines, the same for the same arguments */
@@ -1274,7 +1274,7 @@ ra_generate_transactions(PG_FUNCTION_ARGS)
 		if (lines < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid number of lines: " INT64_FORMAT, lines),
+					 errmsg("invalid number of lines: %lld", (long long) lines),
 					 errdetail("The number of lines must be zero or more.")));
 		if (PG_ARGISNULL(2))
 			customers = Min(Max(1, (lines + DEFAULT_LINES_PER_CUSTOMER / 2) /
@@ -1285,9 +1285,9 @@ ra_generate_transactions(PG_FUNCTION_ARGS)
 			if (customers < 1 || customers > MAX_CUSTOMERS)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid number of customers: " INT64_FORMAT, customers),
-						 errdetail("The number of customers must be between 1 and " INT64_FORMAT ".",
-								   MAX_CUSTOMERS)));
+						 errmsg("invalid number of customers: %lld", (long long) customers),
+						 errdetail("The number of customers must be between 1 and %lld.",
+								   (long long) MAX_CUSTOMERS)));
 		}
 		if (nproducts < 1 || nproducts > MAX_PRODUCTS)
 			ereport(ERROR,

@@ -7,7 +7,7 @@
  *		who never came back is not taken to be alive.
  *
  * Its formulas are BG/NBD's with b + 1 in a few places (btyd.c:
- * bgnbd_family_loglik, and BtydCustomer.shift in the predictions), so it
+ * bgnbd_family_loglik, and BtydCustomer.shift in btyd_predict.c), so it
  * shares BG/NBD's state, optimizer, special functions and precautions:
  *   likelihood  B(a, b+x+1)/B(a, b) Gamma(r+x) alpha^r / (Gamma(r) (alpha+T)^(r+x))
  *               [1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x)],

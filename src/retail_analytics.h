@@ -29,7 +29,8 @@
 #endif
 
 /* Serialized states of the aggregates (aggstate.c) */
-extern void state_corrupt(const char *state_name, const char *detail) pg_attribute_noreturn();
+extern void state_corrupt(const char *state_name, const char *detail_fmt,...)
+			pg_attribute_printf(2, 3) pg_attribute_noreturn();
 extern void state_need_bytes(StringInfo buf, int64 bytes, const char *state_name);
 extern int32 state_recv_int32(StringInfo buf, const char *state_name);
 extern int64 state_recv_int64(StringInfo buf, const char *state_name);
@@ -39,6 +40,7 @@ extern void state_recv_end(StringInfo buf, const char *state_name);
 extern void state_send_numeric(StringInfo buf, Numeric value);
 extern Numeric state_recv_numeric(StringInfo buf, const char *state_name);
 extern void sort_int32s(int32 *data, size_t n);
+extern void sort_float8s(float8 *data, size_t n);
 extern FuncCallContext *rows_srf_first_call(FunctionCallInfo fcinfo, uint64 max_calls,
 											 MemoryContext *oldcontext);
 

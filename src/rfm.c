@@ -379,7 +379,7 @@ customer_state_recv(StringInfo buf, CustomerState *state, const char *state_name
 
 	flags = state_recv_int32(buf, state_name);
 	if ((flags & ~(CUSTOMER_HAS_TS | CUSTOMER_HAS_AMOUNT)) != 0)
-		state_corrupt(state_name, "unknown flags");
+		state_corrupt(state_name, "Unknown flags.");
 	if (flags & CUSTOMER_HAS_TS)
 	{
 		state->has_ts = true;
@@ -387,7 +387,7 @@ customer_state_recv(StringInfo buf, CustomerState *state, const char *state_name
 		state->last = state_recv_int64(buf, state_name);
 		if (!valid_timestamp(state->first) || !valid_timestamp(state->last) ||
 			state->first > state->last)
-			state_corrupt(state_name, "bad purchase times");
+			state_corrupt(state_name, "Bad purchase times.");
 	}
 	if (flags & CUSTOMER_HAS_AMOUNT)
 	{
@@ -399,7 +399,7 @@ customer_state_recv(StringInfo buf, CustomerState *state, const char *state_name
 	count = state_recv_int32(buf, state_name);
 	/* each invoice takes at least its 4-byte length */
 	if (count < 0 || count > (buf->len - buf->cursor) / (int) sizeof(int32))
-		state_corrupt(state_name, "bad invoice count");
+		state_corrupt(state_name, "Bad invoice count.");
 	for (int32 i = 0; i < count; i++)
 	{
 		int32		len = state_recv_int32(buf, state_name);
@@ -407,7 +407,7 @@ customer_state_recv(StringInfo buf, CustomerState *state, const char *state_name
 		CHECK_FOR_INTERRUPTS();
 		state_need_bytes(buf, len, state_name);
 		if (!invoice_set_add(&state->invoices, buf->data + buf->cursor, len, state->mcxt))
-			state_corrupt(state_name, "duplicate invoice");
+			state_corrupt(state_name, "Duplicate invoice.");
 		buf->cursor += len;
 	}
 }
@@ -531,7 +531,7 @@ make_room(void *array, int64 count, int64 *size, Size element, MemoryContext mcx
 	if ((Size) new_size * element > MaxAllocHugeSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many customers for rfm_model: " INT64_FORMAT, count)));
+				 errmsg("too many customers for rfm_model: %lld", (long long) count)));
 	*size = new_size;
 	if (array == NULL)
 		return MemoryContextAllocHuge(mcxt, new_size * element);
@@ -567,7 +567,7 @@ model_add_frequency(ModelState *state, int64 frequency)
 	if (frequency < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("frequency must not be negative: " INT64_FORMAT, frequency)));
+				 errmsg("frequency must not be negative: %lld", (long long) frequency)));
 	state->frequency = make_room(state->frequency, state->nfrequency,
 								 &state->frequency_size, sizeof(int64), state->mcxt);
 	state->frequency[state->nfrequency++] = frequency;
@@ -718,7 +718,7 @@ read_count(StringInfo buf, int64 rows, int element_size)
 	int64		count = state_recv_int64(buf, MODEL_STATE);
 
 	if (count < 0 || count > rows || count > (buf->len - buf->cursor) / element_size)
-		state_corrupt(MODEL_STATE, "bad value count");
+		state_corrupt(MODEL_STATE, "Bad value count.");
 	return count;
 }
 
@@ -736,11 +736,11 @@ ra_rfm_model_deserial(PG_FUNCTION_ARGS)
 	state_recv_begin(&buf, serialized, STATE_FORMAT_VERSION, MODEL_STATE);
 	bins = state_recv_int32(&buf, MODEL_STATE);
 	if (bins < MIN_BINS || bins > MAX_BINS)
-		state_corrupt(MODEL_STATE, "bad bins");
+		state_corrupt(MODEL_STATE, "Bad bins.");
 	state = model_state_create(bins, CurrentMemoryContext);
 	state->rows = state_recv_int64(&buf, MODEL_STATE);
 	if (state->rows < 0)
-		state_corrupt(MODEL_STATE, "bad row count");
+		state_corrupt(MODEL_STATE, "Bad row count.");
 	count = read_count(&buf, state->rows, sizeof(int32));
 	for (int64 i = 0; i < count; i++)
 	{
@@ -748,7 +748,7 @@ ra_rfm_model_deserial(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		if (recency_days < 0)
-			state_corrupt(MODEL_STATE, "negative recency_days");
+			state_corrupt(MODEL_STATE, "Negative recency_days.");
 		model_add_recency(state, recency_days);
 	}
 	count = read_count(&buf, state->rows, sizeof(int64));
@@ -758,7 +758,7 @@ ra_rfm_model_deserial(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		if (frequency < 0)
-			state_corrupt(MODEL_STATE, "negative frequency");
+			state_corrupt(MODEL_STATE, "Negative frequency.");
 		model_add_frequency(state, frequency);
 	}
 	count = read_count(&buf, state->rows, sizeof(int32));
