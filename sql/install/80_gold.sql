@@ -257,7 +257,11 @@ BEGIN
 			   retail.segment_snapshot_dates(as_of, d.first_day, retail.setting('segment_snapshots')::integer) a
 		  WHERE a < as_of) x
 	WHERE as_of IS NOT NULL;
-	DELETE FROM gold_store.customer_snapshots s WHERE s.snapshot <> ALL (coalesce(snapshots, '{}'));
+	-- the snapshots no longer kept, found in the models (a snapshot of the
+	-- customers has a model) and deleted by key
+	DELETE FROM gold_store.customer_snapshots s
+	WHERE s.snapshot = ANY (ARRAY(SELECT m.snapshot FROM gold_store.customer_snapshot_models m
+								  WHERE m.snapshot <> ALL (coalesce(snapshots, '{}'))));
 	GET DIAGNOSTICS row_count = ROW_COUNT;
 	written := written + row_count;
 	DELETE FROM gold_store.customer_snapshot_models s WHERE s.snapshot <> ALL (coalesce(snapshots, '{}'));
