@@ -768,21 +768,26 @@ BEGIN ATOMIC
 					FROM prices p JOIN medians m ON m.stock_code = p.stock_code) r
 			  GROUP BY r.stock_code, r.median, r.median_price, r.center_price_squared) x
 	),
-	price_lines AS (
-		-- the lines at a price whose |z| exceeds the threshold, beyond a
-		-- factor 1.25 of the centre exp(median) (compared exactly: at a factor
-		-- of exactly 1.25 the float z may exceed 3.5 by a rounding error)
-		SELECT t.invoice_no, f.z, f.stock_code, f.unit_price, f.median_price
+	-- the prices whose |z| exceeds the threshold, beyond a factor 1.25 of
+	-- the centre exp(median) (compared exactly: at a factor of exactly 1.25
+	-- the float z may exceed 3.5 by a rounding error); few, so found before
+	-- their lines: joined at once, the planner read every line of silver
+	outlier_prices AS MATERIALIZED (
+		SELECT f.*
 		FROM (SELECT p.stock_code, p.unit_price, c.median_price,
 					 retail.modified_z(p.v, c.center, ln(1.25) / 3.5) AS z
 			  FROM prices p JOIN product_center c ON c.stock_code = p.stock_code
 			  WHERE p.unit_price * p.unit_price > 1.5625 * c.center_price_squared
 				 OR 1.5625 * p.unit_price * p.unit_price < c.center_price_squared) f
+		WHERE abs(f.z) > order_anomalies.threshold
+	),
+	price_lines AS (
+		SELECT t.invoice_no, f.z, f.stock_code, f.unit_price, f.median_price
+		FROM outlier_prices f
 			 JOIN silver.transactions t
 				  ON t.stock_code = f.stock_code AND t.unit_price = f.unit_price AND t.reason IS NULL
-		WHERE abs(f.z) > order_anomalies.threshold
-		  -- a counted line (as in silver.product_prices)
-		  AND t.quantity > CASE WHEN (SELECT retail.setting('cancellations')) = 'net' THEN t.cancelled_quantity ELSE 0 END
+		-- a counted line (as in silver.product_prices)
+		WHERE t.quantity > CASE WHEN (SELECT retail.setting('cancellations')) = 'net' THEN t.cancelled_quantity ELSE 0 END
 	),
 	flags AS (
 		SELECT w.invoice_no, w.z, 'wholesale_total' AS reason, NULL AS stock_code, NULL::numeric AS unit_price,
