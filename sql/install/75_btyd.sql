@@ -127,7 +127,9 @@ CREATE FUNCTION retail.clv(bgnbd retail.bgnbd_model, gamma_gamma retail.gamma_ga
 						   months integer DEFAULT 12, discount_rate double precision DEFAULT 0.01,
 						   unit text DEFAULT 'day')
 	RETURNS double precision
-	AS 'MODULE_PATHNAME', 'ra_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'ra_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	-- a series per month of the horizon: the planner must know it is dear
+	COST 2000;
 COMMENT ON FUNCTION retail.clv(retail.bgnbd_model, retail.gamma_gamma_model, integer, double precision,
 							   double precision, double precision, integer, double precision, text) IS
 	'Customer lifetime value as lifetimes computes it: over months of 30 days (in the unit of the models, day or week), the expected purchases of each month times the expected value, divided by (1 + discount_rate)^month; months from 0 to 1200, discount_rate 0 or more; NULL, with a NOTICE for the first of a query, where the expected value or purchases are, or the sum is not below 1e32';

@@ -144,7 +144,9 @@ CREATE FUNCTION retail.mbgnbd_clv(model retail.mbgnbd_model, gamma_gamma retail.
 						   months integer DEFAULT 12, discount_rate double precision DEFAULT 0.01,
 						   unit text DEFAULT 'day')
 	RETURNS double precision
-	AS 'MODULE_PATHNAME', 'ra_mbgnbd_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'ra_mbgnbd_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	-- a series per month of the horizon: the planner must know it is dear
+	COST 2000;
 COMMENT ON FUNCTION retail.mbgnbd_clv(retail.mbgnbd_model, retail.gamma_gamma_model, integer, double precision,
 							   double precision, double precision, integer, double precision, text) IS
 	'Customer lifetime value under a modified BG/NBD model, as retail.clv computes it under BG/NBD (a name of its own: an overload of retail.clv would make calls with untyped rows ambiguous)';
@@ -154,7 +156,9 @@ CREATE FUNCTION retail.paretonbd_clv(model retail.paretonbd_model, gamma_gamma r
 						   monetary_value double precision, months integer DEFAULT 12,
 						   discount_rate double precision DEFAULT 0.01, unit text DEFAULT 'day')
 	RETURNS double precision
-	AS 'MODULE_PATHNAME', 'ra_paretonbd_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'ra_paretonbd_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	-- a series per month of the horizon: the planner must know it is dear
+	COST 2000;
 COMMENT ON FUNCTION retail.paretonbd_clv(retail.paretonbd_model, retail.gamma_gamma_model, integer, double precision,
 							   double precision, double precision, integer, double precision, text) IS
 	'Customer lifetime value under a Pareto/NBD model, as retail.clv computes it under BG/NBD (a name of its own: an overload of retail.clv would make calls with untyped rows ambiguous)';

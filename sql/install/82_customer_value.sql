@@ -53,6 +53,9 @@ COMMENT ON COLUMN gold_store.clv_customers.frequency IS 'Repeat purchases: purch
 COMMENT ON COLUMN gold_store.clv_customers.first_day IS 'First purchase day';
 COMMENT ON COLUMN gold_store.clv_customers.last_day IS 'Last purchase day';
 COMMENT ON COLUMN gold_store.clv_customers.monetary_value IS 'Mean value of the repeat purchase days (the first excluded), to 6 decimals; 0 without';
+-- Reading gold.mart_customer_value applies the models to every row (tens of
+-- microseconds each): let a parallel plan share it however small the table.
+ALTER TABLE gold_store.clv_customers SET (parallel_workers = 8);
 
 -- The rows of gold_store.clv_customers for the customers listed (all for
 -- NULL), from the per-invoice-day state as retail.btyd_summary reads it.
@@ -191,6 +194,24 @@ END;
 COMMENT ON FUNCTION retail.clv_models() IS
 	'The models of gold.clv_model as values: the purchase model of its column model (the other two NULL) and Gamma-Gamma, NULL while no customer bought twice; for the prediction functions of each model and retail.gamma_gamma_expected_value';
 
+-- What gold.mart_customer_value applies, in one row (all NULL without a
+-- model): a function in FROM, which a parallel plan runs in each worker, where
+-- a join with the one-row table made the planner keep the whole read in one
+-- process.
+CREATE FUNCTION retail.clv_model_in_force(OUT calibration_end date, OUT unit text, OUT horizon_months integer,
+										  OUT discount_rate double precision, OUT model text,
+										  OUT bgnbd retail.bgnbd_model, OUT gamma_gamma retail.gamma_gamma_model,
+										  OUT mbgnbd retail.mbgnbd_model, OUT paretonbd retail.paretonbd_model,
+										  OUT unit_days double precision, OUT t_90 double precision)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT m.calibration_end, m.unit, m.horizon_months, m.discount_rate, m.model, f.bgnbd, f.gamma_gamma,
+		   f.mbgnbd, f.paretonbd, retail.btyd_unit_days(m.unit), 90 / retail.btyd_unit_days(m.unit)
+	FROM gold.clv_model m, retail.clv_models() f;
+END;
+COMMENT ON FUNCTION retail.clv_model_in_force() IS
+	'The row of gold.clv_model with its models as values and the unit in days: what gold.mart_customer_value applies; NULLs without a model';
+
 -- Each customer under the models of gold.clv_model, in its unit and with its
 -- settings, as of its calibration end: the fits are not made again.
 CREATE VIEW gold.mart_customer_value AS
@@ -217,12 +238,11 @@ SELECT s.customer_id, s.frequency, t.recency, t.age, s.monetary_value::numeric(3
 						   x.horizon_months, x.discount_rate, x.unit)
 	   END::numeric(38, 6) AS clv,
 	   x.model
-FROM (SELECT m.calibration_end, m.unit, m.horizon_months, m.discount_rate, m.model, f.bgnbd, f.gamma_gamma,
-			 f.mbgnbd, f.paretonbd, retail.btyd_unit_days(m.unit) AS days, 90 / retail.btyd_unit_days(m.unit) AS t_90
-	  FROM gold_store.clv_model m, retail.clv_models() f) x
+FROM retail.clv_model_in_force() x
 	 CROSS JOIN gold_store.clv_customers s
-	 CROSS JOIN LATERAL (SELECT (s.last_day - s.first_day) / x.days AS recency,
-								(x.calibration_end - s.first_day) / x.days AS age) t;
+	 CROSS JOIN LATERAL (SELECT (s.last_day - s.first_day) / x.unit_days AS recency,
+								(x.calibration_end - s.first_day) / x.unit_days AS age) t
+WHERE x.calibration_end IS NOT NULL;
 COMMENT ON VIEW gold.mart_customer_value IS
 	'One row per customer of silver: the BTYD summary (to the last date of the lines, in the unit of setting clv_unit) and what the purchase model (setting clv_model) and Gamma-Gamma model of gold.clv_model, fitted on it, predict (NULL while no customer bought twice)';
 COMMENT ON COLUMN gold.mart_customer_value.customer_id IS 'Customer';

@@ -24,6 +24,9 @@ COMMENT ON COLUMN gold_store.clv_customers.frequency IS 'Repeat purchases: purch
 COMMENT ON COLUMN gold_store.clv_customers.first_day IS 'First purchase day';
 COMMENT ON COLUMN gold_store.clv_customers.last_day IS 'Last purchase day';
 COMMENT ON COLUMN gold_store.clv_customers.monetary_value IS 'Mean value of the repeat purchase days (the first excluded), to 6 decimals; 0 without';
+-- Reading gold.mart_customer_value applies the models to every row (tens of
+-- microseconds each): let a parallel plan share it however small the table.
+ALTER TABLE gold_store.clv_customers SET (parallel_workers = 8);
 
 -- The rows of gold_store.clv_customers for the customers listed (all for
 -- NULL), from the per-invoice-day state as retail.btyd_summary reads it.
@@ -140,6 +143,24 @@ COMMENT ON COLUMN gold_store.clv_model.model IS 'Purchase model (setting clv_mod
 COMMENT ON COLUMN gold_store.clv_model.s IS 'Pareto/NBD: shape of the Gamma distribution of dropout rates; NULL under the other models';
 COMMENT ON COLUMN gold_store.clv_model.beta IS 'Pareto/NBD: scale of the Gamma distribution of dropout rates, in the unit; NULL under the other models';
 
+-- What gold.mart_customer_value applies, in one row (all NULL without a
+-- model): a function in FROM, which a parallel plan runs in each worker, where
+-- a join with the one-row table made the planner keep the whole read in one
+-- process.
+CREATE FUNCTION retail.clv_model_in_force(OUT calibration_end date, OUT unit text, OUT horizon_months integer,
+										  OUT discount_rate double precision, OUT model text,
+										  OUT bgnbd retail.bgnbd_model, OUT gamma_gamma retail.gamma_gamma_model,
+										  OUT mbgnbd retail.mbgnbd_model, OUT paretonbd retail.paretonbd_model,
+										  OUT unit_days double precision, OUT t_90 double precision)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT m.calibration_end, m.unit, m.horizon_months, m.discount_rate, m.model, f.bgnbd, f.gamma_gamma,
+		   f.mbgnbd, f.paretonbd, retail.btyd_unit_days(m.unit), 90 / retail.btyd_unit_days(m.unit)
+	FROM gold.clv_model m, retail.clv_models() f;
+END;
+COMMENT ON FUNCTION retail.clv_model_in_force() IS
+	'The row of gold.clv_model with its models as values and the unit in days: what gold.mart_customer_value applies; NULLs without a model';
+
 -- Each customer under the models of gold.clv_model, in its unit and with its
 -- settings, as of its calibration end: the fits are not made again.
 CREATE OR REPLACE VIEW gold.mart_customer_value AS
@@ -166,12 +187,11 @@ SELECT s.customer_id, s.frequency, t.recency, t.age, s.monetary_value::numeric(3
 						   x.horizon_months, x.discount_rate, x.unit)
 	   END::numeric(38, 6) AS clv,
 	   x.model
-FROM (SELECT m.calibration_end, m.unit, m.horizon_months, m.discount_rate, m.model, f.bgnbd, f.gamma_gamma,
-			 f.mbgnbd, f.paretonbd, retail.btyd_unit_days(m.unit) AS days, 90 / retail.btyd_unit_days(m.unit) AS t_90
-	  FROM gold_store.clv_model m, retail.clv_models() f) x
+FROM retail.clv_model_in_force() x
 	 CROSS JOIN gold_store.clv_customers s
-	 CROSS JOIN LATERAL (SELECT (s.last_day - s.first_day) / x.days AS recency,
-								(x.calibration_end - s.first_day) / x.days AS age) t;
+	 CROSS JOIN LATERAL (SELECT (s.last_day - s.first_day) / x.unit_days AS recency,
+								(x.calibration_end - s.first_day) / x.unit_days AS age) t
+WHERE x.calibration_end IS NOT NULL;
 COMMENT ON VIEW gold.mart_customer_value IS
 	'One row per customer of silver: the BTYD summary (to the last date of the lines, in the unit of setting clv_unit) and what the purchase model (setting clv_model) and Gamma-Gamma model of gold.clv_model, fitted on it, predict (NULL while no customer bought twice)';
 COMMENT ON COLUMN gold.mart_customer_value.customer_id IS 'Customer';
@@ -248,7 +268,15 @@ DELETE FROM retail.refresh_steps WHERE view_name IN ('clv_model', 'mart_customer
 INSERT INTO retail.refresh_steps (step_order, layer, schema_name, view_name, maintain, warning_check) VALUES
 	(500, 'gold', 'gold_store', 'clv_customers', 'retail.maintain_customer_value(bigint, bigint, boolean)',
 	 'retail.customer_value_warning()');
-REVOKE EXECUTE ON FUNCTION retail.clv_customer_rows(bigint[]), retail.clv_fit(),
+REVOKE EXECUTE ON FUNCTION retail.clv_customer_rows(bigint[]), retail.clv_fit(), retail.clv_model_in_force(),
 	retail.maintain_customer_value(bigint, bigint, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION retail.clv_customer_rows(bigint[]), retail.clv_fit() TO retail_bi;
+GRANT EXECUTE ON FUNCTION retail.clv_customer_rows(bigint[]), retail.clv_fit(), retail.clv_model_in_force()
+	TO retail_bi;
+-- a series per month of the horizon: the planner must know it is dear
+ALTER FUNCTION retail.clv(retail.bgnbd_model, retail.gamma_gamma_model, integer, double precision, double precision,
+						  double precision, integer, double precision, text) COST 2000;
+ALTER FUNCTION retail.mbgnbd_clv(retail.mbgnbd_model, retail.gamma_gamma_model, integer, double precision,
+								 double precision, double precision, integer, double precision, text) COST 2000;
+ALTER FUNCTION retail.paretonbd_clv(retail.paretonbd_model, retail.gamma_gamma_model, integer, double precision,
+									double precision, double precision, integer, double precision, text) COST 2000;
 REVOKE ALL ON gold_store.clv_customers, gold_store.clv_model FROM retail_bi;
