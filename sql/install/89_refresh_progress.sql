@@ -87,15 +87,31 @@ CREATE TRIGGER note_change AFTER INSERT OR UPDATE OR DELETE ON retail.segment_ru
 -- What in a mart deserves a warning (retail.refresh_steps.warning_check).
 -- Customer value: the models are fitted once a customer bought twice; a
 -- prediction that is NULL then could not be evaluated for that customer.
+-- The counts come from RETURN QUERY, which runs its query to the end, so that
+-- parallel workers can share the predictions of every customer: PostgreSQL
+-- runs a query whose first row alone is wanted (a SQL function's scalar
+-- result, SELECT INTO) in one process.
+CREATE FUNCTION retail.customer_value_counts(OUT customers bigint, OUT fitted boolean, OUT unpredicted bigint)
+	RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY
+	SELECT count(*), bool_or(v.frequency > 0),
+		   count(*) FILTER (WHERE v.p_alive IS NULL OR v.expected_purchases_90d IS NULL
+							OR v.expected_value IS NULL OR v.clv IS NULL)
+	FROM gold.mart_customer_value v;
+END
+$$;
+COMMENT ON FUNCTION retail.customer_value_counts() IS
+	'One row: the customers of gold.mart_customer_value, whether any bought twice (the models are fitted), and how many have a NULL prediction';
 CREATE FUNCTION retail.customer_value_warning() RETURNS text
 LANGUAGE sql STABLE
 BEGIN ATOMIC
 	SELECT format('%s of %s customers have no prediction (p_alive, expected_purchases_90d, expected_value or clv NULL): the fitted models could not be evaluated for them',
 				  n.unpredicted, n.customers)
-	FROM (SELECT count(*) AS customers, bool_or(v.frequency > 0) AS fitted,
-				 count(*) FILTER (WHERE v.p_alive IS NULL OR v.expected_purchases_90d IS NULL
-								  OR v.expected_value IS NULL OR v.clv IS NULL) AS unpredicted
-		  FROM gold.mart_customer_value v) n
+	FROM retail.customer_value_counts() n
 	WHERE n.fitted AND n.unpredicted > 0;
 END;
 COMMENT ON FUNCTION retail.customer_value_warning() IS

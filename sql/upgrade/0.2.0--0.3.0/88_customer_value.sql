@@ -264,14 +264,41 @@ $$;
 COMMENT ON FUNCTION retail.maintain_customer_value(bigint, bigint, boolean) IS
 	'Step 500 of retail.refresh(): brings gold_store.clv_customers up to silver after the lines with load_ordinal in (after, through] were merged (all of them when rebuild), writing only the rows that change, and fits gold_store.clv_model again; returns the rows it wrote';
 
+-- The counts come from RETURN QUERY, which runs its query to the end, so that
+-- parallel workers can share the predictions of every customer: PostgreSQL
+-- runs a query whose first row alone is wanted (a SQL function's scalar
+-- result, SELECT INTO) in one process.
+CREATE FUNCTION retail.customer_value_counts(OUT customers bigint, OUT fitted boolean, OUT unpredicted bigint)
+	RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY
+	SELECT count(*), bool_or(v.frequency > 0),
+		   count(*) FILTER (WHERE v.p_alive IS NULL OR v.expected_purchases_90d IS NULL
+							OR v.expected_value IS NULL OR v.clv IS NULL)
+	FROM gold.mart_customer_value v;
+END
+$$;
+COMMENT ON FUNCTION retail.customer_value_counts() IS
+	'One row: the customers of gold.mart_customer_value, whether any bought twice (the models are fitted), and how many have a NULL prediction';
+CREATE OR REPLACE FUNCTION retail.customer_value_warning() RETURNS text
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT format('%s of %s customers have no prediction (p_alive, expected_purchases_90d, expected_value or clv NULL): the fitted models could not be evaluated for them',
+				  n.unpredicted, n.customers)
+	FROM retail.customer_value_counts() n
+	WHERE n.fitted AND n.unpredicted > 0;
+END;
 DELETE FROM retail.refresh_steps WHERE view_name IN ('clv_model', 'mart_customer_value');
 INSERT INTO retail.refresh_steps (step_order, layer, schema_name, view_name, maintain, warning_check) VALUES
 	(500, 'gold', 'gold_store', 'clv_customers', 'retail.maintain_customer_value(bigint, bigint, boolean)',
 	 'retail.customer_value_warning()');
 REVOKE EXECUTE ON FUNCTION retail.clv_customer_rows(bigint[]), retail.clv_fit(), retail.clv_model_in_force(),
-	retail.maintain_customer_value(bigint, bigint, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION retail.clv_customer_rows(bigint[]), retail.clv_fit(), retail.clv_model_in_force()
-	TO retail_bi;
+	retail.customer_value_counts(), retail.maintain_customer_value(bigint, bigint, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retail.clv_customer_rows(bigint[]), retail.clv_fit(), retail.clv_model_in_force(),
+	retail.customer_value_counts() TO retail_bi;
 -- a series per month of the horizon: the planner must know it is dear
 ALTER FUNCTION retail.clv(retail.bgnbd_model, retail.gamma_gamma_model, integer, double precision, double precision,
 						  double precision, integer, double precision, text) COST 2000;
