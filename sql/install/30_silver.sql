@@ -447,6 +447,25 @@ $$;
 COMMENT ON FUNCTION retail.net_cancellations(bigint, bigint) IS
 	'Net the cancellation lines against the clean lines of the groups (customer, product, price) that the lines with load_ordinal in (after, through] touch: silver.transactions.cancelled_quantity and unmatched_quantity; earlier lines that change go to retail.netting_changes';
 
+-- The customers whose counted lines a merge of the lines with load_ordinal in
+-- (after, through] changed, with the time of the earliest: the keys the
+-- kept marts of gold rewrite (retail.refresh_steps.maintain).
+CREATE FUNCTION retail.touched_customers(after bigint, through bigint)
+	RETURNS TABLE (customer_id bigint, since timestamp)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT t.customer_id, min(t.invoice_ts)
+	FROM (SELECT l.customer_id, l.invoice_ts
+		  FROM silver.transactions l
+		  WHERE l.load_ordinal > touched_customers.after AND l.load_ordinal <= touched_customers.through
+			AND l.reason IS NULL
+		  UNION ALL
+		  SELECT c.customer_id, c.invoice_ts FROM retail.netting_changes c) t
+	GROUP BY t.customer_id;
+END;
+COMMENT ON FUNCTION retail.touched_customers(bigint, bigint) IS
+	'Customers of the clean lines with load_ordinal in (after, through] and of the earlier lines whose netting the last merge changed, with the earliest time of those lines';
+
 -- A line as the states count it: a clean line with the units left after
 -- the cancellations (setting cancellations = net; all of them under
 -- 'ignore'), and a sign: -1 takes back what an earlier refresh counted.

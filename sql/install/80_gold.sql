@@ -273,16 +273,7 @@ BEGIN
 
 	-- customers whose lines changed, with the time of the earliest
 	CREATE TEMP TABLE touched ON COMMIT DROP AS
-	SELECT t.customer_id, min(t.invoice_ts) AS since
-	FROM (SELECT l.customer_id, l.invoice_ts
-		  FROM silver.transactions l
-		  WHERE l.load_ordinal > maintain_customer_snapshots.after
-			AND l.load_ordinal <= maintain_customer_snapshots.through
-			AND l.reason IS NULL AND NOT maintain_customer_snapshots.rebuild
-		  UNION ALL
-		  SELECT c.customer_id, c.invoice_ts FROM retail.netting_changes c
-		  WHERE NOT maintain_customer_snapshots.rebuild) t
-	GROUP BY t.customer_id;
+	SELECT t.* FROM retail.touched_customers(after, through) t WHERE NOT rebuild;
 
 	FOREACH snap IN ARRAY snapshots LOOP
 		written_before := written;

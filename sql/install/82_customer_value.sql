@@ -268,11 +268,7 @@ DECLARE
 	written bigint;
 BEGIN
 	IF NOT rebuild THEN
-		SELECT array_agg(DISTINCT t.customer_id) INTO keys
-		FROM (SELECT l.customer_id FROM silver.transactions l
-			  WHERE l.load_ordinal > after AND l.load_ordinal <= through AND l.reason IS NULL
-			  UNION ALL
-			  SELECT c.customer_id FROM retail.netting_changes c) t;
+		SELECT array_agg(t.customer_id) INTO keys FROM retail.touched_customers(after, through) t;
 		IF keys IS NULL THEN
 			RETURN 0;
 		END IF;

@@ -15,6 +15,25 @@ COMMENT ON COLUMN retail.refresh_steps.maintain IS
 COMMENT ON COLUMN retail.refresh_log.rows IS
 	'Silver: the lines of the batch; a materialized view: its rows after the refresh; a maintained table (retail.refresh_steps.maintain): the rows the step wrote';
 
+-- The customers whose counted lines a merge of the lines with load_ordinal in
+-- (after, through] changed, with the time of the earliest: the keys the
+-- kept marts of gold rewrite (retail.refresh_steps.maintain).
+CREATE FUNCTION retail.touched_customers(after bigint, through bigint)
+	RETURNS TABLE (customer_id bigint, since timestamp)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT t.customer_id, min(t.invoice_ts)
+	FROM (SELECT l.customer_id, l.invoice_ts
+		  FROM silver.transactions l
+		  WHERE l.load_ordinal > touched_customers.after AND l.load_ordinal <= touched_customers.through
+			AND l.reason IS NULL
+		  UNION ALL
+		  SELECT c.customer_id, c.invoice_ts FROM retail.netting_changes c) t
+	GROUP BY t.customer_id;
+END;
+COMMENT ON FUNCTION retail.touched_customers(bigint, bigint) IS
+	'Customers of the clean lines with load_ordinal in (after, through] and of the earlier lines whose netting the last merge changed, with the earliest time of those lines';
+
 -- The segments are kept as tables that the refresh maintains (step 100,
 -- retail.maintain_customer_snapshots): one row per snapshot and customer,
 -- the current snapshot under the date 'infinity' and the month ends under
@@ -173,16 +192,7 @@ BEGIN
 
 	-- customers whose lines changed, with the time of the earliest
 	CREATE TEMP TABLE touched ON COMMIT DROP AS
-	SELECT t.customer_id, min(t.invoice_ts) AS since
-	FROM (SELECT l.customer_id, l.invoice_ts
-		  FROM silver.transactions l
-		  WHERE l.load_ordinal > maintain_customer_snapshots.after
-			AND l.load_ordinal <= maintain_customer_snapshots.through
-			AND l.reason IS NULL AND NOT maintain_customer_snapshots.rebuild
-		  UNION ALL
-		  SELECT c.customer_id, c.invoice_ts FROM retail.netting_changes c
-		  WHERE NOT maintain_customer_snapshots.rebuild) t
-	GROUP BY t.customer_id;
+	SELECT t.* FROM retail.touched_customers(after, through) t WHERE NOT rebuild;
 
 	FOREACH snap IN ARRAY snapshots LOOP
 		written_before := written;
@@ -385,8 +395,9 @@ WHERE view_name IN ('mart_customer_segments', 'segment_month_ends', 'mart_segmen
 INSERT INTO retail.refresh_steps (step_order, layer, schema_name, view_name, maintain) VALUES
 	(100, 'gold', 'gold_store', 'customer_snapshots', 'retail.maintain_customer_snapshots(bigint, bigint, boolean)');
 REVOKE EXECUTE ON FUNCTION retail.customer_measures(date, bigint[]), retail.same_side_of_cuts(numeric, numeric, numeric[]),
-	retail.segment_migration_pair(date, date), retail.maintain_customer_snapshots(bigint, bigint, boolean) FROM PUBLIC;
+	retail.segment_migration_pair(date, date), retail.touched_customers(bigint, bigint),
+	retail.maintain_customer_snapshots(bigint, bigint, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retail.customer_measures(date, bigint[]), retail.same_side_of_cuts(numeric, numeric, numeric[]),
-	retail.segment_migration_pair(date, date) TO retail_bi;
+	retail.segment_migration_pair(date, date), retail.touched_customers(bigint, bigint) TO retail_bi;
 REVOKE ALL ON gold_store.customer_snapshots, gold_store.customer_snapshot_models, gold_store.mart_segment_migration
 	FROM retail_bi;
