@@ -55,7 +55,6 @@ DECLARE
 	row_count bigint;
 	failed_table text;
 	failed_column text;
-	silver_tables text[];
 	unchanged boolean;
 	warning text;
 	failed_views text[] := '{}';
@@ -63,8 +62,7 @@ DECLARE
 	step_message text;
 	step_detail text;
 	next_ordinal bigint;
-	table_name text;
-	silver_analyzed_through bigint;
+	table_name regclass;
 BEGIN
 	-- Under REPEATABLE READ or SERIALIZABLE the snapshot is older than the
 	-- lock below: the lines of the loads it waits for would stay invisible,
@@ -84,7 +82,6 @@ BEGIN
 		-- Readers of bronze are not blocked.
 		LOCK TABLE bronze.transactions_raw IN SHARE MODE;
 		SELECT * INTO progress FROM retail.refresh_progress;
-		silver_analyzed_through := progress.analyzed_through;
 		through := coalesce((SELECT max(b.load_ordinal) FROM bronze.transactions_raw b), 0);
 		-- An ordinal written by hand may be ahead of the sequence: move the
 		-- sequence past it, so that later loads land above the watermark.
@@ -118,79 +115,20 @@ BEGIN
 		END IF;
 		PERFORM retail.check_settings();
 
-		current_step := 10;
-		current_layer := 'silver';
-		current_relation := 'silver.transactions';
-		started := clock_timestamp();
 		after := progress.bronze_through;
-		-- every table of silver that the extension made is derived from bronze
-		SELECT array_agg(c.oid::regclass::text ORDER BY c.relname) INTO silver_tables
-		FROM pg_class c
-			 JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
-			 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'retail_analytics'
-		WHERE c.relnamespace = 'silver'::regnamespace AND c.relkind = 'r';
+		-- a rebuild starts silver over: readers keep the old rows until the
+		-- commit, or with concurrently => false wait for it
 		IF rebuild THEN
 			after := 0;
 			IF refresh_run.concurrently THEN
-				-- readers keep the old rows until the commit; the lines are
-				-- reclassified below, changing only the rows that differ
-				FOREACH table_name IN ARRAY array_remove(silver_tables, 'silver.transactions') LOOP
+				-- silver.transactions is reclassified in place (step 10)
+				FOREACH table_name IN ARRAY array_remove(retail.silver_tables(), 'silver.transactions'::regclass) LOOP
 					EXECUTE format('DELETE FROM %s', table_name);
 				END LOOP;
 			ELSE
-				EXECUTE format('TRUNCATE %s', array_to_string(silver_tables, ', '));
-				-- readers wait anyway: build the lookup indexes once, after
-				-- the rows, instead of row by row
-				DROP INDEX silver.transactions_clean_fingerprint, silver.transactions_clean_product_price,
-					silver.transactions_clean_customer, silver.transactions_clean_invoice,
-					silver.transactions_cancellation;
+				EXECUTE 'TRUNCATE ' || array_to_string(retail.silver_tables(), ', ');
 			END IF;
 		END IF;
-		IF rebuild AND refresh_run.concurrently THEN
-			row_count := retail.reclassify_lines(through);
-		ELSE
-			row_count := retail.classify_lines(after, through);
-		END IF;
-		IF rebuild AND NOT refresh_run.concurrently THEN
-			CREATE INDEX transactions_clean_fingerprint ON silver.transactions (fingerprint)
-				WHERE reason IS NULL;
-			CREATE INDEX transactions_clean_product_price ON silver.transactions (stock_code, unit_price, customer_id)
-				WHERE reason IS NULL;
-			CREATE INDEX transactions_clean_customer ON silver.transactions (customer_id) WHERE reason IS NULL;
-			CREATE INDEX transactions_clean_invoice ON silver.transactions (invoice_no) WHERE reason IS NULL;
-			CREATE INDEX transactions_cancellation ON silver.transactions (customer_id, stock_code, unit_price)
-				WHERE unmatched_quantity IS NOT NULL;
-		END IF;
-		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
-		VALUES (run, 10, 'silver', current_relation, row_count,
-				round(extract(epoch FROM clock_timestamp() - started), 3), NOT rebuild);
-		RAISE NOTICE 'silver %: % lines classified in % s (%)', current_relation, row_count,
-			round(extract(epoch FROM clock_timestamp() - started), 3),
-			CASE WHEN rebuild THEN 'rebuilt from all of bronze' ELSE 'appended' END;
-
-		current_step := 20;
-		current_relation := 'silver.orders';
-		started := clock_timestamp();
-		-- The merges' plans need statistics of about the right size:
-		-- autovacuum cannot see inside the refresh, and statistics taken
-		-- while silver was small make joins of the whole tables quadratic.
-		-- Silver is analyzed whenever it has doubled since it last was.
-		IF rebuild OR through > 2 * progress.analyzed_through + 100 THEN
-			ANALYZE silver.transactions;
-			IF NOT rebuild THEN
-				EXECUTE format('ANALYZE %s', array_to_string(silver_tables, ', '));
-			END IF;
-			silver_analyzed_through := through;
-		END IF;
-		PERFORM retail.merge_lines(after, through);
-		IF rebuild THEN
-			EXECUTE format('ANALYZE %s', array_to_string(silver_tables, ', '));
-		END IF;
-		INSERT INTO retail.refresh_log (run_id, step_order, layer, relation, rows, seconds, concurrent)
-		VALUES (run, 20, 'silver', 'silver.orders and states',
-				(SELECT count(*) FROM silver.transactions t
-				 WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL),
-				round(extract(epoch FROM clock_timestamp() - started), 3), NOT rebuild);
 
 		FOR step IN
 			SELECT s.step_order, s.layer, s.schema_name, s.view_name, s.unchanged_check, s.warning_check,
@@ -221,9 +159,10 @@ BEGIN
 				IF step.maintain IS NOT NULL THEN
 					-- a table its function keeps: readers see the rows it
 					-- changes at the commit, as with CONCURRENTLY
-					use_concurrently := true;
+					use_concurrently := refresh_run.concurrently OR NOT rebuild OR step.layer <> 'silver';
 					EXECUTE format('SELECT %s($1, $2, $3)', step.maintain::oid::regproc) INTO row_count
-						USING after, through, rebuild OR progress.gold_stale;
+						USING after, through,
+							  rebuild OR (progress.gold_stale AND step.layer = 'gold');
 				ELSE
 					EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
 								   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, current_relation);
@@ -242,6 +181,10 @@ BEGIN
 				RAISE NOTICE '% %: % rows in % s%', step.layer, current_relation, row_count,
 					round(extract(epoch FROM clock_timestamp() - started), 3), coalesce(': ' || warning, '');
 			EXCEPTION WHEN OTHERS THEN
+				IF step.layer = 'silver' THEN
+					-- silver is all or nothing: the run stops (below)
+					RAISE;
+				END IF;
 				GET STACKED DIAGNOSTICS step_sqlstate = RETURNED_SQLSTATE, step_message = MESSAGE_TEXT,
 										step_detail = PG_EXCEPTION_DETAIL, failed_table = TABLE_NAME,
 										failed_column = COLUMN_NAME;
@@ -253,7 +196,7 @@ BEGIN
 		END LOOP;
 		UPDATE retail.refresh_progress
 		SET bronze_through = through, rebuild_needed = false, gold_stale = cardinality(failed_views) > 0,
-			silver_settings_changed = false, analyzed_through = silver_analyzed_through;
+			silver_settings_changed = false;
 		IF cardinality(failed_views) > 0 THEN
 			RAISE WARNING 'retail.refresh() could not refresh %', array_to_string(failed_views, ', ')
 				USING DETAIL = format('Their contents stay those of the last refresh that built them; the errors are logged in retail.refresh_log (run %s), and the next refresh tries again.',

@@ -101,7 +101,7 @@ SELECT customer_id = :first_customer AS keeps_customer, country = :'first_countr
 FROM silver.orders WHERE invoice_no = :'first_invoice';
 
 -- the refreshes were incremental: one run per batch, none rebuilt
-SELECT count(*) AS runs, count(*) FILTER (WHERE concurrent) AS appended,
+SELECT count(*) AS runs, count(*) FILTER (WHERE run_kind = 'append') AS appended,
 	   sum(rows) AS lines_classified, (SELECT count(*) FROM bronze.transactions_raw) AS bronze_lines
 FROM retail.refresh_log
 WHERE step_order = 10 AND run_id > :before_batches;
@@ -140,7 +140,7 @@ WHERE batch_id = (SELECT batch_id FROM bronze.transactions_raw ORDER BY load_ord
 UPDATE bronze.transactions_raw SET unit_price = unit_price || '0'
 WHERE load_ordinal % 97 = 0 AND unit_price LIKE '%.%';
 CALL retail.refresh();
-SELECT relation, concurrent AS appended FROM retail.last_refresh WHERE step_order = 10;
+SELECT relation, run_kind, concurrent FROM retail.last_refresh WHERE step_order = 10;
 SELECT incr_snap.save();
 CALL retail.refresh(full => true, concurrently => false);
 SELECT * FROM incr_snap.differences() WHERE differing > 0;

@@ -93,4 +93,30 @@ CALL retail.refresh();
 SET client_min_messages = warning;
 SELECT run_id - :before AS shown_run, run_kind, reason, relation, status
 FROM retail.last_refresh WHERE status <> 'ok';
+
+-- A silver step is all or nothing: one that fails stops the run, and
+-- nothing of it stays (the new line is not in silver, the watermark and gold
+-- are where they were); only the failure is logged.
+DELETE FROM retail.refresh_steps WHERE step_order = 900;
+DELETE FROM retail.settings WHERE name = 'abc_b';
+CALL retail.refresh();
+CREATE TABLE public.regress_silver ();
+CREATE FUNCTION public.regress_failing_step(bigint, bigint, boolean) RETURNS bigint
+LANGUAGE sql AS $$ SELECT 1 / current_setting('regress.divisor')::bigint $$;
+INSERT INTO retail.refresh_steps (step_order, layer, schema_name, view_name, maintain)
+VALUES (30, 'silver', 'public', 'regress_silver', 'public.regress_failing_step(bigint, bigint, boolean)');
+SET regress.divisor = 0;
+SELECT bronze_through AS through_before FROM retail.refresh_progress \gset
+SELECT count(*) AS customers_before FROM gold.mart_customer_segments \gset
+INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date, unit_price,
+									 customer_id, country)
+VALUES ('M2', '10001', 'a', '1', '2011-12-09 11:00', '10', '424242', 'UK');
+SELECT failed_sqlstate, failed_message,
+	   failed_detail LIKE '%stopped at public.regress_silver (step 30) and changed nothing%' AS detail_names_step
+FROM retail.refresh_run(true, false);
+SELECT (SELECT bronze_through FROM retail.refresh_progress) = :through_before AS watermark_kept,
+	   NOT EXISTS (SELECT FROM silver.transactions WHERE load_ordinal > :through_before) AS line_not_in_silver,
+	   (SELECT count(*) FROM gold.mart_customer_segments) = :customers_before AS gold_kept;
+SELECT step_order, relation, status, sqlstate FROM retail.refresh_log
+WHERE run_id = (SELECT max(run_id) FROM retail.refresh_log) ORDER BY step_order;
 ROLLBACK;

@@ -111,8 +111,18 @@ INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quanti
 SELECT chr(1 + i % 250) || repeat('é', i % 7), E'\t', NULL, repeat('9', i), E'2011-01-01\n10:00',
 	   repeat('.', i % 3), '0.0.0', chr(65 + i % 26)
 FROM generate_series(1, 50) i;
+CREATE TEMP TABLE lookup_indexes AS
+SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'silver' AND tablename = 'transactions';
 SET client_min_messages = warning;
 CALL retail.refresh(concurrently => false);
 RESET client_min_messages;
 SELECT reason, count(*) FROM silver.transactions GROUP BY reason;
+-- that rebuild from emptied tables built the indexes after the rows: all are
+-- back as they were
+SELECT count(*) AS indexes,
+	   count(*) = (SELECT count(*) FROM pg_indexes i
+				   WHERE i.schemaname = 'silver' AND i.tablename = 'transactions'
+					 AND (i.indexname, i.indexdef) IN (SELECT * FROM lookup_indexes)) AS same_after_rebuild
+FROM lookup_indexes;
+SELECT run_kind, concurrent FROM retail.last_refresh WHERE step_order = 10;
 TRUNCATE bronze.transactions_raw;
