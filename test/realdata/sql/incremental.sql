@@ -77,9 +77,9 @@ CALL retail.refresh();
 INSERT INTO bronze.transactions_raw SELECT * FROM bronze_copy WHERE load_ordinal > :b3 ORDER BY load_ordinal;
 CALL retail.refresh();
 
--- Each batch was appended (step 10 logged as concurrent, its lines alone
+-- Each batch was appended (step 10 logged as an append, its lines alone
 -- classified); only the refresh of the emptied bronze rebuilt.
-SELECT row_number() OVER (ORDER BY run_id) AS run, rows AS lines_classified, concurrent AS appended, status
+SELECT row_number() OVER (ORDER BY run_id) AS run, rows AS lines_classified, run_kind = 'append' AS appended, status
 FROM retail.refresh_log WHERE run_id > :before_runs AND step_order = 10 ORDER BY run_id;
 -- The batch of the last day alone falls in the month of the line before it,
 -- but its cancellation C581569 cancels lines of 2011-09-14 and 2011-11-01:
@@ -100,7 +100,7 @@ SELECT reason FROM silver.transactions WHERE load_ordinal = :later_duplicate;
 
 -- And equals a full rebuild of the same bronze.
 CALL retail.refresh(full => true);
-SELECT rows AS lines_classified, concurrent AS appended FROM retail.last_refresh WHERE step_order = 10;
+SELECT rows AS lines_classified, run_kind = 'append' AS appended FROM retail.last_refresh WHERE step_order = 10;
 SELECT * FROM snap.differences() WHERE differing > 0;
 
 -- Bronze is as the suite loaded it.
