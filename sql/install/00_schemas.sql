@@ -17,6 +17,14 @@ COMMENT ON SCHEMA gold_store IS
 	'The stored rows of the gold marts (materialized views refreshed by retail.refresh()); read them through the views of the same names in gold';
 COMMENT ON SCHEMA retail IS 'The extension retail_analytics: its functions, aggregates, settings, presets and refresh log';
 
+-- Fractions (shares, retention) are double precision: the exact ratio,
+-- carried to 40 decimals, rounded once to the nearest double.
+CREATE FUNCTION retail.fraction(part numeric, whole numeric) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (round(part, 40) / nullif(whole, 0))::double precision;
+COMMENT ON FUNCTION retail.fraction(numeric, numeric) IS
+	'part / whole as the double precision nearest the exact ratio (NULL when whole is 0): how gold gives shares and retention';
+
 -- What retail.refresh() refreshes, in this order.  Each feature area's
 -- install part registers its materialized views here.
 CREATE TABLE retail.refresh_steps (

@@ -1,15 +1,15 @@
 
 -- Settings of the marts.  retail.setting_defaults belongs to the extension;
 -- retail.settings holds the values a user chose instead, and is dumped.
--- Each setting has a rule (value_type and bounds, filled in by
--- 85_setting_rules.sql): a value is checked when it is written and again when
--- it is read, so a bad value is refused with its name instead of breaking a
--- refresh.
+-- Each setting has a rule (value_type and bounds), given with its default by
+-- the part of the mart it sets: a value is checked when it is written and
+-- again when it is read, so a bad value is refused with its name instead of
+-- breaking a refresh.
 CREATE TABLE retail.setting_defaults (
 	name text PRIMARY KEY,
 	default_value text,
 	description text NOT NULL,
-	value_type text CHECK (value_type IN ('integer', 'number', 'date', 'preset', 'unit', 'cancellations', 'model',
+	value_type text NOT NULL CHECK (value_type IN ('integer', 'number', 'date', 'preset', 'unit', 'cancellations', 'model',
 											  'text')),
 	lower_bound numeric,
 	lower_exclusive boolean NOT NULL DEFAULT false,

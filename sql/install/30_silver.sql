@@ -87,8 +87,10 @@ COMMENT ON VIEW silver.rejected_transactions IS
 
 -- Cancellation lines cancel units of the clean lines they match
 -- (retail.net_cancellations); the states, and gold, count what is left.
-INSERT INTO retail.setting_defaults VALUES
-	('cancellations', 'net', 'How gold reads cancellation lines: net (they cancel units of the customer''s lines of the product at the price, latest first) or ignore (the clean lines as they are)');
+INSERT INTO retail.setting_defaults (name, default_value, description, value_type, lower_bound,
+									 lower_exclusive, upper_bound, nullable) VALUES
+	('cancellations', 'net', 'How gold reads cancellation lines: net (they cancel units of the customer''s lines of the product at the price, latest first) or ignore (the clean lines as they are)',
+	 'cancellations', NULL, false, NULL, false);
 
 -- One row per invoice of cleaned lines; customer and country of its first
 -- line by load order.

@@ -3,11 +3,16 @@
 -- retail.rfm_customer reduces order lines per customer, retail.rfm_model
 -- fits the cutpoints over all customers, retail.rfm_score applies them;
 -- retail.rfm_segment names a score cell with a preset of retail.segment_rules.
-INSERT INTO retail.setting_defaults VALUES
-	('rfm_bins', '5', 'Score bins of gold.mart_customer_segments (2 to 10)'),
-	('rfm_as_of', NULL, 'As-of date of gold.mart_customer_segments; NULL: the day after the last silver line'),
-	('rfm_preset', 'standard', 'Preset of retail.segment_rules that names gold.mart_customer_segments.segment'),
-	('rfm_seed_preset', 'seed', 'Preset of retail.segment_rules that names gold.mart_customer_segments.seed_segment');
+INSERT INTO retail.setting_defaults (name, default_value, description, value_type, lower_bound,
+									 lower_exclusive, upper_bound, nullable) VALUES
+	('rfm_bins', '5', 'Score bins of gold.mart_customer_segments (2 to 10)',
+	 'integer', 2, false, 10, false),
+	('rfm_as_of', NULL, 'As-of date of gold.mart_customer_segments; NULL: the day after the last silver line',
+	 'date', NULL, false, NULL, true),
+	('rfm_preset', 'standard', 'Preset of retail.segment_rules that names gold.mart_customer_segments.segment',
+	 'preset', NULL, false, NULL, false),
+	('rfm_seed_preset', 'seed', 'Preset of retail.segment_rules that names gold.mart_customer_segments.seed_segment',
+	 'preset', NULL, false, NULL, false);
 
 CREATE TYPE retail.customer_summary AS (
 	first_purchase timestamp,

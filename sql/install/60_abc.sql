@@ -158,11 +158,16 @@ CREATE FUNCTION retail.xyz_class(cv numeric, x numeric DEFAULT 0.5, y numeric DE
 COMMENT ON FUNCTION retail.xyz_class(numeric, numeric, numeric) IS
 	'XYZ class of a coefficient of variation: X if cv < x, Y if cv < y, else Z (0 < x < y); N (new, no demand pattern yet) for a NULL cv';
 
-INSERT INTO retail.setting_defaults VALUES
-	('abc_a', '0.80', 'ABC marts: class A while the share ranked before is below this'),
-	('abc_b', '0.95', 'ABC marts: class B while the share ranked before is below this'),
-	('xyz_x', '0.5', 'gold.mart_products_abc: class X below this coefficient of variation'),
-	('xyz_y', '1.0', 'gold.mart_products_abc: class Y below this coefficient of variation');
+INSERT INTO retail.setting_defaults (name, default_value, description, value_type, lower_bound,
+									 lower_exclusive, upper_bound, nullable) VALUES
+	('abc_a', '0.80', 'ABC marts: class A while the share ranked before is below this',
+	 'number', 0, true, 1, false),
+	('abc_b', '0.95', 'ABC marts: class B while the share ranked before is below this',
+	 'number', 0, true, 1, false),
+	('xyz_x', '0.5', 'gold.mart_products_abc: class X below this coefficient of variation',
+	 'number', 0, true, NULL, false),
+	('xyz_y', '1.0', 'gold.mart_products_abc: class Y below this coefficient of variation',
+	 'number', 0, true, NULL, false);
 
 INSERT INTO retail.refresh_steps VALUES
 	(300, 'gold', 'gold_store', 'mart_countries_abc'),

@@ -64,8 +64,10 @@ RETURN (value - (center).median) / nullif(greatest((center).mad / 0.6745, min_sc
 COMMENT ON FUNCTION retail.modified_z(double precision, retail.median_mad_result, double precision) IS
 	'Robust z-score (value - median) / max(MAD / 0.6745, min_scale): the modified z-score whose scale never falls below min_scale, so that a MAD of 0 or near it does not flag values within min_scale * threshold of the median; NULL when the scale is 0';
 
-INSERT INTO retail.setting_defaults VALUES
-	('audit_threshold', '3.5', 'gold.audit_order_anomalies: flag a modified z-score above this');
+INSERT INTO retail.setting_defaults (name, default_value, description, value_type, lower_bound,
+									 lower_exclusive, upper_bound, nullable) VALUES
+	('audit_threshold', '3.5', 'gold.audit_order_anomalies: flag a modified z-score above this',
+	 'number', 0, true, NULL, false);
 
 INSERT INTO retail.refresh_steps VALUES
 	(400, 'gold', 'gold_store', 'audit_order_anomalies');

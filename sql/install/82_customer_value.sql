@@ -3,13 +3,16 @@
 -- gold.clv_model fits both models on silver, once a refresh, and
 -- gold.mart_customer_value applies them to each customer, so retail.refresh()
 -- refreshes the model first.
-INSERT INTO retail.setting_defaults VALUES
-	('clv_horizon_months', '12', 'Horizon of gold.mart_customer_value.clv, in months of 30 days'),
-	('clv_unit', 'day', 'Unit of time of the CLV models and of gold.mart_customer_value (day or week)'),
-	('clv_discount_rate', '0.01', 'Monthly discount rate of gold.mart_customer_value.clv'),
-	('clv_model', 'bgnbd', 'Purchase model of gold.clv_model and gold.mart_customer_value: bgnbd (BG/NBD), mbgnbd (modified BG/NBD) or paretonbd (Pareto/NBD)'),
-	-- the report's (87_report.sql), here so that 85_setting_rules.sql finds it
-	('currency', NULL, 'Currency of the amounts of retail.report_html(), such as GBP or EUR; none: amounts are plain numbers');
+INSERT INTO retail.setting_defaults (name, default_value, description, value_type, lower_bound,
+									 lower_exclusive, upper_bound, nullable) VALUES
+	('clv_horizon_months', '12', 'Horizon of gold.mart_customer_value.clv, in months of 30 days',
+	 'integer', 0, false, 120, false),
+	('clv_unit', 'day', 'Unit of time of the CLV models and of gold.mart_customer_value (day or week)',
+	 'unit', NULL, false, NULL, false),
+	('clv_discount_rate', '0.01', 'Monthly discount rate of gold.mart_customer_value.clv',
+	 'number', 0, false, 1, false),
+	('clv_model', 'bgnbd', 'Purchase model of gold.clv_model and gold.mart_customer_value: bgnbd (BG/NBD), mbgnbd (modified BG/NBD) or paretonbd (Pareto/NBD)',
+	 'model', NULL, false, NULL, false);
 
 CREATE FUNCTION retail.clv_settings(OUT unit text, OUT horizon_months integer, OUT discount_rate double precision,
 								   OUT model text)

@@ -6,6 +6,11 @@
 -- exists.  This part is also run by the upgrade scripts (it only creates
 -- objects).
 
+INSERT INTO retail.setting_defaults (name, default_value, description, value_type, lower_bound,
+									 lower_exclusive, upper_bound, nullable) VALUES
+	('currency', NULL, 'Currency of the amounts of retail.report_html(), such as GBP or EUR; none: amounts are plain numbers',
+	 'text', NULL, false, 16, true);
+
 CREATE FUNCTION retail.html_escape(value text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
