@@ -27,7 +27,7 @@ in force. A value is checked when written and again when read.
 SELECT format('| `%s` | %s | %s | %s |', d.name, coalesce('`' || d.default_value || '`', 'none'),
 			  pg_temp.cell(retail.setting_allowed(d)), pg_temp.cell(d.description))
 FROM retail.setting_defaults d
-ORDER BY d.name;
+ORDER BY d.name COLLATE "C";
 
 SELECT '
 ## Gold
@@ -41,7 +41,7 @@ FROM pg_class c
 	 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 WHERE c.relnamespace = 'gold'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
 GROUP BY c.oid
-ORDER BY c.oid::regclass::text;
+ORDER BY c.oid::regclass::text COLLATE "C";
 
 SELECT '
 ## Functions
@@ -54,7 +54,7 @@ SELECT format(E'\n### %s\n\n| %s | returns | BI | what it does |\n| --- | --- | 
 								CASE WHEN p.prokind = 'p' THEN '' ELSE pg_temp.cell(pg_get_function_result(p.oid)) END,
 								CASE WHEN has_function_privilege('retail_bi', p.oid, 'EXECUTE') THEN 'yes' ELSE 'no' END,
 								pg_temp.cell(obj_description(p.oid, 'pg_proc'))),
-						 E'\n' ORDER BY p.proname, pg_get_function_arguments(p.oid)))
+						 E'\n' ORDER BY p.proname COLLATE "C", pg_get_function_arguments(p.oid) COLLATE "C"))
 FROM pg_proc p
 	 JOIN (VALUES ('a', 1, 'Aggregates', 'aggregate'), ('f', 2, 'Functions', 'function'),
 				  ('p', 3, 'Procedures', 'procedure'), ('w', 4, 'Window functions', 'function'))
