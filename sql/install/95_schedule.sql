@@ -45,7 +45,7 @@ DECLARE
 	job bigint;
 BEGIN
 	IF schedule IS NULL THEN
-		RAISE EXCEPTION 'schedule must not be null'
+		RAISE EXCEPTION 'schedule must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed',
 				  HINT = 'Give a cron schedule such as ''*/15 * * * *''.';
 	END IF;

@@ -14,6 +14,8 @@
 --   9 nothing new, gold stale          append   gold_retry (succeeds)
 --  10 nothing new                      nothing_new
 SET client_min_messages = warning;
+-- a schedule is checked before anything of pg_cron's is
+SELECT retail.schedule_refresh(NULL);
 BEGIN;
 -- runs are numbered from here (runs rolled back by earlier tests used numbers)
 SELECT nextval('retail.refresh_run_seq') AS before \gset
