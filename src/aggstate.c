@@ -133,9 +133,17 @@ state_recv_numeric(StringInfo buf, const char *state_name)
 	return value;
 }
 
-/* Interruptible sorts of int32 and float8 values, for the final functions */
+/* Interruptible sorts of int32, int64 and float8 values, for the final functions */
 #define ST_SORT sort_int32s
 #define ST_ELEMENT_TYPE int32
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+#define ST_SORT sort_int64s
+#define ST_ELEMENT_TYPE int64
 #define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
 #define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE
@@ -171,4 +179,26 @@ rows_srf_first_call(FunctionCallInfo fcinfo, uint64 max_calls, MemoryContext *ol
 	funcctx->tuple_desc = BlessTupleDesc(tupdesc);
 	funcctx->max_calls = max_calls;
 	return funcctx;
+}
+
+/*
+ * The composite row type of the calling function, looked up once per call
+ * site and kept in *cache (in the function's memory context)
+ */
+TupleDesc
+cached_result_desc(FunctionCallInfo fcinfo, TupleDesc *cache)
+{
+	if (*cache == NULL)
+	{
+		MemoryContext oldcontext = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	desc;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("function returning record called in context that cannot accept type record")));
+		*cache = BlessTupleDesc(desc);
+		MemoryContextSwitchTo(oldcontext);
+	}
+	return *cache;
 }

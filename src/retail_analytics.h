@@ -40,7 +40,9 @@ extern void state_recv_end(StringInfo buf, const char *state_name);
 extern void state_send_numeric(StringInfo buf, Numeric value);
 extern Numeric state_recv_numeric(StringInfo buf, const char *state_name);
 extern void sort_int32s(int32 *data, size_t n);
+extern void sort_int64s(int64 *data, size_t n);
 extern void sort_float8s(float8 *data, size_t n);
+extern TupleDesc cached_result_desc(FunctionCallInfo fcinfo, TupleDesc *cache);
 extern FuncCallContext *rows_srf_first_call(FunctionCallInfo fcinfo, uint64 max_calls,
 											 MemoryContext *oldcontext);
 

@@ -1,5 +1,6 @@
 
--- RFM segmentation (src/rfm.c).  Three blocks that compose in plain SQL:
+-- RFM segmentation (src/rfm_customer.c, rfm_model.c, rfm_segment.c).  Three
+-- blocks that compose in plain SQL:
 -- retail.rfm_customer reduces order lines per customer, retail.rfm_model
 -- fits the cutpoints over all customers, retail.rfm_score applies them;
 -- retail.rfm_segment names a score cell with a preset of retail.segment_rules.

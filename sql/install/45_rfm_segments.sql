@@ -3,7 +3,7 @@
 -- relation), the snapshots that step 100 keeps (the current one, the month
 -- ends and the migration between them), their setting, gold views and
 -- column comments.  The aggregates it scores with are in 40_rfm.sql
--- (src/rfm.c); its test is test/sql/gold_bi.sql with test/sql/rfm.sql.
+-- (src/rfm_*.c); its test is test/sql/gold_bi.sql with test/sql/rfm.sql.
 -- One call: the finished segments of any relation of order lines, scored on
 -- the lines before as_of_date.  The columns are named by the last four
 -- parameters (by default silver's: customer_id, invoice_no, invoice_ts,
