@@ -9,6 +9,33 @@ DROP FUNCTION retail.rfm_customers_combine(internal, internal);
 DROP FUNCTION retail.rfm_customers_serial(internal);
 DROP FUNCTION retail.rfm_customers_deserial(bytea, internal);
 DROP FUNCTION retail.rfm_customers_final(internal);
+
+-- The weighted form of retail.median_mad, the same C (and support
+-- functions) as the unweighted one: the audit's product centres
+-- (60_xyz_audit.sql) no longer repeat it in SQL from the counts of
+-- silver.product_prices.
+CREATE FUNCTION retail.median_mad_trans(internal, double precision, bigint) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_median_mad_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.median_mad_trans(internal, double precision, bigint) IS
+	'Transition function of retail.median_mad(double precision, bigint): collects the values with their weights';
+CREATE AGGREGATE retail.median_mad(value double precision, weight bigint) (
+	SFUNC = retail.median_mad_trans,
+	STYPE = internal,
+	SSPACE = 1024,
+	FINALFUNC = retail.median_mad_final,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = retail.median_mad_combine,
+	SERIALFUNC = retail.median_mad_serial,
+	DESERIALFUNC = retail.median_mad_deserial,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE retail.median_mad(double precision, bigint) IS
+	'Exact median and median absolute deviation of the non-NULL values, each counted weight times: what retail.median_mad(value) gives on the rows repeated weight times; a weight of 0 adds nothing, a NULL or negative weight of a non-NULL value is an error; NULL when no value has weight';
+
+REVOKE ALL ON FUNCTION retail.median_mad_trans(internal, double precision, bigint),
+	retail.median_mad(double precision, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retail.median_mad_trans(internal, double precision, bigint),
+	retail.median_mad(double precision, bigint) TO retail_bi;
 COMMENT ON TYPE retail.customer_summary_row IS
 	'A customer and what retail.rfm_customer gives for it';
 
