@@ -650,9 +650,9 @@ BEGIN ATOMIC
 	),
 	descriptions AS (
 		-- the most frequent, ties to the first in collation order
-		SELECT DISTINCT ON (d.stock_code) d.stock_code, d.description
+		SELECT d.stock_code, retail.most_frequent(d.description, d.lines) AS description
 		FROM silver.product_descriptions d
-		ORDER BY d.stock_code, d.lines DESC, d.description
+		GROUP BY d.stock_code
 	),
 	ranked AS (
 		SELECT i.rank, i.key, i.value, i.share, i.cum_share_before, i.abc_class
