@@ -1,5 +1,6 @@
 
--- Issue 17, "one kind of state": what duplicates a reduction goes.
+-- Issue 17, "one kind of state": what duplicates a reduction goes (the
+-- rest in 89_one_reduction.sql, after the segment marts of 0.2.0).
 -- retail.rfm_customers was unused; retail.rfm_customer with GROUP BY gives
 -- the same.  Its C symbols stay (the older scripts name them) and raise an
 -- error.
@@ -57,8 +58,6 @@ REVOKE ALL ON FUNCTION retail.median_mad_trans(internal, double precision, bigin
 GRANT EXECUTE ON FUNCTION retail.median_mad_trans(internal, double precision, bigint),
 	retail.median_mad(double precision, bigint), retail.most_frequent_trans(internal, text, bigint),
 	retail.most_frequent(text, bigint) TO retail_bi;
-COMMENT ON TYPE retail.customer_summary_row IS
-	'A customer and what retail.rfm_customer gives for it';
 
 -- The products' description: the most frequent by retail.most_frequent, no
 -- longer by DISTINCT ON over the counts (the same pick: ties to the first in
