@@ -16,7 +16,11 @@
  * item whose predecessors add up to exactly 80 % is B.  A zero total gives
  * class C to every item and NULL shares.
  *
- * retail.most_frequent(text) uses the same key map with a count per key.
+ * retail.most_frequent(text) uses the same key map with a count per key;
+ * its weighted form retail.most_frequent(text, int8) adds each row's weight
+ * (how many times the value occurs) instead of 1.  Ties go to the first key
+ * in the collation's order (keys that sort equal, by their bytes): with a
+ * deterministic collation, what ORDER BY count DESC, key puts first.
  *
  * retail.xyz_cv(timestamp, bigint) keeps the units of each calendar month
  * and computes the coefficient of variation over the active span (first to
@@ -802,7 +806,11 @@ most_frequent_add(MostFrequentState *state, const char *key, int len, int64 coun
 				 errmsg("most_frequent count out of range")));
 }
 
-/* Count one text value for most_frequent; NULLs are ignored */
+/*
+ * Count one text value for most_frequent: most_frequent(value) and, with the
+ * number of times it occurs, most_frequent(value, weight).  A NULL value is
+ * skipped (whatever its weight); a weight of 0 adds nothing.
+ */
 PG_FUNCTION_INFO_V1(ra_most_frequent_trans);
 Datum
 ra_most_frequent_trans(PG_FUNCTION_ARGS)
@@ -810,6 +818,7 @@ ra_most_frequent_trans(PG_FUNCTION_ARGS)
 	MemoryContext aggcontext;
 	MostFrequentState *state;
 	text	   *value;
+	int64		weight = 1;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		elog(ERROR, "ra_most_frequent_trans called in non-aggregate context");
@@ -821,8 +830,12 @@ ra_most_frequent_trans(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(state);
 
+	if (PG_NARGS() > 2)
+		weight = state_weight_arg(fcinfo, 2, "most_frequent");
+	if (weight == 0)
+		PG_RETURN_POINTER(state);
 	value = PG_GETARG_TEXT_PP(1);
-	most_frequent_add(state, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), 1);
+	most_frequent_add(state, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), weight);
 	PG_RETURN_POINTER(state);
 }
 

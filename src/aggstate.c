@@ -9,8 +9,9 @@
  * ERRCODE_INVALID_BINARY_REPRESENTATION error naming the state, with what is
  * wrong in its detail (state_corrupt).
  *
- * Also the interruptible sorts that several functions share, and the first
- * call of the value-per-call functions that return rows.
+ * Also the weight argument of the weighted aggregates, the interruptible
+ * sorts that several functions share, and the first call of the
+ * value-per-call functions that return rows.
  */
 #include "retail_analytics.h"
 
@@ -75,10 +76,25 @@ state_recv_int64(StringInfo buf, const char *state_name)
 void
 state_recv_begin(StringInfo buf, bytea *bytes, int32 version, const char *state_name)
 {
+	state_recv_begin_versions(buf, bytes, version, version, state_name);
+}
+
+/*
+ * Open a serialized state written in one of the formats first .. last (a
+ * state with more than one layout); returns its format version.
+ */
+int32
+state_recv_begin_versions(StringInfo buf, bytea *bytes, int32 first, int32 last,
+						  const char *state_name)
+{
+	int32		version;
+
 	initStringInfo(buf);
 	appendBinaryStringInfo(buf, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
-	if (state_recv_int32(buf, state_name) != version)
+	version = state_recv_int32(buf, state_name);
+	if (version < first || version > last)
 		state_corrupt(state_name, "Unknown format version.");
+	return version;
 }
 
 /* Close a serialized state: nothing may be left over */
@@ -131,6 +147,32 @@ state_recv_numeric(StringInfo buf, const char *state_name)
 												Int32GetDatum(-1)));
 	buf->cursor += len;
 	return value;
+}
+
+/*
+ * The weight of a row of a weighted aggregate (argument argno): how many
+ * times its value occurs.  A NULL or negative weight is an error; 0 is a
+ * value that does not occur (the caller skips the row).  The callers skip a
+ * row whose value is NULL before they read its weight, as the unweighted
+ * forms skip NULLs.
+ */
+int64
+state_weight_arg(FunctionCallInfo fcinfo, int argno, const char *aggregate_name)
+{
+	int64		weight;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s weight must not be NULL", aggregate_name),
+				 errhint("A weight is how many times the value occurs: 0 or more.")));
+	weight = PG_GETARG_INT64(argno);
+	if (weight < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s weight must not be negative, not %lld", aggregate_name, (long long) weight),
+				 errhint("A weight is how many times the value occurs: 0 or more.")));
+	return weight;
 }
 
 /* Interruptible sorts of int32, int64 and float8 values, for the final functions */

@@ -36,9 +36,12 @@ extern int32 state_recv_int32(StringInfo buf, const char *state_name);
 extern int64 state_recv_int64(StringInfo buf, const char *state_name);
 extern void state_recv_begin(StringInfo buf, bytea *bytes, int32 version,
 							 const char *state_name);
+extern int32 state_recv_begin_versions(StringInfo buf, bytea *bytes, int32 first, int32 last,
+									   const char *state_name);
 extern void state_recv_end(StringInfo buf, const char *state_name);
 extern void state_send_numeric(StringInfo buf, Numeric value);
 extern Numeric state_recv_numeric(StringInfo buf, const char *state_name);
+extern int64 state_weight_arg(FunctionCallInfo fcinfo, int argno, const char *aggregate_name);
 extern void sort_int32s(int32 *data, size_t n);
 extern void sort_int64s(int64 *data, size_t n);
 extern void sort_float8s(float8 *data, size_t n);

@@ -51,17 +51,6 @@ CREATE AGGREGATE retail.rfm_customer(invoice_no text, ts timestamp, amount numer
 COMMENT ON AGGREGATE retail.rfm_customer(text, timestamp, numeric) IS
 	'Per customer (GROUP BY customer): first and last purchase, number of distinct invoices (told apart byte by byte, whatever their collation), exact sum of amounts; NULLs are skipped field by field';
 
--- A customer and its summary: what retail.rfm_segments_of scores.
-CREATE TYPE retail.customer_summary_row AS (
-	customer_id bigint,
-	first_purchase timestamp,
-	last_purchase timestamp,
-	frequency bigint,
-	monetary numeric
-);
-COMMENT ON TYPE retail.customer_summary_row IS
-	'A customer and what retail.rfm_customer gives for it';
-
 CREATE TYPE retail.rfm_cutpoints AS (
 	bins integer,
 	customers bigint,

@@ -22,7 +22,7 @@ LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	customers retail.customer_summary_row[];
+	statement text;
 	col name;
 	param text;
 BEGIN
@@ -51,16 +51,37 @@ BEGIN
 					  HINT = format('Pass the name of the column as %s.', param);
 		END IF;
 	END LOOP;
-	EXECUTE format($query$
-		SELECT array_agg(ROW(g.customer_id, (g.s).first_purchase, (g.s).last_purchase, (g.s).frequency,
-							 (g.s).monetary)::retail.customer_summary_row)
-		FROM (SELECT l.%1$I::bigint AS customer_id,
-					 retail.rfm_customer(l.%4$I::text, l.%2$I::timestamp, l.%3$I::numeric) AS s
-			  FROM %5$s l
-			  WHERE l.%1$I IS NOT NULL AND ($1 IS NULL OR l.%2$I::timestamp < $1)
-			  GROUP BY 1) g
-	$query$, customer_column, time_column, value_column, invoice_column, lines) INTO customers USING as_of_date;
-	RETURN QUERY SELECT * FROM retail.rfm_segments_of(customers, as_of_date, bins, preset, seed_preset);
+	-- One statement: the customers (retail.rfm_customer over their lines),
+	-- their recency to as_of (default: the day after the last purchase), the
+	-- model fitted on them all, then each one's scores, cell and segments.
+	statement := format($query$
+		WITH summaries AS MATERIALIZED (
+			SELECT g.customer_id, (g.s).first_purchase, (g.s).last_purchase, (g.s).frequency, (g.s).monetary
+			FROM (SELECT l.%1$I::bigint AS customer_id,
+						 retail.rfm_customer(l.%4$I::text, l.%2$I::timestamp, l.%3$I::numeric) AS s
+				  FROM %5$s l
+				  WHERE l.%1$I IS NOT NULL AND ($1 IS NULL OR l.%2$I::timestamp < $1)
+				  GROUP BY 1) g
+		),
+		measured AS MATERIALIZED (
+			SELECT s.*, retail.rfm_recency_days(s.last_purchase, d.as_of) AS recency_days, d.as_of
+			FROM summaries s,
+				 (SELECT coalesce($1, max(x.last_purchase)::date + 1) AS as_of FROM summaries x) d
+		),
+		scored AS MATERIALIZED (
+			SELECT x.*, retail.rfm_score(model.cuts, x.recency_days, x.frequency, x.monetary) AS s
+			FROM measured x,
+				 (SELECT retail.rfm_model(y.recency_days, y.frequency, y.monetary, $2) AS cuts FROM measured y) model
+		)
+		SELECT x.customer_id, x.recency_days, x.frequency, x.monetary, (x.s).r, (x.s).f, (x.s).m,
+			   (x.s).r::text || (x.s).f::text || (x.s).m::text,
+			   retail.rfm_segment($3, (x.s).r, (x.s).f, (x.s).m, x.recency_days),
+			   retail.rfm_segment($4, (x.s).r, (x.s).f, (x.s).m, x.recency_days),
+			   x.first_purchase, x.last_purchase, x.as_of
+		FROM scored x
+		ORDER BY x.customer_id
+	$query$, customer_column, time_column, value_column, invoice_column, lines);
+	RETURN QUERY EXECUTE statement USING as_of_date, bins, preset, seed_preset;
 END
 $$;
 COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text, name, name, name, name) IS
@@ -88,45 +109,6 @@ END
 $$;
 COMMENT ON FUNCTION retail.rfm_as_of() IS
 	'As-of date of the RFM marts: the later of setting rfm_as_of and the day after the last purchase of silver (NULL without either)';
-
--- Scores and segments of customers: the mart's path (from
--- silver.customer_state) and the ad-hoc one (from any relation) both end here.
-CREATE FUNCTION retail.rfm_segments_of(customers retail.customer_summary_row[], as_of_date date DEFAULT NULL,
-									   bins integer DEFAULT 5, preset text DEFAULT 'standard',
-									   seed_preset text DEFAULT 'seed')
-	RETURNS TABLE (customer_id bigint, recency_days integer, frequency bigint, monetary numeric,
-				   r integer, f integer, m integer, rfm_cell text, segment text, seed_segment text,
-				   first_purchase timestamp, last_purchase timestamp, as_of date)
-LANGUAGE sql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-	WITH summaries AS MATERIALIZED (
-		SELECT c.customer_id, c.first_purchase, c.last_purchase, c.frequency, c.monetary
-		FROM unnest(rfm_segments_of.customers) c
-		WHERE c.customer_id IS NOT NULL
-	),
-	measured AS MATERIALIZED (
-		SELECT s.*, retail.rfm_recency_days(s.last_purchase, d.as_of) AS recency_days, d.as_of
-		FROM summaries s,
-			 (SELECT coalesce(rfm_segments_of.as_of_date, max(x.last_purchase)::date + 1) AS as_of
-			  FROM summaries x) d
-	),
-	scored AS MATERIALIZED (
-		SELECT x.*, retail.rfm_score(model.cuts, x.recency_days, x.frequency, x.monetary) AS s
-		FROM measured x,
-			 (SELECT retail.rfm_model(y.recency_days, y.frequency, y.monetary, rfm_segments_of.bins) AS cuts
-			  FROM measured y) model
-	)
-	SELECT x.customer_id, x.recency_days, x.frequency, x.monetary, (x.s).r, (x.s).f, (x.s).m,
-		   (x.s).r::text || (x.s).f::text || (x.s).m::text,
-		   retail.rfm_segment(rfm_segments_of.preset, (x.s).r, (x.s).f, (x.s).m, x.recency_days),
-		   retail.rfm_segment(rfm_segments_of.seed_preset, (x.s).r, (x.s).f, (x.s).m, x.recency_days),
-		   x.first_purchase, x.last_purchase, x.as_of
-	FROM scored x
-	ORDER BY x.customer_id;
-END;
-COMMENT ON FUNCTION retail.rfm_segments_of(retail.customer_summary_row[], date, integer, text, text) IS
-	'RFM segments of customers given as summaries (one element each): recency to as_of (default the day after the last purchase), scores, cell and the two presets'' segments';
 
 -- The segments are kept as tables that the refresh maintains (step 100,
 -- retail.maintain_customer_snapshots): one row per snapshot and customer,

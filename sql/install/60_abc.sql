@@ -112,6 +112,27 @@ CREATE AGGREGATE retail.most_frequent(text) (
 COMMENT ON AGGREGATE retail.most_frequent(text) IS
 	'Most frequent non-NULL value; among equally frequent values the first in the collation''s order (NULL when there is none); values are counted byte by byte whatever their collation (under a nondeterministic one ''a'' and ''A'' are two values)';
 
+-- The weighted form: each value counts weight times, as from a table of
+-- counts.  The same C and support functions as the unweighted form.
+CREATE FUNCTION retail.most_frequent_trans(internal, text, bigint) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_most_frequent_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.most_frequent_trans(internal, text, bigint) IS
+	'Transition function of retail.most_frequent(text, bigint): adds each value''s weight to its count';
+
+CREATE AGGREGATE retail.most_frequent(value text, weight bigint) (
+	SFUNC = retail.most_frequent_trans,
+	STYPE = internal,
+	SSPACE = 256,
+	FINALFUNC = retail.most_frequent_final,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = retail.most_frequent_combine,
+	SERIALFUNC = retail.most_frequent_serial,
+	DESERIALFUNC = retail.most_frequent_deserial,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE retail.most_frequent(text, bigint) IS
+	'Non-NULL value with the largest sum of weights, each row counting weight times (what retail.most_frequent(value) gives on the rows repeated weight times); ties as there; a weight of 0 adds nothing, a NULL or negative weight of a non-NULL value is an error; NULL when no value has weight';
+
 -- xyz_cv: coefficient of variation of monthly units over the active span
 -- (NULL under 3 months: class N).
 CREATE FUNCTION retail.xyz_cv_trans(internal, timestamp, bigint) RETURNS internal

@@ -47,6 +47,28 @@ CREATE AGGREGATE retail.median_mad(double precision) (
 COMMENT ON AGGREGATE retail.median_mad(double precision) IS
 	'Exact median and median absolute deviation of the non-NULL values (even count: the mean of the two middle values, as percentile_cont(0.5)); NULL when there are none';
 
+-- The weighted form: each value counts weight times (the state keeps one
+-- entry per row, not one per occurrence).  The same C as the unweighted
+-- form, whose rows are values of weight 1, and the same support functions.
+CREATE FUNCTION retail.median_mad_trans(internal, double precision, bigint) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_median_mad_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.median_mad_trans(internal, double precision, bigint) IS
+	'Transition function of retail.median_mad(double precision, bigint): collects the values with their weights';
+
+CREATE AGGREGATE retail.median_mad(value double precision, weight bigint) (
+	SFUNC = retail.median_mad_trans,
+	STYPE = internal,
+	SSPACE = 1024,
+	FINALFUNC = retail.median_mad_final,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = retail.median_mad_combine,
+	SERIALFUNC = retail.median_mad_serial,
+	DESERIALFUNC = retail.median_mad_deserial,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE retail.median_mad(double precision, bigint) IS
+	'Exact median and median absolute deviation of the non-NULL values, each counted weight times: what retail.median_mad(value) gives on the rows repeated weight times; a weight of 0 adds nothing, a NULL or negative weight of a non-NULL value is an error; NULL when no value has weight';
+
 CREATE FUNCTION retail.modified_z(value double precision, center retail.median_mad_result)
 RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

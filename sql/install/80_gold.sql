@@ -42,9 +42,9 @@ BEGIN ATOMIC
 	),
 	descriptions AS (
 		-- the most frequent, ties to the first in collation order
-		SELECT DISTINCT ON (d.stock_code) d.stock_code, d.description
+		SELECT d.stock_code, retail.most_frequent(d.description, d.lines) AS description
 		FROM silver.product_descriptions d
-		ORDER BY d.stock_code, d.lines DESC, d.description
+		GROUP BY d.stock_code
 	),
 	ranked AS (
 		SELECT i.rank, i.key, i.value, i.share, i.cum_share_before, i.abc_class
@@ -116,40 +116,30 @@ BEGIN ATOMIC
 		FROM silver.net_orders o CROSS JOIN order_center c
 	),
 	-- each product's centre of ln(unit_price) over its lines, from the count
-	-- of lines at each price: the value of rank k (0-based) is the first
-	-- whose running count exceeds k; an even count takes lo + (hi - lo) * 0.5,
-	-- as retail.median_mad does
+	-- of lines at each price
 	prices AS (
-		SELECT p.stock_code, p.unit_price, ln(p.unit_price::double precision) AS v, p.lines,
-			   (sum(p.lines) OVER (PARTITION BY p.stock_code))::bigint AS n
+		SELECT p.stock_code, p.unit_price, ln(p.unit_price::double precision) AS v, p.lines
 		FROM silver.product_prices p
 	),
-	medians AS (
-		SELECT x.stock_code, x.lo + (x.hi - x.lo) * 0.5 AS median,
-			   (x.lo_price + x.hi_price) / 2 AS median_price,
-			   -- exp(median) squared, exactly
-			   x.lo_price * x.hi_price AS center_price_squared
-		FROM (SELECT r.stock_code, min(r.v) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo,
-					 min(r.v) FILTER (WHERE r.running > r.n / 2) AS hi,
-					 min(r.unit_price) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo_price,
-					 min(r.unit_price) FILTER (WHERE r.running > r.n / 2) AS hi_price
-			  FROM (SELECT p.*, (sum(p.lines) OVER (PARTITION BY p.stock_code ORDER BY p.v
-													ROWS UNBOUNDED PRECEDING))::bigint AS running
-					FROM prices p) r
-			  GROUP BY r.stock_code) x
+	centers AS (
+		SELECT p.stock_code, retail.median_mad(p.v, p.lines) AS center
+		FROM prices p
+		GROUP BY p.stock_code
 	),
+	-- and the two middle prices lo and hi (the same for an odd count), whose
+	-- logarithms the median lies between, with no other price's between
+	-- them: the last price at or below the median and the first at or above
+	-- it (exact while their logarithms are not adjacent doubles, prices equal
+	-- to some 15 digits); for the median price and exactly exp(median)
+	-- squared
 	product_center AS (
-		SELECT x.stock_code, x.median_price, x.center_price_squared,
-			   ROW(x.median, x.lo + (x.hi - x.lo) * 0.5)::retail.median_mad_result AS center
-		FROM (SELECT r.stock_code, r.median, r.median_price, r.center_price_squared,
-					 min(r.d) FILTER (WHERE r.running > (r.n - 1) / 2) AS lo,
-					 min(r.d) FILTER (WHERE r.running > r.n / 2) AS hi
-			  FROM (SELECT p.stock_code, m.median, m.median_price, m.center_price_squared, p.n,
-						   abs(p.v - m.median) AS d,
-						   (sum(p.lines) OVER (PARTITION BY p.stock_code ORDER BY abs(p.v - m.median)
-											   ROWS UNBOUNDED PRECEDING))::bigint AS running
-					FROM prices p JOIN medians m ON m.stock_code = p.stock_code) r
-			  GROUP BY r.stock_code, r.median, r.median_price, r.center_price_squared) x
+		SELECT x.stock_code, x.center, (x.lo_price + x.hi_price) / 2 AS median_price,
+			   x.lo_price * x.hi_price AS center_price_squared
+		FROM (SELECT c.stock_code, c.center,
+					 max(p.unit_price) FILTER (WHERE p.v <= (c.center).median) AS lo_price,
+					 min(p.unit_price) FILTER (WHERE p.v >= (c.center).median) AS hi_price
+			  FROM centers c JOIN prices p ON p.stock_code = c.stock_code
+			  GROUP BY c.stock_code, c.center) x
 	),
 	-- the prices whose |z| exceeds the threshold, beyond a factor 1.25 of
 	-- the centre exp(median) (compared exactly: at a factor of exactly 1.25

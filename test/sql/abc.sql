@@ -100,6 +100,59 @@ SELECT retail.most_frequent(v) FROM (VALUES ('a')) t(v) WHERE false;
 SELECT retail.most_frequent(v)
 FROM (SELECT 'v' || g FROM generate_series(1, 100) g UNION ALL VALUES ('v7'), ('v7')) t(v);
 
+-- The weighted form: each value counts weight times.  y 2, x 1 + 1, z 1:
+-- x and y tie at 2 -> x (first in order); y 3, x 2 -> y.
+SELECT retail.most_frequent(v, w) FROM (VALUES ('y', 2), ('x', 1), ('z', 1), ('x', 1)) t(v, w);
+SELECT retail.most_frequent(v, w) FROM (VALUES ('x', 2), ('y', 3)) t(v, w);
+-- Weight 0 adds nothing: a 0, b 1 -> b; only weights 0 -> NULL.  A NULL
+-- value is skipped whatever its weight (q 1 against NULL x5 -> q).
+SELECT retail.most_frequent(v, w) FROM (VALUES ('a', 0), ('b', 1)) t(v, w);
+SELECT retail.most_frequent(v, w) FROM (VALUES ('a', 0)) t(v, w);
+SELECT retail.most_frequent(v, w) FROM (VALUES (NULL, 5), (NULL, NULL), (NULL, -1), ('q', 1)) t(v, w);
+-- A value's counts may add up to the largest bigint (a and b tie at 2^63 -
+-- 1 -> a); one more is out of range.  A NULL or negative weight of a
+-- value: errors.
+SELECT retail.most_frequent(v, w)
+FROM (VALUES ('b', 9223372036854775807), ('a', 9223372036854775806), ('a', 1)) t(v, w);
+SELECT retail.most_frequent(v, w) FROM (VALUES ('a', 9223372036854775807), ('a', 1)) t(v, w);
+SELECT retail.most_frequent(v, w) FROM (VALUES ('a', 1), ('b', NULL)) t(v, w);
+SELECT retail.most_frequent(v, w) FROM (VALUES ('a', 1), ('b', -2)) t(v, w);
+-- Ties in the order of the argument's collation: a 1 and B 1 -> B under
+-- "C" (0x42 before 0x61); a under an ICU collation (a before B).
+SELECT retail.most_frequent(v COLLATE "C", w) AS c, retail.most_frequent(v COLLATE "und-x-icu", w) AS icu
+FROM (VALUES ('a', 1), ('B', 1)) t(v, w);
+-- Running (the final function on a growing state): b 2 -> b; + a 1 -> b;
+-- + a 1 -> a and b tie at 2 -> a; + c 0 -> a.
+SELECT g, retail.most_frequent(v, w) OVER (ORDER BY g)
+FROM (VALUES (1, 'b', 2), (2, 'a', 1), (3, 'a', 1), (4, 'c', 0)) t(g, v, w);
+-- Against what products_abc picked before it used most_frequent (DISTINCT
+-- ON ... ORDER BY lines DESC, description) on a table of counts with many
+-- ties, under the default collation, "C" and ICU; and against the
+-- unweighted form on the rows repeated weight times.
+CREATE TEMP TABLE counts AS
+SELECT 'p' || (g % 50) AS p, d, (g * 7 % 3)::bigint AS lines
+FROM generate_series(1, 2000) g,
+	 LATERAL (VALUES ((ARRAY['Cup', 'cup', 'CUP', 'mug', 'Mug', 'a mug', 'b', 'B'])[g % 8 + 1] || (g % 3))) v(d)
+WHERE g % 11 <> 0;
+WITH pairs AS (SELECT p, d, sum(lines)::bigint AS lines FROM counts GROUP BY p, d)
+SELECT count(*) AS products,
+	   count(*) FILTER (WHERE w.d IS NOT DISTINCT FROM o.d) AS default_same,
+	   count(*) FILTER (WHERE w.c IS NOT DISTINCT FROM o.c) AS c_same,
+	   count(*) FILTER (WHERE w.icu IS NOT DISTINCT FROM o.icu) AS icu_same,
+	   count(*) FILTER (WHERE w.d IS NOT DISTINCT FROM e.d) AS expanded_same,
+	   count(*) FILTER (WHERE w.c IS DISTINCT FROM w.icu COLLATE "C") > 0 AS some_ties_differ_by_collation
+FROM (SELECT p, retail.most_frequent(d, lines) AS d, retail.most_frequent(d COLLATE "C", lines) AS c,
+			 retail.most_frequent(d COLLATE "und-x-icu", lines) AS icu
+	  FROM pairs GROUP BY p) w
+	 FULL JOIN (SELECT x.p, x.d, y.c, z.icu
+				FROM (SELECT DISTINCT ON (p) p, d FROM pairs WHERE lines > 0 ORDER BY p, lines DESC, d) x
+					 JOIN (SELECT DISTINCT ON (p) p, d AS c FROM pairs WHERE lines > 0
+						   ORDER BY p, lines DESC, d COLLATE "C") y USING (p)
+					 JOIN (SELECT DISTINCT ON (p) p, d AS icu FROM pairs WHERE lines > 0
+						   ORDER BY p, lines DESC, d COLLATE "und-x-icu") z USING (p)) o USING (p)
+	 FULL JOIN (SELECT p, retail.most_frequent(d) AS d
+				FROM counts, generate_series(1, lines) r GROUP BY p) e USING (p);
+
 -- A nondeterministic collation (case-insensitive ICU): keys are told apart
 -- byte by byte, as documented, so 'a' and 'A' are two items; the collation
 -- only orders equal values, and keys it finds equal go by their bytes ('A'
@@ -183,6 +236,9 @@ SELECT i.* FROM (SELECT retail.abc_classify(k, v) AS items FROM abc_test.lines) 
 CREATE TEMP TABLE serial_groups AS
 SELECT k, retail.most_frequent(d) AS d, retail.xyz_cv(m, u) AS cv
 FROM abc_test.lines GROUP BY k;
+-- weighted by u (0 to 12); d NULL on a fifth of the rows
+CREATE TEMP TABLE serial_weighted AS
+SELECT k, retail.most_frequent(d, u) AS d FROM abc_test.lines GROUP BY k;
 
 \i test/force_parallel.sql
 
@@ -208,6 +264,19 @@ FROM ((SELECT k, retail.most_frequent(d), retail.xyz_cv(m, u) FROM abc_test.line
 	  UNION ALL
 	  (TABLE serial_groups
 	   EXCEPT SELECT k, retail.most_frequent(d), retail.xyz_cv(m, u) FROM abc_test.lines GROUP BY k)) d;
+
+SET enable_sort = off;
+EXPLAIN (COSTS OFF)
+SELECT k, retail.most_frequent(d, u) FROM abc_test.lines GROUP BY k;
+RESET enable_sort;
+SELECT count(*) AS differences
+FROM ((SELECT k, retail.most_frequent(d, u) FROM abc_test.lines GROUP BY k EXCEPT TABLE serial_weighted)
+	  UNION ALL
+	  (TABLE serial_weighted EXCEPT SELECT k, retail.most_frequent(d, u) FROM abc_test.lines GROUP BY k)) d;
+-- and the unweighted form on the repeated rows
+SELECT count(*) AS differences
+FROM (TABLE serial_weighted
+	  EXCEPT SELECT k, retail.most_frequent(d) FROM abc_test.lines, generate_series(1, u) r GROUP BY k) d;
 
 -- No rows in parallel: NULL results, no error.
 EXPLAIN (COSTS OFF)
@@ -270,7 +339,10 @@ SELECT abc_test.abc_state_ok(abc_test.head() || int4send(0) || '\x00'::bytea);
 
 -- most_frequent: version 1, collation, count, (key, int8 count)...
 SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(1) || abc_test.key('a') || int8send(2)) AS ok;
+SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(1) || abc_test.key('a')
+							|| int8send(9223372036854775807)) AS ok;
 SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(1) || abc_test.key('a') || int8send(0));
+SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(1) || abc_test.key('a') || int8send(-5));
 SELECT abc_test.mf_state_ok(int4send(1) || int4send(950) || int4send(1) || abc_test.key('a') || int4send(2));
 SELECT abc_test.mf_state_ok(int4send(7) || int4send(950) || int4send(0));
 -- truncated (two entries announced, one there), a count past any state,

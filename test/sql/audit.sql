@@ -57,6 +57,62 @@ ORDER BY o.shape, o.n;
 SELECT g, (retail.median_mad(x) OVER (ORDER BY g)).*
 FROM (VALUES (1, 3), (2, 1), (3, 2), (4, 10)) t(g, x);
 
+-- The weighted form: each value counts weight times.  1 x2, 3, 10: even
+-- count 4, median (1 + 3) / 2 = 2; deviations 1, 1, 1, 8 -> MAD 1.
+SELECT (retail.median_mad(x, w)).* FROM (VALUES (1, 2), (3, 1), (10, 1)) t(x, w);
+-- Odd count: 1 x2, 3 x2, 10: median 3; deviations 2, 2, 0, 0, 7 -> sorted
+-- 0 0 2 2 7 -> MAD 2.
+SELECT (retail.median_mad(x, w)).* FROM (VALUES (10, 1), (3, 2), (1, 2)) t(x, w);
+-- Heavy weights: 5 x1000000, 100 x999999 (odd, 1999999): rank 999999 is
+-- the last 5 -> median 5; deviations 0 x1000000, 95 x999999 -> MAD 0.  With
+-- 100 x1000000 (even): ranks 999999 and 1000000 are 5 and 100 -> median
+-- 52.5; every deviation 47.5 -> MAD 47.5.
+SELECT (retail.median_mad(x, w)).* FROM (VALUES (5, 1000000), (100, 999999)) t(x, w);
+SELECT (retail.median_mad(x, w)).* FROM (VALUES (100, 1000000), (5, 1000000)) t(x, w);
+-- Weight 0 adds nothing: 1 x0, 7 -> (7, 0); only weights 0 -> NULL.  A NULL
+-- value is skipped whatever its weight: 2, 4 x3 -> median (4 + 4) / 2 = 4,
+-- deviations 2 0 0 0 -> MAD 0.
+SELECT (retail.median_mad(x, w)).* FROM (VALUES (1, 0), (7, 1)) t(x, w);
+SELECT retail.median_mad(x, w) IS NULL AS is_null FROM (VALUES (1::float8, 0::bigint)) t(x, w);
+SELECT (retail.median_mad(x, w)).* FROM (VALUES (NULL, NULL), (2, 1), (NULL, -1), (4, 3)) t(x, w);
+-- The weights may add up to the largest bigint, 2^63 - 1 (odd): rank
+-- 2^62 - 1 is a 1 -> median 1, MAD 0; one more is out of range.
+SELECT (retail.median_mad(x, w)).* FROM (VALUES (2, 1), (1, 9223372036854775806)) t(x, w);
+SELECT retail.median_mad(x, w) FROM (VALUES (2, 2), (1, 9223372036854775806)) t(x, w);
+SELECT retail.median_mad(x, w) FROM (VALUES (1, 4611686018427387904), (2, 4611686018427387904)) t(x, w);
+-- A NULL or negative weight of a value, a non-finite value: errors.
+SELECT retail.median_mad(x, w) FROM (VALUES (1, 1), (2, NULL)) t(x, w);
+SELECT retail.median_mad(x, w) FROM (VALUES (1, 1), (2, -3)) t(x, w);
+SELECT retail.median_mad(x, w) FROM (VALUES (1, 1), ('Infinity'::float8, 0)) t(x, w);
+
+-- The weighted form against the unweighted one on its rows repeated weight
+-- times (generate_series), to the last bit: the shapes above with weights 0
+-- to 3, and with every weight 1.
+WITH weighted AS (
+	SELECT shape, n, g, x, (g * 7 % 4)::bigint AS w FROM shapes
+), ours AS (
+	SELECT shape, n, (retail.median_mad(x, w)).* FROM weighted GROUP BY shape, n
+), expanded AS (
+	SELECT shape, n, (retail.median_mad(x)).*
+	FROM weighted CROSS JOIN LATERAL generate_series(1, w) r
+	GROUP BY shape, n
+), ones AS (
+	SELECT shape, n, (retail.median_mad(x, 1)).* FROM shapes GROUP BY shape, n
+), plain AS (
+	SELECT shape, n, (retail.median_mad(x)).* FROM shapes GROUP BY shape, n
+)
+SELECT o.shape, o.n, o.median = e.median AND o.mad = e.mad AS weighted_equal,
+	   a.median = p.median AND a.mad = p.mad AS weight_1_equal
+FROM ours o JOIN expanded e USING (shape, n) JOIN ones a USING (shape, n) JOIN plain p USING (shape, n)
+ORDER BY o.shape, o.n;
+
+-- Running, weighted: {3 x2} -> (3, 0); + 1 -> {1, 3, 3}: median 3,
+-- deviations 2 0 0 -> MAD 0; + 2 x3 -> {1, 2, 2, 2, 3, 3}: ranks 2 and 3
+-- are 2 -> median 2, deviations sorted 0 0 0 1 1 1 -> MAD (0 + 1) / 2 =
+-- 0.5; + 10 x0 -> unchanged.
+SELECT g, (retail.median_mad(x, w) OVER (ORDER BY g)).*
+FROM (VALUES (1, 3, 2), (2, 1, 1), (3, 2, 3), (4, 10, 0)) t(g, x, w);
+
 -- modified_z: 0.6745 * (x - median) / MAD, NULL when MAD = 0.
 SELECT retail.modified_z(5, ROW(3, 2)::retail.median_mad_result) AS z,
 	   retail.modified_z(5, ROW(3, 0)::retail.median_mad_result) AS z_mad_0,
@@ -82,6 +138,12 @@ FROM generate_series(1, 30000) g;
 ANALYZE audit_test.lines;
 CREATE TEMP TABLE serial_all AS SELECT (retail.median_mad(x)).* FROM audit_test.lines;
 CREATE TEMP TABLE serial_groups AS SELECT k, (retail.median_mad(x)).* FROM audit_test.lines GROUP BY k;
+-- weighted: weights 1 for k < 20 (such a group's state has no weights),
+-- else 0 to 3; partial states with and without weights are combined
+CREATE TEMP TABLE serial_weighted AS
+SELECT (retail.median_mad(x, CASE WHEN k < 20 THEN 1 ELSE k % 4 END)).* FROM audit_test.lines;
+CREATE TEMP TABLE serial_weighted_groups AS
+SELECT k, (retail.median_mad(x, CASE WHEN k < 20 THEN 1 ELSE k % 4 END)).* FROM audit_test.lines GROUP BY k;
 
 \i test/force_parallel.sql
 EXPLAIN (COSTS OFF) SELECT retail.median_mad(x) FROM audit_test.lines;
@@ -96,13 +158,40 @@ SELECT count(*) AS differences
 FROM ((SELECT k, (retail.median_mad(x)).* FROM audit_test.lines GROUP BY k EXCEPT TABLE serial_groups)
 	  UNION ALL
 	  (TABLE serial_groups EXCEPT SELECT k, (retail.median_mad(x)).* FROM audit_test.lines GROUP BY k)) d;
+EXPLAIN (COSTS OFF) SELECT retail.median_mad(x, CASE WHEN k < 20 THEN 1 ELSE k % 4 END) FROM audit_test.lines;
+SELECT count(*) AS differences
+FROM ((SELECT (retail.median_mad(x, CASE WHEN k < 20 THEN 1 ELSE k % 4 END)).* FROM audit_test.lines
+	   EXCEPT TABLE serial_weighted)
+	  UNION ALL
+	  (TABLE serial_weighted
+	   EXCEPT SELECT (retail.median_mad(x, CASE WHEN k < 20 THEN 1 ELSE k % 4 END)).* FROM audit_test.lines)) d;
+SET enable_sort = off;
+EXPLAIN (COSTS OFF)
+SELECT k, retail.median_mad(x, CASE WHEN k < 20 THEN 1 ELSE k % 4 END) FROM audit_test.lines GROUP BY k;
+RESET enable_sort;
+SELECT count(*) AS differences
+FROM ((SELECT k, (retail.median_mad(x, CASE WHEN k < 20 THEN 1 ELSE k % 4 END)).* FROM audit_test.lines GROUP BY k
+	   EXCEPT TABLE serial_weighted_groups)
+	  UNION ALL
+	  (TABLE serial_weighted_groups
+	   EXCEPT SELECT k, (retail.median_mad(x, CASE WHEN k < 20 THEN 1 ELSE k % 4 END)).* FROM audit_test.lines
+	   GROUP BY k)) d;
+-- the weighted result is the unweighted one on the repeated rows
+SELECT count(*) AS differences
+FROM (TABLE serial_weighted
+	  EXCEPT SELECT (retail.median_mad(x)).*
+	  FROM audit_test.lines, generate_series(1, CASE WHEN k < 20 THEN 1 ELSE k % 4 END) r) d;
+-- the groups of weight 0 only (k = 20, 24, 28, ...) are NULL
+SELECT count(*) FILTER (WHERE median IS NULL) AS null_groups, count(*) AS groups FROM serial_weighted_groups;
 -- no rows in parallel
 EXPLAIN (COSTS OFF) SELECT retail.median_mad(x) FROM audit_test.lines WHERE k * 2 < 0;
 SELECT retail.median_mad(x) IS NULL AS is_null FROM audit_test.lines WHERE k * 2 < 0;
+SELECT retail.median_mad(x, 2) IS NULL AS is_null FROM audit_test.lines WHERE k * 2 < 0;
 \i test/reset_parallel.sql
 
 -- Malformed serialized states through a test-only alias of the
--- deserialization function (see abc.sql): version 1, int8 count, float8s.
+-- deserialization function (see abc.sql): version 1, int8 count, float8s;
+-- version 2 (weighted), int8 count, float8s, then int8 weights.
 CREATE FUNCTION audit_test.state_ok(bytea) RETURNS boolean
 	AS '$libdir/retail_analytics', 'ra_median_mad_deserial' LANGUAGE C STRICT;
 CREATE FUNCTION audit_test.trans(float8) RETURNS boolean
@@ -111,13 +200,26 @@ SELECT audit_test.trans(1);
 SELECT audit_test.state_ok(int4send(1) || int8send(2) || float8send(1.5) || float8send(2.5)) AS ok;
 SELECT audit_test.state_ok(int4send(1) || int8send(0)) AS ok;
 SELECT audit_test.state_ok('\x0000');
-SELECT audit_test.state_ok(int4send(2) || int8send(0));
+SELECT audit_test.state_ok(int4send(3) || int8send(0));
 SELECT audit_test.state_ok(int4send(1) || int8send(3) || float8send(1.5) || float8send(2.5));
 SELECT audit_test.state_ok(int4send(1) || int8send(1) || float8send(1.5) || float8send(2.5));
 SELECT audit_test.state_ok(int4send(1) || int8send(-1));
 SELECT audit_test.state_ok(int4send(1) || int8send(1) || float8send('NaN'));
 SELECT audit_test.state_ok(int4send(1) || int8send(1) || float8send('Infinity'));
 SELECT audit_test.state_ok(int4send(1) || int8send(1) || float8send(1) || '\x00'::bytea);
+-- weighted: well-formed (1.5 x3, 2.5), empty; a weight 0 or negative, the
+-- weights adding up past 2^63 - 1, a weight missing, a non-finite value,
+-- trailing bytes
+SELECT audit_test.state_ok(int4send(2) || int8send(2) || float8send(1.5) || float8send(2.5)
+						   || int8send(3) || int8send(1)) AS ok;
+SELECT audit_test.state_ok(int4send(2) || int8send(0)) AS ok;
+SELECT audit_test.state_ok(int4send(2) || int8send(1) || float8send(1.5) || int8send(0));
+SELECT audit_test.state_ok(int4send(2) || int8send(1) || float8send(1.5) || int8send(-2));
+SELECT audit_test.state_ok(int4send(2) || int8send(2) || float8send(1.5) || float8send(2.5)
+						   || int8send(9223372036854775807) || int8send(1));
+SELECT audit_test.state_ok(int4send(2) || int8send(2) || float8send(1.5) || float8send(2.5) || int8send(1));
+SELECT audit_test.state_ok(int4send(2) || int8send(1) || float8send('-Infinity') || int8send(1));
+SELECT audit_test.state_ok(int4send(2) || int8send(1) || float8send(1.5) || int8send(1) || '\x00'::bytea);
 
 -- The mart on hand-made orders, one line each (quantity 1, so total =
 -- price), in a transaction rolled back at the end.  Prices are powers of two,

@@ -1,5 +1,6 @@
 
--- Issue 17, "one kind of state": what duplicates a reduction goes.
+-- Issue 17, "one kind of state": what duplicates a reduction goes (the
+-- rest in 89_one_reduction.sql, after the segment marts of 0.2.0).
 -- retail.rfm_customers was unused; retail.rfm_customer with GROUP BY gives
 -- the same.  Its C symbols stay (the older scripts name them) and raise an
 -- error.
@@ -9,8 +10,91 @@ DROP FUNCTION retail.rfm_customers_combine(internal, internal);
 DROP FUNCTION retail.rfm_customers_serial(internal);
 DROP FUNCTION retail.rfm_customers_deserial(bytea, internal);
 DROP FUNCTION retail.rfm_customers_final(internal);
-COMMENT ON TYPE retail.customer_summary_row IS
-	'A customer and what retail.rfm_customer gives for it';
+
+-- Weighted forms of retail.median_mad and retail.most_frequent, the same C
+-- (and support functions) as the unweighted ones: the audit's median price
+-- (60_xyz_audit.sql) and the products' description no longer repeat them in
+-- SQL from the counts of silver.product_prices and
+-- silver.product_descriptions.
+CREATE FUNCTION retail.median_mad_trans(internal, double precision, bigint) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_median_mad_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.median_mad_trans(internal, double precision, bigint) IS
+	'Transition function of retail.median_mad(double precision, bigint): collects the values with their weights';
+CREATE AGGREGATE retail.median_mad(value double precision, weight bigint) (
+	SFUNC = retail.median_mad_trans,
+	STYPE = internal,
+	SSPACE = 1024,
+	FINALFUNC = retail.median_mad_final,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = retail.median_mad_combine,
+	SERIALFUNC = retail.median_mad_serial,
+	DESERIALFUNC = retail.median_mad_deserial,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE retail.median_mad(double precision, bigint) IS
+	'Exact median and median absolute deviation of the non-NULL values, each counted weight times: what retail.median_mad(value) gives on the rows repeated weight times; a weight of 0 adds nothing, a NULL or negative weight of a non-NULL value is an error; NULL when no value has weight';
+
+CREATE FUNCTION retail.most_frequent_trans(internal, text, bigint) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_most_frequent_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.most_frequent_trans(internal, text, bigint) IS
+	'Transition function of retail.most_frequent(text, bigint): adds each value''s weight to its count';
+CREATE AGGREGATE retail.most_frequent(value text, weight bigint) (
+	SFUNC = retail.most_frequent_trans,
+	STYPE = internal,
+	SSPACE = 256,
+	FINALFUNC = retail.most_frequent_final,
+	FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = retail.most_frequent_combine,
+	SERIALFUNC = retail.most_frequent_serial,
+	DESERIALFUNC = retail.most_frequent_deserial,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE retail.most_frequent(text, bigint) IS
+	'Non-NULL value with the largest sum of weights, each row counting weight times (what retail.most_frequent(value) gives on the rows repeated weight times); ties as there; a weight of 0 adds nothing, a NULL or negative weight of a non-NULL value is an error; NULL when no value has weight';
+
+REVOKE ALL ON FUNCTION retail.median_mad_trans(internal, double precision, bigint),
+	retail.median_mad(double precision, bigint), retail.most_frequent_trans(internal, text, bigint),
+	retail.most_frequent(text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retail.median_mad_trans(internal, double precision, bigint),
+	retail.median_mad(double precision, bigint), retail.most_frequent_trans(internal, text, bigint),
+	retail.most_frequent(text, bigint) TO retail_bi;
+
+-- The products' description: the most frequent by retail.most_frequent, no
+-- longer by DISTINCT ON over the counts (the same pick: ties to the first in
+-- collation order).  CREATE OR REPLACE resets what 0.2.0 set with ALTER.
+CREATE OR REPLACE FUNCTION retail.products_abc(a numeric DEFAULT 0.80, b numeric DEFAULT 0.95,
+											   x numeric DEFAULT 0.5, y numeric DEFAULT 1.0)
+RETURNS TABLE (rank bigint, stock_code text, description text, revenue numeric, share numeric,
+			   cum_share_before numeric, abc_class text, cv numeric, xyz_class text, abc_xyz text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	WITH products AS (
+		SELECT s.stock_code, sum(s.revenue) AS revenue, retail.xyz_cv(s.month::timestamp, s.units) AS cv
+		FROM silver.product_months s
+		GROUP BY s.stock_code
+	),
+	descriptions AS (
+		-- the most frequent, ties to the first in collation order
+		SELECT d.stock_code, retail.most_frequent(d.description, d.lines) AS description
+		FROM silver.product_descriptions d
+		GROUP BY d.stock_code
+	),
+	ranked AS (
+		SELECT i.rank, i.key, i.value, i.share, i.cum_share_before, i.abc_class
+		FROM (SELECT retail.abc_classify(p.stock_code, p.revenue, products_abc.a, products_abc.b) AS items
+			  FROM products p) s
+			 CROSS JOIN LATERAL unnest(s.items) i
+	)
+	SELECT r.rank, r.key, d.description, r.value, r.share, r.cum_share_before, r.abc_class,
+		   p.cv, k.xyz_class, r.abc_class || k.xyz_class
+	FROM ranked r
+		 JOIN products p ON p.stock_code = r.key
+		 LEFT JOIN descriptions d ON d.stock_code = r.key
+		 CROSS JOIN LATERAL (SELECT retail.xyz_class(p.cv, products_abc.x, products_abc.y)) k(xyz_class)
+	ORDER BY r.rank;
+END;
+ALTER FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) SECURITY DEFINER;
+ALTER FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) SET search_path = pg_catalog, pg_temp;
 
 -- The CLV models were fitted twice a refresh, by gold.mart_customer_value and
 -- again by gold.clv_model on the mart's columns.  gold.clv_model now fits them

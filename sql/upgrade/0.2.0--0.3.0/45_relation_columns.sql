@@ -19,7 +19,7 @@ LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	customers retail.customer_summary_row[];
+	statement text;
 	col name;
 	param text;
 BEGIN
@@ -48,16 +48,37 @@ BEGIN
 					  HINT = format('Pass the name of the column as %s.', param);
 		END IF;
 	END LOOP;
-	EXECUTE format($query$
-		SELECT array_agg(ROW(g.customer_id, (g.s).first_purchase, (g.s).last_purchase, (g.s).frequency,
-							 (g.s).monetary)::retail.customer_summary_row)
-		FROM (SELECT l.%1$I::bigint AS customer_id,
-					 retail.rfm_customer(l.%4$I::text, l.%2$I::timestamp, l.%3$I::numeric) AS s
-			  FROM %5$s l
-			  WHERE l.%1$I IS NOT NULL AND ($1 IS NULL OR l.%2$I::timestamp < $1)
-			  GROUP BY 1) g
-	$query$, customer_column, time_column, value_column, invoice_column, lines) INTO customers USING as_of_date;
-	RETURN QUERY SELECT * FROM retail.rfm_segments_of(customers, as_of_date, bins, preset, seed_preset);
+	-- One statement: the customers (retail.rfm_customer over their lines),
+	-- their recency to as_of (default: the day after the last purchase), the
+	-- model fitted on them all, then each one's scores, cell and segments.
+	statement := format($query$
+		WITH summaries AS MATERIALIZED (
+			SELECT g.customer_id, (g.s).first_purchase, (g.s).last_purchase, (g.s).frequency, (g.s).monetary
+			FROM (SELECT l.%1$I::bigint AS customer_id,
+						 retail.rfm_customer(l.%4$I::text, l.%2$I::timestamp, l.%3$I::numeric) AS s
+				  FROM %5$s l
+				  WHERE l.%1$I IS NOT NULL AND ($1 IS NULL OR l.%2$I::timestamp < $1)
+				  GROUP BY 1) g
+		),
+		measured AS MATERIALIZED (
+			SELECT s.*, retail.rfm_recency_days(s.last_purchase, d.as_of) AS recency_days, d.as_of
+			FROM summaries s,
+				 (SELECT coalesce($1, max(x.last_purchase)::date + 1) AS as_of FROM summaries x) d
+		),
+		scored AS MATERIALIZED (
+			SELECT x.*, retail.rfm_score(model.cuts, x.recency_days, x.frequency, x.monetary) AS s
+			FROM measured x,
+				 (SELECT retail.rfm_model(y.recency_days, y.frequency, y.monetary, $2) AS cuts FROM measured y) model
+		)
+		SELECT x.customer_id, x.recency_days, x.frequency, x.monetary, (x.s).r, (x.s).f, (x.s).m,
+			   (x.s).r::text || (x.s).f::text || (x.s).m::text,
+			   retail.rfm_segment($3, (x.s).r, (x.s).f, (x.s).m, x.recency_days),
+			   retail.rfm_segment($4, (x.s).r, (x.s).f, (x.s).m, x.recency_days),
+			   x.first_purchase, x.last_purchase, x.as_of
+		FROM scored x
+		ORDER BY x.customer_id
+	$query$, customer_column, time_column, value_column, invoice_column, lines);
+	RETURN QUERY EXECUTE statement USING as_of_date, bins, preset, seed_preset;
 END
 $$;
 COMMENT ON FUNCTION retail.rfm_segments(regclass, date, integer, text, text, name, name, name, name) IS

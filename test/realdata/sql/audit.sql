@@ -37,6 +37,17 @@ FROM (SELECT stock_code, (retail.median_mad(ln(unit_price::float8))).*
 	 ON p.stock_code = c.stock_code
 WHERE c.stock_code IS NULL OR p.stock_code IS NULL OR c.median <> p.med OR c.mad <> p.mad;
 
+-- The mart's centres come from the counts of silver.product_prices through
+-- the weighted form: the same, to the last bit, as the unweighted form over
+-- the counted lines.
+SELECT count(*) AS weighted_center_mismatches
+FROM (SELECT stock_code, (retail.median_mad(ln(unit_price::float8), lines)).*
+	  FROM silver.product_prices GROUP BY stock_code) w
+	 FULL JOIN (SELECT stock_code, (retail.median_mad(ln(unit_price::float8))).*
+				FROM silver.net_transactions GROUP BY stock_code) c
+	 ON c.stock_code = w.stock_code
+WHERE c.stock_code IS NULL OR w.stock_code IS NULL OR c.median <> w.median OR c.mad <> w.mad;
+
 -- Most products sell at one price on over half their lines (MAD 0); with
 -- the scale's floor ln(1.25) / 3.5 they are scored too (before 0.3.0 only
 -- those with a spread were).  Orders flagged for unit_price_outlier by the
