@@ -1,5 +1,7 @@
--- ABC (Pareto) and XYZ (demand variability) classification, in C (src/abc.c),
--- and the marts gold.mart_countries_abc and gold.mart_products_abc.
+-- ABC (Pareto) and XYZ (demand variability) classification, one unit: the
+-- aggregates (src/abc.c), the ad-hoc forms, the marts gold.mart_countries_abc
+-- and gold.mart_products_abc (steps 300 and 310) with their settings and
+-- column comments; its test is test/sql/abc.sql.
 
 CREATE TYPE retail.abc_item AS (
 	rank bigint,
@@ -189,6 +191,103 @@ INSERT INTO retail.setting_defaults (name, default_value, description, value_typ
 	 'number', 0, true, NULL, false),
 	('xyz_y', '1.0', 'gold.mart_products_abc: class Y below this coefficient of variation',
 	 'number', 0, true, NULL, false);
+
+-- The marts' queries, with their thresholds as arguments.
+-- Shares as the marts give them: doubles through retail.fraction().
+CREATE FUNCTION retail.countries_abc(a numeric DEFAULT 0.80, b numeric DEFAULT 0.95)
+RETURNS TABLE (rank bigint, country text, revenue numeric, share double precision,
+			   cum_share_before double precision, abc_class text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT i.rank, i.key, i.value, retail.fraction(i.value, sum(i.value) OVER ()),
+		   retail.fraction(coalesce(sum(i.value) OVER (ORDER BY i.rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0),
+						   sum(i.value) OVER ()),
+		   i.abc_class
+	FROM (SELECT retail.abc_classify(c.country, c.revenue, countries_abc.a, countries_abc.b) AS items
+		  FROM silver.country_state c) s
+		 CROSS JOIN LATERAL unnest(s.items) i
+	ORDER BY i.rank;
+END;
+COMMENT ON FUNCTION retail.countries_abc(numeric, numeric) IS
+	'ABC classification of countries by revenue (sum of silver line_total) with thresholds a and b: the query of gold.mart_countries_abc';
+
+CREATE FUNCTION retail.products_abc(a numeric DEFAULT 0.80, b numeric DEFAULT 0.95,
+									x numeric DEFAULT 0.5, y numeric DEFAULT 1.0)
+RETURNS TABLE (rank bigint, stock_code text, description text, revenue numeric, share numeric,
+			   cum_share_before numeric, abc_class text, cv numeric, xyz_class text, abc_xyz text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	WITH products AS (
+		SELECT s.stock_code, sum(s.revenue) AS revenue, retail.xyz_cv(s.month::timestamp, s.units) AS cv
+		FROM silver.product_months s
+		GROUP BY s.stock_code
+	),
+	descriptions AS (
+		-- the most frequent, ties to the first in collation order
+		SELECT d.stock_code, retail.most_frequent(d.description, d.lines) AS description
+		FROM silver.product_descriptions d
+		GROUP BY d.stock_code
+	),
+	ranked AS (
+		SELECT i.rank, i.key, i.value, i.share, i.cum_share_before, i.abc_class
+		FROM (SELECT retail.abc_classify(p.stock_code, p.revenue, products_abc.a, products_abc.b) AS items
+			  FROM products p) s
+			 CROSS JOIN LATERAL unnest(s.items) i
+	)
+	SELECT r.rank, r.key, d.description, r.value, r.share, r.cum_share_before, r.abc_class,
+		   p.cv, k.xyz_class, r.abc_class || k.xyz_class
+	FROM ranked r
+		 JOIN products p ON p.stock_code = r.key
+		 LEFT JOIN descriptions d ON d.stock_code = r.key
+		 CROSS JOIN LATERAL (SELECT retail.xyz_class(p.cv, products_abc.x, products_abc.y)) k(xyz_class)
+	ORDER BY r.rank;
+END;
+COMMENT ON FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) IS
+	'ABC by revenue and XYZ by monthly demand variability of products (stock_code) with thresholds a, b, x, y (N: an active span under 3 months): the query of gold.mart_products_abc';
+
+-- Settings as sub-selects: computed once per refresh, not once per line.
+CREATE MATERIALIZED VIEW gold_store.mart_countries_abc AS
+SELECT rank, country, revenue::numeric(38, 6) AS revenue, retail.fraction(revenue, sum(revenue) OVER ()) AS share,
+	   retail.fraction(coalesce(sum(revenue) OVER preceding, 0), sum(revenue) OVER ()) AS cum_share_before,
+	   abc_class
+FROM retail.countries_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric)
+WINDOW preceding AS (ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold_store.mart_countries_abc IS
+	'Countries ranked by revenue with share, share of the countries before, and ABC class (A < 80 %, B < 95 %, else C)';
+CREATE UNIQUE INDEX ON gold_store.mart_countries_abc (country);
+CREATE VIEW gold.mart_countries_abc AS SELECT * FROM gold_store.mart_countries_abc;
+
+CREATE MATERIALIZED VIEW gold_store.mart_products_abc AS
+SELECT rank, stock_code, description, revenue::numeric(38, 6) AS revenue,
+	   retail.fraction(revenue, sum(revenue) OVER ()) AS share,
+	   retail.fraction(coalesce(sum(revenue) OVER preceding, 0), sum(revenue) OVER ()) AS cum_share_before,
+	   abc_class, cv::double precision AS cv, xyz_class, abc_xyz
+FROM retail.products_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric,
+						 (SELECT retail.setting('xyz_x'))::numeric, (SELECT retail.setting('xyz_y'))::numeric)
+WINDOW preceding AS (ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold_store.mart_products_abc IS
+	'Products (stock_code) ranked by revenue with ABC class, coefficient of variation of monthly units, XYZ class (X < 0.5, Y < 1.0, else Z; N when the active span is shorter than 3 months) and the ABC-XYZ cell';
+CREATE UNIQUE INDEX ON gold_store.mart_products_abc (stock_code);
+CREATE VIEW gold.mart_products_abc AS SELECT * FROM gold_store.mart_products_abc;
+
+-- What the columns mean where their names alone do not say
+-- (96_gold_columns.sql gives the names common to the marts theirs).
+COMMENT ON COLUMN gold_store.mart_countries_abc.country IS
+	'Country';
+COMMENT ON COLUMN gold_store.mart_countries_abc.revenue IS
+	'Revenue of the country: sum of line_total';
+COMMENT ON COLUMN gold_store.mart_products_abc.revenue IS
+	'Revenue of the product: sum of line_total';
+COMMENT ON COLUMN gold_store.mart_products_abc.description IS
+	'The product''s most frequent description (ties: the first alphabetically)';
+COMMENT ON COLUMN gold_store.mart_products_abc.cv IS
+	'Coefficient of variation of monthly units over the product''s active span (months without a line count 0); NULL when the span is shorter than 3 calendar months';
+COMMENT ON COLUMN gold_store.mart_products_abc.xyz_class IS
+	'X if cv < setting xyz_x (0.5), Y if cv < xyz_y (1.0), else Z; N (new) when cv is NULL: an active span shorter than 3 calendar months has no demand pattern yet';
+COMMENT ON COLUMN gold_store.mart_products_abc.abc_xyz IS
+	'abc_class followed by xyz_class, e.g. AX, CN';
 
 INSERT INTO retail.refresh_steps VALUES
 	(300, 'gold', 'gold_store', 'mart_countries_abc'),

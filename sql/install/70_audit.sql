@@ -1,5 +1,6 @@
--- Order-anomaly audit: exact median and MAD in C (src/audit.c), modified
--- z-scores, and the mart gold.audit_order_anomalies.
+-- Order-anomaly audit, one unit: exact median and MAD in C (src/audit.c),
+-- modified z-scores, the mart gold.audit_order_anomalies (step 400) with its
+-- setting and column comments; its test is test/sql/audit.sql.
 
 CREATE TYPE retail.median_mad_result AS (
 	median double precision,
@@ -90,6 +91,126 @@ INSERT INTO retail.setting_defaults (name, default_value, description, value_typ
 									 lower_exclusive, upper_bound, nullable) VALUES
 	('audit_threshold', '3.5', 'gold.audit_order_anomalies: flag a modified z-score above this',
 	 'number', 0, true, NULL, false);
+
+-- The audit's query, with its threshold as argument.  One row per (order,
+-- reason): wholesale_total when the order's z of ln(total) exceeds the
+-- threshold; unit_price_outlier when one of its lines has |z| of
+-- ln(unit_price), against the lines of the same product, above it (the line
+-- with the largest |z| is named: its product, price and z, and the product's
+-- median price); mixed_parties when its lines carry more than one customer
+-- or country (z NULL).  The price z's scale is at least ln(1.25) / 3.5, as
+-- the contract says: a product sold at one list price (MAD 0 or near it)
+-- must not flag its ordinary variants within a factor 1.25.
+CREATE FUNCTION retail.order_anomalies(threshold double precision DEFAULT 3.5)
+RETURNS TABLE (invoice_no text, customer_id bigint, country text, invoice_ts timestamp,
+			   total numeric, z double precision, reason text, stock_code text, unit_price numeric,
+			   product_median_price numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	-- one row, computed once (however few orders the statistics expect)
+	WITH order_center AS MATERIALIZED (
+		SELECT retail.median_mad(ln(o.total::double precision)) AS center
+		FROM silver.net_orders o
+	),
+	wholesale AS (
+		SELECT o.invoice_no, retail.modified_z(ln(o.total::double precision), c.center) AS z
+		FROM silver.net_orders o CROSS JOIN order_center c
+	),
+	-- each product's centre of ln(unit_price) over its lines, from the count
+	-- of lines at each price
+	prices AS (
+		SELECT p.stock_code, p.unit_price, ln(p.unit_price::double precision) AS v, p.lines
+		FROM silver.product_prices p
+	),
+	centers AS (
+		SELECT p.stock_code, retail.median_mad(p.v, p.lines) AS center
+		FROM prices p
+		GROUP BY p.stock_code
+	),
+	-- and the two middle prices lo and hi (the same for an odd count), whose
+	-- logarithms the median lies between, with no other price's between
+	-- them: the last price at or below the median and the first at or above
+	-- it (exact while their logarithms are not adjacent doubles, prices equal
+	-- to some 15 digits); for the median price and exactly exp(median)
+	-- squared
+	product_center AS (
+		SELECT x.stock_code, x.center, (x.lo_price + x.hi_price) / 2 AS median_price,
+			   x.lo_price * x.hi_price AS center_price_squared
+		FROM (SELECT c.stock_code, c.center,
+					 max(p.unit_price) FILTER (WHERE p.v <= (c.center).median) AS lo_price,
+					 min(p.unit_price) FILTER (WHERE p.v >= (c.center).median) AS hi_price
+			  FROM centers c JOIN prices p ON p.stock_code = c.stock_code
+			  GROUP BY c.stock_code, c.center) x
+	),
+	-- the prices whose |z| exceeds the threshold, beyond a factor 1.25 of
+	-- the centre exp(median) (compared exactly: at a factor of exactly 1.25
+	-- the float z may exceed 3.5 by a rounding error); few, so found before
+	-- their lines: joined at once, the planner read every line of silver
+	outlier_prices AS MATERIALIZED (
+		SELECT f.*
+		FROM (SELECT p.stock_code, p.unit_price, c.median_price,
+					 retail.modified_z(p.v, c.center, ln(1.25) / 3.5) AS z
+			  FROM prices p JOIN product_center c ON c.stock_code = p.stock_code
+			  WHERE p.unit_price * p.unit_price > 1.5625 * c.center_price_squared
+				 OR 1.5625 * p.unit_price * p.unit_price < c.center_price_squared) f
+		WHERE abs(f.z) > order_anomalies.threshold
+	),
+	price_lines AS (
+		SELECT t.invoice_no, f.z, f.stock_code, f.unit_price, f.median_price
+		FROM outlier_prices f
+			 JOIN silver.transactions t
+				  ON t.stock_code = f.stock_code AND t.unit_price = f.unit_price AND t.reason IS NULL
+		-- a counted line (as in silver.product_prices)
+		WHERE t.quantity > CASE WHEN (SELECT retail.setting('cancellations')) = 'net' THEN t.cancelled_quantity ELSE 0 END
+	),
+	flags AS (
+		SELECT w.invoice_no, w.z, 'wholesale_total' AS reason, NULL AS stock_code, NULL::numeric AS unit_price,
+			   NULL::numeric AS median_price
+		FROM wholesale w
+		WHERE w.z > order_anomalies.threshold
+		UNION ALL
+		(SELECT DISTINCT ON (l.invoice_no) l.invoice_no, l.z, 'unit_price_outlier', l.stock_code, l.unit_price,
+				l.median_price
+		 FROM price_lines l
+		 ORDER BY l.invoice_no, abs(l.z) DESC, l.z DESC, l.stock_code, l.unit_price)
+		UNION ALL
+		SELECT o.invoice_no, NULL, 'mixed_parties', NULL, NULL, NULL
+		FROM silver.net_orders o
+		WHERE o.mixed_parties
+	)
+	SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, f.z, f.reason, f.stock_code,
+		   f.unit_price, f.median_price
+	FROM flags f
+		 JOIN silver.net_orders o ON o.invoice_no = f.invoice_no
+	ORDER BY abs(f.z) DESC NULLS LAST, o.invoice_no, f.reason;
+END;
+COMMENT ON FUNCTION retail.order_anomalies(double precision) IS
+	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders), unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines, the scale at least ln(1.25) / 3.5; the line named), and mixed_parties (lines of more than one customer or country); the query of gold.audit_order_anomalies';
+
+CREATE MATERIALIZED VIEW gold_store.audit_order_anomalies AS
+SELECT invoice_no, customer_id, country, invoice_ts, total::numeric(38, 6) AS total, z, reason, stock_code,
+	   unit_price::numeric(38, 6) AS unit_price, product_median_price::numeric(38, 6) AS product_median_price
+FROM retail.order_anomalies((SELECT retail.setting('audit_threshold'))::double precision)
+WITH NO DATA;
+COMMENT ON MATERIALIZED VIEW gold_store.audit_order_anomalies IS
+	'Orders flagged by a modified z-score above the setting audit_threshold (3.5), or mixing customers or countries: one row per (order, reason), strongest |z| first';
+CREATE UNIQUE INDEX ON gold_store.audit_order_anomalies (invoice_no, reason);
+CREATE VIEW gold.audit_order_anomalies AS SELECT * FROM gold_store.audit_order_anomalies;
+
+-- What the columns mean where their names alone do not say
+-- (96_gold_columns.sql gives the names common to the marts theirs).
+COMMENT ON COLUMN gold_store.audit_order_anomalies.total IS
+	'Order total: sum of line_total';
+COMMENT ON COLUMN gold_store.audit_order_anomalies.z IS
+	'Modified z-score: 0.6745 (x - median) / MAD of ln(total) for wholesale_total; (x - median) / max(MAD / 0.6745, ln(1.25) / 3.5) of the named line''s ln(unit_price) among its product''s lines for unit_price_outlier (a price within a factor 1.25 of the median is never flagged); NULL for mixed_parties';
+COMMENT ON COLUMN gold_store.audit_order_anomalies.reason IS
+	'wholesale_total, unit_price_outlier or mixed_parties (lines with more than one customer or country)';
+COMMENT ON COLUMN gold_store.audit_order_anomalies.stock_code IS
+	'unit_price_outlier: the product of the line with the largest |z|';
+COMMENT ON COLUMN gold_store.audit_order_anomalies.unit_price IS
+	'unit_price_outlier: the unit price of that line';
+COMMENT ON COLUMN gold_store.audit_order_anomalies.product_median_price IS
+	'unit_price_outlier: the median unit price of the product over its clean lines';
 
 INSERT INTO retail.refresh_steps VALUES
 	(400, 'gold', 'gold_store', 'audit_order_anomalies');

@@ -3,9 +3,9 @@
 -- views are not in information_schema, which dbt, Looker and several drivers
 -- read: the marts move to gold_store, and gold shows each as a plain view of
 -- the same name, with its columns and comments (sql/install/00_schemas.sql,
--- 80_gold.sql, 82_customer_value.sql, 96_gold_columns.sql).  The stored marts
--- keep their rows, indexes and comments; what read them by name is bound to
--- the new views again, as a fresh install binds it.
+-- the parts of the marts, 96_gold_columns.sql).  The stored marts keep their
+-- rows, indexes and comments; what read them by name is bound to the new
+-- views again, as a fresh install binds it.
 CREATE SCHEMA gold_store;
 COMMENT ON SCHEMA gold_store IS
 	'The stored rows of the gold marts (materialized views refreshed by retail.refresh()); read them through the views of the same names in gold';

@@ -3,7 +3,7 @@
 -- the mart does, doubles through retail.fraction() (they were numeric to 20
 -- or more decimals).  A return type cannot be replaced: the function is
 -- dropped with the mart whose query it is (and the view of gold over it),
--- and all three are made again as sql/install/80_gold.sql makes them.  The
+-- and all three are made again as sql/install/60_abc.sql makes them.  The
 -- mart is left unpopulated, as the other remade marts: the first refresh
 -- after the update rebuilds everything (29_cancellations.sql).
 DROP VIEW gold.mart_countries_abc;

@@ -1,7 +1,7 @@
 
 -- Issue 17, item 4: the segments are tables that step 100 maintains
--- (sql/install/80_gold.sql), writing only the rows that change, in place of
--- the materialized views of the current snapshot, the month ends and the
+-- (sql/install/45_rfm_segments.sql), writing only the rows that change, in
+-- place of the materialized views of the current snapshot, the month ends and the
 -- migration, which every refresh rewrote whole.  A refresh step may now be
 -- a table and the function that keeps it (retail.refresh_steps.maintain,
 -- sql/install/00_schemas.sql).  The views of gold keep their columns; the
