@@ -7,6 +7,8 @@ COMMENT ON COLUMN retail.refresh_log.step_order IS
 	'The step of retail.refresh_steps, or 0: the settings checked (or, status nothing_new, no new bronze line); step 10 classifies the silver lines (silver.transactions), step 20 merges them into silver.orders and the states, the later steps keep gold';
 COMMENT ON COLUMN retail.refresh_log.rows IS
 	'Silver: the lines of the batch; a materialized view: its rows after the refresh; a maintained table (retail.refresh_steps.maintain): the rows the step wrote';
+COMMENT ON COLUMN retail.refresh_log.concurrent IS
+	'Readers of the relation were not blocked by the step; false for silver in a rebuild with concurrently => false, and for a materialized view refreshed with concurrently => false or populated for the first time';
 COMMENT ON COLUMN retail.refresh_log.status IS
 	'ok; warning (refreshed, but its warning_check found something: see error); nothing_new (no new bronze line, no changed setting: nothing was done); unchanged (the new lines cannot change this view: it was not refreshed); or failed: at step 0, 10 or 20 the whole run was rolled back and the marts are those of the last run that succeeded; at a gold view, that view keeps its contents, the others were refreshed, and the next refresh tries it again';
 COMMENT ON COLUMN retail.refresh_log.error IS 'The error of a failed step, or the warning of a step with status warning';
