@@ -14,8 +14,9 @@ RETURN replace(replace(coalesce(value, ''), '|', '\|'), E'\n', ' ');
 SELECT '# Reference
 
 Generated from a fresh install by `scripts/reference` (from `doc/reference.sql`); `scripts/test` fails when it
-differs, so it is what the extension says of itself. Guides: [refresh and operation](refresh.md), [RFM](rfm.md),
-[cohorts](cohort.md), [ABC/XYZ](abc.md), [the generator](generate.md).
+differs, so it is what the extension says of itself. Guides: [refresh and operation](refresh.md),
+[settings](settings.md), [bronze and silver](silver.md), [RFM](rfm.md), [cohorts](cohort.md), [ABC/XYZ](abc.md),
+[gold for BI](gold.md), [customer value](btyd.md), [the report](report.md), [the generator](generate.md).
 
 ## Settings
 
