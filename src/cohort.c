@@ -833,11 +833,11 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 	customers_start_iterate(state->customers, &it);
 	while ((customer = customers_iterate(state->customers, &it)) != NULL)
 	{
-		int32		first = customer->periods[0].period;
+		int32		cohort = customer->periods[0].period;
 		int64		base;
 
 		CHECK_FOR_INTERRUPTS();
-		k = find_int32(cohorts, ncohorts, first);
+		k = find_int32(cohorts, ncohorts, cohort);
 		base = offsets[k];
 		sizes[k]++;
 		for (i = 0; i < customer->nperiods; i++)
@@ -845,11 +845,11 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 			const PeriodSum *sum = &customer->periods[i];
 
 			if (!state->unbounded)
-				active[base + (sum->period - first)]++;
-			exact_sum_add_sum(&revenue[base + (sum->period - first)], &sum->sum, work);
+				active[base + (sum->period - cohort)]++;
+			exact_sum_add_sum(&revenue[base + (sum->period - cohort)], &sum->sum, work);
 		}
 		if (state->unbounded)
-			active[base + (customer->periods[customer->nperiods - 1].period - first)]++;
+			active[base + (customer->periods[customer->nperiods - 1].period - cohort)]++;
 	}
 	/* Unbounded: active in p or later = customers whose last period is >= p */
 	if (state->unbounded)

@@ -28,9 +28,17 @@
 #define InitMaterializedSRF(fcinfo, flags) SetSingleFuncCall(fcinfo, flags)
 #endif
 
+/*
+ * PostgreSQL 18 replaced pg_attribute_noreturn() by pg_noreturn (C11
+ * _Noreturn), written before the declaration; gcc takes the attribute there too
+ */
+#if PG_VERSION_NUM < 180000
+#define pg_noreturn pg_attribute_noreturn()
+#endif
+
 /* Serialized states of the aggregates (aggstate.c) */
-extern void state_corrupt(const char *state_name, const char *detail_fmt,...)
-			pg_attribute_printf(2, 3) pg_attribute_noreturn();
+extern pg_noreturn void state_corrupt(const char *state_name, const char *detail_fmt,...)
+			pg_attribute_printf(2, 3);
 extern void state_need_bytes(StringInfo buf, int64 bytes, const char *state_name);
 extern int32 state_recv_int32(StringInfo buf, const char *state_name);
 extern int64 state_recv_int64(StringInfo buf, const char *state_name);

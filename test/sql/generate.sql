@@ -18,7 +18,24 @@ SELECT * FROM retail.generate_transactions(12);
 
 -- The planner knows the row count (support function).  The SQL function is
 -- inlined: the C generator runs in the select list of a subquery (ProjectSet).
-EXPLAIN (COSTS ON) SELECT * FROM retail.generate_transactions(54321);
+-- The plan's nodes and row estimates, without the costs (which differ between
+-- PostgreSQL majors).
+CREATE FUNCTION pg_temp.plan_rows(query text) RETURNS TABLE (node text, plan_rows bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	plan json;
+BEGIN
+	EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
+	RETURN QUERY
+	WITH RECURSIVE nodes(depth, p) AS (
+		SELECT 0, plan->0->'Plan'
+		UNION ALL
+		SELECT nodes.depth + 1, c FROM nodes, json_array_elements(nodes.p->'Plans') c
+	)
+	SELECT repeat('  ', depth) || (p->>'Node Type'), (p->>'Plan Rows')::bigint FROM nodes ORDER BY depth;
+END
+$$;
+SELECT * FROM pg_temp.plan_rows('SELECT * FROM retail.generate_transactions(54321)');
 
 -- It streams (issue 8): a call of 2^40 lines stops where LIMIT says, in FROM,
 -- in a select list and LATERAL.  Proved without a clock: with 64 kB of
@@ -37,7 +54,11 @@ GROUP BY v.n ORDER BY v.n;
 -- WITH ORDINALITY (and ROWS FROM) keep PostgreSQL from inlining: a Function
 -- Scan, which materializes every row first (the README says so).
 EXPLAIN (COSTS OFF) SELECT * FROM retail.generate_transactions(10) WITH ORDINALITY;
+-- 53400: "temporary file size exceeds temp_file_limit" (PostgreSQL 17 quotes
+-- the setting's name).
+\set VERBOSITY sqlstate
 SELECT count(*) FROM (SELECT * FROM retail.generate_transactions(1099511627776) WITH ORDINALITY LIMIT 1000) s;
+\set VERBOSITY default
 RESET temp_file_limit;
 RESET work_mem;
 -- A long call is cancelled: the generator checks for interrupts between
