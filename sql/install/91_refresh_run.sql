@@ -166,8 +166,16 @@ BEGIN
 				ELSE
 					EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
 								   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, current_relation);
-					EXECUTE format('ANALYZE %s', current_relation);
 					EXECUTE format('SELECT count(*) FROM %s', current_relation) INTO row_count;
+					-- statistics within a tenth of the rows serve the planner as
+					-- well, and autovacuum analyzes materialized views too: an
+					-- appended day does not pay for ANALYZE (about 30 ms of one on the
+					-- real file)
+					IF NOT EXISTS (SELECT FROM pg_class c
+								   WHERE c.oid = current_relation::regclass AND c.reltuples >= 0
+									 AND abs(row_count - c.reltuples) <= 0.1 * c.reltuples) THEN
+						EXECUTE format('ANALYZE %s', current_relation);
+					END IF;
 				END IF;
 				warning := NULL;
 				IF step.warning_check IS NOT NULL THEN
