@@ -504,9 +504,6 @@ ra_median_mad_final(PG_FUNCTION_ARGS)
 	state = (MedianMadState *) PG_GETARG_POINTER(0);
 	if (state->n == 0)
 		PG_RETURN_NULL();
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "ra_median_mad_final must return a composite type");
-
 	/*
 	 * Select in a copy: the state may be finalized again.  The weights move
 	 * with their values, and then with their deviations.
@@ -531,6 +528,6 @@ ra_median_mad_final(PG_FUNCTION_ARGS)
 
 	values[0] = Float8GetDatum(median);
 	values[1] = Float8GetDatum(mad);
-	tupdesc = BlessTupleDesc(tupdesc);
+	tupdesc = cached_result_desc(fcinfo, (TupleDesc *) &fcinfo->flinfo->fn_extra);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

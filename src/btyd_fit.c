@@ -368,19 +368,17 @@ fit_model(Fit *fit, const char *model, const char *const *names)
 Datum
 model_datum(FunctionCallInfo fcinfo, const Fit *fit, int64 customers)
 {
-	TupleDesc	tupdesc;
+	TupleDesc	tupdesc = cached_result_desc(fcinfo, (TupleDesc *) &fcinfo->flinfo->fn_extra);
 	Datum		values[MAX_PARAMS + 3];
 	bool		nulls[MAX_PARAMS + 3] = {0};
 	int			n = fit->n;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type of a btyd final function must be a row type");
 	for (int k = 0; k < n; k++)
 		values[k] = Float8GetDatum(exp(fit->theta[k]));
 	values[n] = Float8GetDatum(fit->loglik_value);
 	values[n + 1] = Int64GetDatum(customers);
 	values[n + 2] = BoolGetDatum(fit->converged);
-	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls));
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
 /*
