@@ -820,9 +820,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	all_tables text := array_to_string(retail.silver_tables(), ', ');
+	all_tables text;
 BEGIN
 	IF rebuild OR through > 2 * (SELECT p.analyzed_through FROM retail.refresh_progress p) + 100 THEN
+		all_tables := array_to_string(retail.silver_tables(), ', ');
 		ANALYZE silver.transactions;
 		IF NOT rebuild THEN
 			EXECUTE 'ANALYZE ' || all_tables;
@@ -831,6 +832,7 @@ BEGIN
 	END IF;
 	PERFORM retail.merge_lines(after, through);
 	IF rebuild THEN
+		-- the silver tables, found above: a rebuild analyzes before the merge too
 		EXECUTE 'ANALYZE ' || all_tables;
 	END IF;
 	RETURN (SELECT count(*) FROM silver.transactions t
