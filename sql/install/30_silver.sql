@@ -38,14 +38,13 @@ COMMENT ON COLUMN silver.transactions.cancelled_quantity IS
 	'Clean line: the units that cancellation lines cancel (retail.net_cancellations); NULL for a rejected line';
 COMMENT ON COLUMN silver.transactions.unmatched_quantity IS
 	'Cancellation line that cancels units (rule 3 first broken, product, positive price, negative quantity): the units no clean line was left to cancel; NULL for every other line';
--- Rule 7 looks up the clean lines of earlier batches by fingerprint; the
--- audit looks up the lines of a product at a price, and the netting those
--- of a customer among them (one index for both: with a second one led by
--- the customer the planner may pick the one that reads every customer's
--- lines of a popular product); the netting looks up the cancellations of a
--- group, and the merges the lines of the customers and orders whose
--- netting changed.
-CREATE INDEX transactions_clean_fingerprint ON silver.transactions (fingerprint) WHERE reason IS NULL;
+-- Rule 7 looks up the clean lines of earlier batches by invoice, as do the
+-- merges of the orders whose netting changed; the audit looks up the lines
+-- of a product at a price, and the netting those of a customer among them
+-- (one index for both: with a second one led by the customer the planner
+-- may pick the one that reads every customer's lines of a popular
+-- product); the netting looks up the cancellations of a group, and the
+-- merges the lines of the customers whose netting changed.
 CREATE INDEX transactions_clean_product_price ON silver.transactions (stock_code, unit_price, customer_id)
 	WHERE reason IS NULL;
 CREATE INDEX transactions_clean_customer ON silver.transactions (customer_id) WHERE reason IS NULL;
@@ -223,8 +222,10 @@ COMMENT ON TABLE silver.product_prices IS
 -- The rows of silver.transactions for the bronze lines with load_ordinal in
 -- (after, through].  Rule 7 compares a passing line with the passing lines
 -- before it: the clean lines of earlier batches (load_ordinal <= after) are
--- found by fingerprint, and only lines whose fingerprint recurs are compared
--- field by field.  A plain SQL body, so that the caller's statement inlines
+-- found by invoice (equal lines have one invoice_no; a batch's invoices are
+-- new, or few, where an index on the fingerprint would take an insert at a
+-- random place for every line), and only lines whose fingerprint recurs are
+-- compared field by field.  A plain SQL body, so that the caller's statement inlines
 -- it rather than collecting its rows first.
 CREATE FUNCTION retail.classified_lines(after bigint, through bigint) RETURNS SETOF silver.transactions
 LANGUAGE sql STABLE
@@ -248,6 +249,7 @@ BEGIN ATOMIC
 		SELECT s.fingerprint
 		FROM silver.transactions s
 		WHERE s.reason IS NULL AND s.load_ordinal <= after
+		  AND s.invoice_no IN (SELECT retail.clean_code(invoice_no) FROM batch WHERE rule IS NULL)
 		  AND s.fingerprint IN (SELECT fingerprint FROM batch WHERE rule IS NULL)
 	),
 	compared AS (
@@ -268,6 +270,8 @@ BEGIN ATOMIC
 			  FROM silver.transactions s
 				   JOIN bronze.transactions_raw e ON e.load_ordinal = s.load_ordinal
 			  WHERE s.reason IS NULL AND s.load_ordinal <= after
+				AND s.invoice_no IN (SELECT retail.clean_code(b.invoice_no) FROM batch b
+									 WHERE b.rule IS NULL AND b.fingerprint IN (SELECT fingerprint FROM recurring))
 				AND s.fingerprint IN (SELECT fingerprint FROM recurring)) c
 	),
 	classified AS (
@@ -610,6 +614,12 @@ DECLARE
 	net boolean := retail.setting('cancellations') = 'net';
 	netting_changed boolean;
 	orders_dropped bigint[];
+	-- what the merges read: a rebuild streams every line through views; an
+	-- appended batch is read once into tables, as its few lines lie
+	-- scattered over the pages of silver.transactions (its inserts fill the
+	-- room that the netting's updates freed) and each group of merges would
+	-- read them again
+	relation_kind text := CASE WHEN after = 0 THEN 'VIEW' ELSE 'TABLE' END;
 BEGIN
 	PERFORM retail.net_cancellations(after, through);
 	IF NOT net THEN
@@ -621,6 +631,10 @@ BEGIN
 		-- few rows: let the planner see so, and reach their lines by index
 		ANALYZE retail.netting_changes;
 	END IF;
+	EXECUTE format('CREATE TEMP %s merge_customer_lines AS SELECT * FROM retail.customer_lines(%s, %s, %L)',
+				   relation_kind, after, through, net);
+	EXECUTE format('CREATE TEMP %s merge_product_lines AS SELECT * FROM retail.product_lines(%s, %s, %L)',
+				   relation_kind, after, through, net);
 
 	PERFORM retail.merge_orders('silver.orders', after, through, false);
 	WITH dropped AS (
@@ -642,7 +656,7 @@ BEGIN
 	WITH new_invoices AS (
 		INSERT INTO silver.customer_invoices
 		SELECT DISTINCT t.customer_id, t.invoice_no
-		FROM retail.customer_lines(after, through, net) t
+		FROM pg_temp.merge_customer_lines t
 		ON CONFLICT DO NOTHING
 		RETURNING customer_id
 	),
@@ -652,7 +666,7 @@ BEGIN
 	batch AS (
 		SELECT t.customer_id, min(t.invoice_ts) AS first_purchase, max(t.invoice_ts) AS last_purchase,
 			   sum(t.line_total) AS monetary
-		FROM retail.customer_lines(after, through, net) t
+		FROM pg_temp.merge_customer_lines t
 		GROUP BY t.customer_id
 	)
 	INSERT INTO silver.customer_state AS c (customer_id, first_purchase, last_purchase, frequency, monetary)
@@ -667,7 +681,7 @@ BEGIN
 	INSERT INTO silver.customer_invoice_days AS c (customer_id, invoice_no, day, first_ts, last_ts, revenue)
 	SELECT t.customer_id, t.invoice_no, t.invoice_ts::date, min(t.invoice_ts), max(t.invoice_ts),
 		   sum(t.line_total)
-	FROM retail.customer_lines(after, through, net) t
+	FROM pg_temp.merge_customer_lines t
 	GROUP BY 1, 2, 3
 	ON CONFLICT (customer_id, invoice_no, day) DO UPDATE
 	SET first_ts = least(c.first_ts, excluded.first_ts),
@@ -676,7 +690,7 @@ BEGIN
 
 	INSERT INTO silver.customer_months AS c (customer_id, month, revenue)
 	SELECT t.customer_id, date_trunc('month', t.invoice_ts)::date, sum(t.line_total)
-	FROM retail.customer_lines(after, through, net) t
+	FROM pg_temp.merge_customer_lines t
 	GROUP BY 1, 2
 	ON CONFLICT (customer_id, month) DO UPDATE SET revenue = c.revenue + excluded.revenue;
 
@@ -684,7 +698,7 @@ BEGIN
 	-- scale would otherwise tell the order of the batches.
 	INSERT INTO silver.country_state AS c (country, revenue, lines)
 	SELECT t.country, trim_scale(sum(t.sign * t.line_total)), sum(t.sign)
-	FROM retail.product_lines(after, through, net) t
+	FROM pg_temp.merge_product_lines t
 	GROUP BY 1
 	ON CONFLICT (country) DO UPDATE
 	SET revenue = trim_scale(c.revenue + excluded.revenue), lines = c.lines + excluded.lines;
@@ -692,7 +706,7 @@ BEGIN
 	INSERT INTO silver.product_months AS p (stock_code, month, units, revenue, lines)
 	SELECT t.stock_code, date_trunc('month', t.invoice_ts)::date, sum(t.sign * t.quantity),
 		   trim_scale(sum(t.sign * t.line_total)), sum(t.sign)
-	FROM retail.product_lines(after, through, net) t
+	FROM pg_temp.merge_product_lines t
 	GROUP BY 1, 2
 	ON CONFLICT (stock_code, month) DO UPDATE
 	SET units = p.units + excluded.units, revenue = trim_scale(p.revenue + excluded.revenue),
@@ -702,7 +716,7 @@ BEGIN
 	-- ones, add the others.
 	WITH batch AS (
 		SELECT t.stock_code, t.description, sum(t.sign) AS lines
-		FROM retail.product_lines(after, through, net) t
+		FROM pg_temp.merge_product_lines t
 		WHERE t.description IS NOT NULL
 		GROUP BY 1, 2
 	),
@@ -723,7 +737,7 @@ BEGIN
 	-- 2.5 and 2.50 are one price, kept without trailing zeros
 	INSERT INTO silver.product_prices AS p (stock_code, unit_price, lines)
 	SELECT t.stock_code, trim_scale(t.unit_price), sum(t.sign)
-	FROM retail.product_lines(after, through, net) t
+	FROM pg_temp.merge_product_lines t
 	GROUP BY 1, 2
 	ON CONFLICT (stock_code, unit_price) DO UPDATE SET lines = p.lines + excluded.lines;
 
@@ -743,13 +757,14 @@ BEGIN
 				 (SELECT o.country FROM silver.net_orders o
 				  WHERE o.customer_id = k.customer_id
 				  ORDER BY o.invoice_ts, o.invoice_no LIMIT 1) AS country
-		  FROM (SELECT t.customer_id FROM retail.customer_lines(after, through, net) t
+		  FROM (SELECT t.customer_id FROM pg_temp.merge_customer_lines t
 				UNION
 				SELECT o.customer_id FROM silver.net_orders o
 				WHERE o.invoice_no IN (SELECT t.invoice_no FROM retail.order_lines(after, through, net) t)
 				UNION
 				SELECT unnest(orders_dropped)) k) f
 	WHERE c.customer_id = f.customer_id AND c.first_order_country IS DISTINCT FROM f.country;
+	EXECUTE format('DROP %s pg_temp.merge_customer_lines, pg_temp.merge_product_lines', relation_kind);
 END
 $$;
 COMMENT ON FUNCTION retail.merge_lines(bigint, bigint) IS

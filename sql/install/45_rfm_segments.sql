@@ -247,13 +247,16 @@ COMMENT ON FUNCTION retail.customer_measures(date, bigint[]) IS
 	'The customers listed (all for NULL) with a net line before a date (infinity: all lines), summed over those lines: first and last purchase, invoices, revenue';
 
 -- Whether a value that moved from old to new leaves every cutpoint of a
--- measure where it was: both strictly on the same side of each.  When that
--- holds for every customer that moved and their number is the same, each
--- percentile_disc cutpoint is the same value at the same rank.
+-- measure where it was: equal (a customer whose revenue a cancellation
+-- netted often keeps its frequency, which may equal a cutpoint), or both
+-- strictly on the same side of each.  When that holds for every customer
+-- that moved and their number is the same, each percentile_disc cutpoint
+-- is the same value at the same rank.
 CREATE FUNCTION retail.same_side_of_cuts(old numeric, new numeric, cuts numeric[]) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN NOT EXISTS (SELECT FROM unnest(cuts) c
-				   WHERE old IS NULL OR new IS NULL OR NOT ((old < c AND new < c) OR (old > c AND new > c)));
+				   WHERE old IS NULL OR new IS NULL
+					 OR NOT (old = new OR (old < c AND new < c) OR (old > c AND new > c)));
 
 -- Step 100 of the refresh: brings every snapshot up to silver.  A snapshot
 -- is built whole when it is new, at a rebuild, or when the settings or
@@ -412,8 +415,10 @@ BEGIN
 		END IF;
 
 		-- the scores: of every customer when the model moved, else of those
-		-- touched and of those whose recency crosses a rule's bound between
-		-- the two as-of dates
+		-- touched (every row whose measures changed is one of them) and of
+		-- those whose recency crosses a rule's bound between the two as-of
+		-- dates; the parameters are constants here, so that for a month end
+		-- (no shift) the planner reads the touched rows by key alone
 		EXECUTE $scores$
 			UPDATE gold_store.customer_snapshots s
 			SET r = x.r, f = x.f, m = x.m, segment = x.segment, seed_segment = x.seed_segment
@@ -424,8 +429,8 @@ BEGIN
 					   LATERAL (SELECT retail.rfm_recency_days(c.last_purchase, $4) AS recency_days) d,
 					   LATERAL retail.rfm_score($3, d.recency_days, c.frequency, c.monetary) e
 				  WHERE c.snapshot = $1
-					AND ($2 IS NULL OR c.customer_id = ANY ($2) OR c.r IS NULL
-						 OR EXISTS (SELECT FROM unnest($7) b
+					AND ($2 IS NULL OR c.customer_id = ANY ($2)
+						 OR $8 <> 0 AND EXISTS (SELECT FROM unnest($7) b
 									WHERE least(d.recency_days, d.recency_days - $8) < b
 									  AND b <= greatest(d.recency_days, d.recency_days - $8)))) x
 			WHERE s.snapshot = $1 AND s.customer_id = x.customer_id

@@ -94,9 +94,10 @@ SELECT * FROM silver.orders ORDER BY invoice_no;
 
 -- a second refresh (concurrent this time) after another batch classifies that
 -- batch alone and finds its line a duplicate of a line of the first batch
+-- (found by its invoice, whose padding the comparison trims)
 INSERT INTO bronze.transactions_raw (invoice_no, stock_code, description, quantity, invoice_date,
 									 unit_price, customer_id, country)
-VALUES ('536365', '85123A', 'WHITE HANGING HEART', '6', '2010-12-01 08:26', '2.55', '17850', 'United Kingdom');
+VALUES (' 536365  ', '85123A', 'WHITE HANGING HEART', '6', '2010-12-01 08:26', '2.55', '17850', 'United Kingdom');
 SET client_min_messages = warning;
 CALL retail.refresh();
 RESET client_min_messages;

@@ -2,11 +2,16 @@
 -- own, inlined by classify_lines and, for a concurrent rebuild, by
 -- reclassify_lines, which replaces only the rows that change.
 
+-- Rule 7 finds earlier lines by invoice (retail.classified_lines below).
+DROP INDEX silver.transactions_clean_fingerprint;
+
 -- The rows of silver.transactions for the bronze lines with load_ordinal in
 -- (after, through].  Rule 7 compares a passing line with the passing lines
 -- before it: the clean lines of earlier batches (load_ordinal <= after) are
--- found by fingerprint, and only lines whose fingerprint recurs are compared
--- field by field.  A plain SQL body, so that the caller's statement inlines
+-- found by invoice (equal lines have one invoice_no; a batch's invoices are
+-- new, or few, where an index on the fingerprint would take an insert at a
+-- random place for every line), and only lines whose fingerprint recurs are
+-- compared field by field.  A plain SQL body, so that the caller's statement inlines
 -- it rather than collecting its rows first.
 CREATE FUNCTION retail.classified_lines(after bigint, through bigint) RETURNS SETOF silver.transactions
 LANGUAGE sql STABLE
@@ -30,6 +35,7 @@ BEGIN ATOMIC
 		SELECT s.fingerprint
 		FROM silver.transactions s
 		WHERE s.reason IS NULL AND s.load_ordinal <= after
+		  AND s.invoice_no IN (SELECT retail.clean_code(invoice_no) FROM batch WHERE rule IS NULL)
 		  AND s.fingerprint IN (SELECT fingerprint FROM batch WHERE rule IS NULL)
 	),
 	compared AS (
@@ -50,6 +56,8 @@ BEGIN ATOMIC
 			  FROM silver.transactions s
 				   JOIN bronze.transactions_raw e ON e.load_ordinal = s.load_ordinal
 			  WHERE s.reason IS NULL AND s.load_ordinal <= after
+				AND s.invoice_no IN (SELECT retail.clean_code(b.invoice_no) FROM batch b
+									 WHERE b.rule IS NULL AND b.fingerprint IN (SELECT fingerprint FROM recurring))
 				AND s.fingerprint IN (SELECT fingerprint FROM recurring)) c
 	),
 	classified AS (
