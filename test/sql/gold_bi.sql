@@ -122,6 +122,16 @@ CALL retail.refresh();
 SELECT * FROM rows_written;
 SELECT * FROM snapshots_vs_lines;
 
+-- Whether the customers that moved leave a model's cutpoints where they
+-- were: each measure unmoved, or strictly on one side of every cutpoint
+-- before and after (a customer that comes or goes moves them).
+SELECT retail.same_side_of_cuts(5, 5, '{3,5}') AS unmoved_on_a_cut,
+	   retail.same_side_of_cuts(4, 4.5, '{3,5}') AS between_cuts,
+	   retail.same_side_of_cuts(4, 5, '{3,5}') AS onto_a_cut,
+	   retail.same_side_of_cuts(5, 6, '{3,5}') AS off_a_cut,
+	   retail.same_side_of_cuts(2, 6, '{3,5}') AS across,
+	   retail.same_side_of_cuts(NULL, 4, '{3,5}') AS new_customer;
+
 -- The customer dimension: country of the first order (customer 1: UK,
 -- though an order is from France), cohort month, orders, revenue, segment.
 SELECT customer_id, country, first_purchase, last_purchase, orders, revenue, cohort_month, recency_days,
