@@ -400,9 +400,12 @@ BEGIN
 		WHERE k.unmatched_quantity IS NOT NULL AND k.load_ordinal <= through;
 	END IF;
 	ANALYZE netting_groups;
+	-- each group's lines in time (its product compared byte by byte: the
+	-- same groups as in the collation's order, without its slower
+	-- comparisons)
 	EXECUTE $netting$
 	WITH events AS (
-		SELECT e.*, sum(-e.quantity::bigint) OVER (PARTITION BY e.customer_id, e.stock_code, e.unit_price
+		SELECT e.*, sum(-e.quantity::bigint) OVER (PARTITION BY e.customer_id, e.stock_code COLLATE "C", e.unit_price
 										   ORDER BY e.invoice_ts, NOT e.is_line, e.load_ordinal
 										   ROWS UNBOUNDED PRECEDING) AS g
 		FROM (SELECT t.load_ordinal, true AS is_line, t.quantity, t.customer_id, t.stock_code, t.unit_price,
@@ -428,7 +431,7 @@ BEGIN
 			   CASE WHEN NOT e.is_line
 					THEN greatest(0, max(e.g) OVER so_far) - greatest(0, max(e.g) OVER before) END AS unmatched
 		FROM events e
-		WINDOW in_time AS (PARTITION BY e.customer_id, e.stock_code, e.unit_price
+		WINDOW in_time AS (PARTITION BY e.customer_id, e.stock_code COLLATE "C", e.unit_price
 						   ORDER BY e.invoice_ts, NOT e.is_line, e.load_ordinal),
 			   later AS (in_time ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
 			   so_far AS (in_time ROWS UNBOUNDED PRECEDING),
@@ -568,6 +571,8 @@ COMMENT ON FUNCTION retail.product_lines(bigint, bigint, boolean) IS
 -- lines, so an invoice already there keeps its customer and country; the
 -- batch mixes parties when its lines differ among themselves, the invoice
 -- when they do or when the batch's first line differs from its first line.
+-- The lines are grouped by invoice in byte order: the same groups as in the
+-- collation's, found without its slower comparisons.
 CREATE FUNCTION retail.merge_orders(orders regclass, after bigint, through bigint, net boolean) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -575,16 +580,16 @@ AS $$
 BEGIN
 	EXECUTE format($sql$
 		INSERT INTO %s AS o (invoice_no, customer_id, country, invoice_ts, lines, units, total, mixed_parties)
-		SELECT DISTINCT ON (t.invoice_no)
+		SELECT DISTINCT ON (t.invoice_no COLLATE "C")
 			   t.invoice_no, t.customer_id, t.country,
 			   min(t.invoice_ts) OVER invoice, count(*) OVER invoice,
 			   sum(t.quantity) OVER invoice, sum(t.line_total) OVER invoice,
 			   min(t.customer_id) OVER invoice <> max(t.customer_id) OVER invoice
 			   OR min(t.country) OVER invoice <> max(t.country) OVER invoice
 		FROM retail.order_lines($1, $2, $3) t
-		WINDOW invoice AS (PARTITION BY t.invoice_no ORDER BY t.load_ordinal
+		WINDOW invoice AS (PARTITION BY t.invoice_no COLLATE "C" ORDER BY t.load_ordinal
 						   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-		ORDER BY t.invoice_no, t.load_ordinal
+		ORDER BY t.invoice_no COLLATE "C", t.load_ordinal
 		ON CONFLICT (invoice_no) DO UPDATE
 		SET invoice_ts = least(o.invoice_ts, excluded.invoice_ts),
 			lines = o.lines + excluded.lines,

@@ -53,6 +53,7 @@ REVOKE EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint,
 	retail.simulate_btyd_customers(bigint, double precision, double precision, double precision,
 								   double precision, double precision, integer, boolean, text),
 	retail.refresh_run(boolean, boolean), retail.maintain_customer_snapshots(bigint, bigint, boolean),
+	retail.migrate_touched(date, date),
 	retail.maintain_customer_value(bigint, bigint, boolean), retail.maintain_silver_lines(bigint, bigint, boolean),
 	retail.maintain_silver_states(bigint, bigint, boolean), retail.schedule_refresh(text), retail.unschedule_refresh(),
 	retail.refresh_job() FROM retail_bi;

@@ -155,6 +155,7 @@ DECLARE
 	whole boolean;
 	cuts_stand boolean;
 	changed date[] := '{}';
+	rescored date[] := '{}';
 	written_before bigint;
 	pair record;
 	row_count bigint;
@@ -196,6 +197,11 @@ BEGIN
 	-- customers whose lines changed, with the time of the earliest
 	CREATE TEMP TABLE touched ON COMMIT DROP AS
 	SELECT t.* FROM retail.touched_customers(after, through) t WHERE NOT rebuild;
+	-- and, per snapshot, those whose rows the loop may rewrite, with the rows
+	-- they had (for the migration below)
+	CREATE TEMP TABLE snapshot_keys (snapshot date, customer_id bigint) ON COMMIT DROP;
+	CREATE TEMP TABLE snapshot_before ON COMMIT DROP AS
+	SELECT s.snapshot, s.customer_id, s.segment, s.monetary FROM gold_store.customer_snapshots s WITH NO DATA;
 
 	FOREACH snap IN ARRAY snapshots LOOP
 		written_before := written;
@@ -214,6 +220,11 @@ BEGIN
 				CONTINUE;
 			END IF;
 			keys := coalesce(keys, '{}');
+			INSERT INTO snapshot_keys SELECT snap, unnest(keys);
+			INSERT INTO snapshot_before
+			SELECT s.snapshot, s.customer_id, s.segment, s.monetary
+			FROM gold_store.customer_snapshots s
+			WHERE s.snapshot = snap AND s.customer_id = ANY (keys);
 			-- the model as it stands: recency moved with the as-of date
 			shifted := ROW((stored.model).bins, (stored.model).customers,
 						   (SELECT array_agg(c + shift ORDER BY k)
@@ -308,6 +319,10 @@ BEGIN
 		IF written > written_before OR whole OR shift <> 0 THEN
 			changed := changed || snap;
 		END IF;
+		IF whole OR shift <> 0 OR NOT cuts_stand THEN
+			-- any row may have changed, not only the touched customers'
+			rescored := rescored || snap;
+		END IF;
 		INSERT INTO gold_store.customer_snapshot_models AS s (snapshot, as_of, model, rules)
 		VALUES (snap, scored_as_of, model, rules_now)
 		ON CONFLICT ON CONSTRAINT customer_snapshot_models_pkey DO UPDATE
@@ -329,13 +344,19 @@ BEGIN
 		WHERE p.previous IS NOT NULL
 	LOOP
 		IF pair.previous = ANY (changed) OR pair.snapshot = ANY (changed) THEN
-			DELETE FROM gold_store.mart_segment_migration g WHERE g.to_as_of = pair.as_of;
-			INSERT INTO gold_store.mart_segment_migration
-			SELECT * FROM retail.segment_migration_pair(pair.previous, pair.snapshot);
-			GET DIAGNOSTICS row_count = ROW_COUNT;
+			IF pair.previous = ANY (rescored) OR pair.snapshot = ANY (rescored) THEN
+				DELETE FROM gold_store.mart_segment_migration g WHERE g.to_as_of = pair.as_of;
+				INSERT INTO gold_store.mart_segment_migration
+				SELECT * FROM retail.segment_migration_pair(pair.previous, pair.snapshot);
+				GET DIAGNOSTICS row_count = ROW_COUNT;
+			ELSE
+				-- only touched customers moved
+				row_count := retail.migrate_touched(pair.previous, pair.snapshot);
+			END IF;
 			written := written + row_count;
 		END IF;
 	END LOOP;
+	DROP TABLE snapshot_keys, snapshot_before;
 	RETURN written;
 END
 $$;
@@ -389,6 +410,71 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION retail.segment_migration_pair(date, date) IS
 	'Per (from_segment, to_segment) of two snapshots of gold_store.customer_snapshots: the customers of the later one and their revenue; from_segment NULL for customers new since the earlier';
+
+-- The moves of the customers that step 100 listed for two snapshots
+-- (pg_temp.snapshot_keys, with the rows they had in pg_temp.snapshot_before):
+-- their cells as they were are taken back from
+-- gold_store.mart_segment_migration and their cells as they are added (the
+-- revenues add exactly: each is stored to 6 decimals).
+CREATE FUNCTION retail.migrate_touched(from_snapshot date, to_snapshot date) RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	written bigint;
+	emptied bigint;
+BEGIN
+	WITH moved AS (
+		SELECT DISTINCT k.customer_id FROM pg_temp.snapshot_keys k
+		WHERE k.snapshot IN (migrate_touched.from_snapshot, migrate_touched.to_snapshot)
+	),
+	rows_now AS (
+		SELECT s.snapshot, s.customer_id, s.segment, s.monetary
+		FROM gold_store.customer_snapshots s
+		WHERE s.snapshot IN (migrate_touched.from_snapshot, migrate_touched.to_snapshot)
+		  AND s.customer_id IN (SELECT m.customer_id FROM moved m)
+	),
+	rows_before AS (
+		SELECT b.snapshot, b.customer_id, b.segment, b.monetary
+		FROM pg_temp.snapshot_before b
+		WHERE b.snapshot IN (migrate_touched.from_snapshot, migrate_touched.to_snapshot)
+		  AND b.customer_id IN (SELECT m.customer_id FROM moved m)
+		UNION ALL
+		SELECT n.* FROM rows_now n
+		WHERE NOT EXISTS (SELECT FROM pg_temp.snapshot_keys k
+						  WHERE k.snapshot = n.snapshot AND k.customer_id = n.customer_id)
+	),
+	cells AS (
+		SELECT f.segment AS from_segment, t.segment AS to_segment, 1 AS customers, t.monetary
+		FROM rows_now t
+			 LEFT JOIN rows_now f ON f.snapshot = migrate_touched.from_snapshot AND f.customer_id = t.customer_id
+		WHERE t.snapshot = migrate_touched.to_snapshot
+		UNION ALL
+		SELECT f.segment, t.segment, -1, -t.monetary
+		FROM rows_before t
+			 LEFT JOIN rows_before f ON f.snapshot = migrate_touched.from_snapshot AND f.customer_id = t.customer_id
+		WHERE t.snapshot = migrate_touched.to_snapshot
+	)
+	INSERT INTO gold_store.mart_segment_migration AS g (from_as_of, to_as_of, from_segment, to_segment, customers,
+														  revenue)
+	SELECT fm.as_of, tm.as_of, c.from_segment, c.to_segment, sum(c.customers), sum(c.monetary)
+	FROM cells c
+		 JOIN gold_store.customer_snapshot_models fm ON fm.snapshot = migrate_touched.from_snapshot
+		 JOIN gold_store.customer_snapshot_models tm ON tm.snapshot = migrate_touched.to_snapshot
+	GROUP BY fm.as_of, tm.as_of, c.from_segment, c.to_segment
+	HAVING sum(c.customers) <> 0 OR sum(c.monetary) <> 0
+	ON CONFLICT (to_as_of, from_segment, to_segment) DO UPDATE
+	SET customers = g.customers + excluded.customers, revenue = g.revenue + excluded.revenue;
+	GET DIAGNOSTICS written = ROW_COUNT;
+	DELETE FROM gold_store.mart_segment_migration g
+	USING gold_store.customer_snapshot_models tm
+	WHERE tm.snapshot = migrate_touched.to_snapshot AND g.to_as_of = tm.as_of AND g.customers = 0;
+	GET DIAGNOSTICS emptied = ROW_COUNT;
+	RETURN written + emptied;
+END
+$$;
+COMMENT ON FUNCTION retail.migrate_touched(date, date) IS
+	'Step 100: bring the rows of gold_store.mart_segment_migration for two consecutive snapshots up to date for the customers listed in pg_temp.snapshot_keys, from their rows before (pg_temp.snapshot_before) and now; returns the rows written';
 CREATE OR REPLACE VIEW gold.mart_segment_migration AS SELECT * FROM gold_store.mart_segment_migration;
 
 DROP FUNCTION retail.segment_month_ends_unchanged(bigint, bigint);
@@ -401,7 +487,7 @@ INSERT INTO retail.refresh_steps (step_order, layer, schema_name, view_name, mai
 	(100, 'gold', 'gold_store', 'customer_snapshots', 'retail.maintain_customer_snapshots(bigint, bigint, boolean)');
 REVOKE EXECUTE ON FUNCTION retail.customer_measures(date, bigint[]), retail.same_side_of_cuts(numeric, numeric, numeric[]),
 	retail.segment_migration_pair(date, date), retail.touched_customers(bigint, bigint),
-	retail.maintain_customer_snapshots(bigint, bigint, boolean) FROM PUBLIC;
+	retail.maintain_customer_snapshots(bigint, bigint, boolean), retail.migrate_touched(date, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retail.customer_measures(date, bigint[]), retail.same_side_of_cuts(numeric, numeric, numeric[]),
 	retail.segment_migration_pair(date, date), retail.touched_customers(bigint, bigint) TO retail_bi;
 REVOKE ALL ON gold_store.customer_snapshots, gold_store.customer_snapshot_models, gold_store.mart_segment_migration
