@@ -510,7 +510,8 @@ BEGIN
 	END IF;
 
 	-- The first order can change for the customers of the lines and orders
-	-- merged, and of the orders the netting emptied.
+	-- merged (the invoices of the product lines: the batch's and those whose
+	-- netting changed), and of the orders the netting emptied.
 	UPDATE silver.customer_state c
 	SET first_order_country = f.country
 	FROM (SELECT k.customer_id,
@@ -520,7 +521,7 @@ BEGIN
 		  FROM (SELECT t.customer_id FROM pg_temp.merge_customer_lines t
 				UNION
 				SELECT o.customer_id FROM silver.net_orders o
-				WHERE o.invoice_no IN (SELECT t.invoice_no FROM retail.order_lines(after, through, net) t)
+				WHERE o.invoice_no IN (SELECT t.invoice_no FROM pg_temp.merge_product_lines t)
 				UNION
 				SELECT unnest(orders_dropped)) k) f
 	WHERE c.customer_id = f.customer_id AND c.first_order_country IS DISTINCT FROM f.country;
