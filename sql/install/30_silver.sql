@@ -134,6 +134,16 @@ CREATE TABLE retail.netting_changes (
 COMMENT ON TABLE retail.netting_changes IS
 	'Clean lines of earlier batches whose cancelled_quantity the last refresh changed, with the old and new values (empty under cancellations = ignore)';
 
+-- The customers whose counted lines the last merge changed, with the time of
+-- the earliest: the keys the kept marts of gold rewrite
+-- (retail.refresh_steps.maintain), listed by the merge from what it read.
+CREATE TABLE retail.touched_customers (
+	customer_id bigint PRIMARY KEY,
+	since timestamp NOT NULL
+);
+COMMENT ON TABLE retail.touched_customers IS
+	'Customers whose counted lines the last refresh merged or netted anew (all customers after a merge of every line), with the earliest time of those lines';
+
 -- Mergeable states of the counted lines (see silver.net_orders), one table
 -- per grain: a refresh adds the lines of a batch into the keys they touch, and the gold marts are
 -- computed from these, at a cost that follows customers, products,
@@ -456,24 +466,6 @@ $$;
 COMMENT ON FUNCTION retail.net_cancellations(bigint, bigint) IS
 	'Net the cancellation lines against the clean lines of the groups (customer, product, price) that the lines with load_ordinal in (after, through] touch: silver.transactions.cancelled_quantity and unmatched_quantity; earlier lines that change go to retail.netting_changes';
 
--- The customers whose counted lines a merge of the lines with load_ordinal in
--- (after, through] changed, with the time of the earliest: the keys the
--- kept marts of gold rewrite (retail.refresh_steps.maintain).
-CREATE FUNCTION retail.touched_customers(after bigint, through bigint)
-	RETURNS TABLE (customer_id bigint, since timestamp)
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT t.customer_id, min(t.invoice_ts)
-	FROM (SELECT l.customer_id, l.invoice_ts
-		  FROM silver.transactions l
-		  WHERE l.load_ordinal > touched_customers.after AND l.load_ordinal <= touched_customers.through
-			AND l.reason IS NULL
-		  UNION ALL
-		  SELECT c.customer_id, c.invoice_ts FROM retail.netting_changes c) t
-	GROUP BY t.customer_id;
-END;
-COMMENT ON FUNCTION retail.touched_customers(bigint, bigint) IS
-	'Customers of the clean lines with load_ordinal in (after, through] and of the earlier lines whose netting the last merge changed, with the earliest time of those lines';
 
 -- A line as the states count it: a clean line with the units left after
 -- the cancellations (setting cancellations = net; all of them under
@@ -770,11 +762,26 @@ BEGIN
 				UNION
 				SELECT unnest(orders_dropped)) k) f
 	WHERE c.customer_id = f.customer_id AND c.first_order_country IS DISTINCT FROM f.country;
+
+	-- the customers whose measures the kept marts of gold compute again:
+	-- those of the batch's counted lines (a line netted to nothing changes no
+	-- measure) and of the lines netted anew; all after a merge of every line
+	DELETE FROM retail.touched_customers;
+	IF after > 0 THEN
+		INSERT INTO retail.touched_customers
+		SELECT t.customer_id, min(t.invoice_ts)
+		FROM (SELECT l.customer_id, l.invoice_ts FROM pg_temp.merge_customer_lines l WHERE l.load_ordinal > after
+			  UNION ALL
+			  SELECT c.customer_id, c.invoice_ts FROM retail.netting_changes c) t
+		GROUP BY t.customer_id;
+	ELSE
+		INSERT INTO retail.touched_customers SELECT c.customer_id, c.first_purchase FROM silver.customer_state c;
+	END IF;
 	EXECUTE format('DROP %s pg_temp.merge_customer_lines, pg_temp.merge_product_lines', relation_kind);
 END
 $$;
 COMMENT ON FUNCTION retail.merge_lines(bigint, bigint) IS
-	'Net the cancellations of the lines with load_ordinal in (after, through], then merge the lines into silver.orders, silver.net_orders and the silver state tables';
+	'Net the cancellations of the lines with load_ordinal in (after, through], then merge the lines into silver.orders, silver.net_orders and the silver state tables, and list their customers in retail.touched_customers';
 
 -- The tables of silver that the extension made: every one is derived from
 -- bronze, and a rebuild starts them over.

@@ -330,11 +330,8 @@ BEGIN
 		RETURN written + row_count;
 	END IF;
 
-	-- customers whose lines changed, with the time of the earliest
-	CREATE TEMP TABLE touched ON COMMIT DROP AS
-	SELECT t.* FROM retail.touched_customers(after, through) t WHERE NOT rebuild;
-	-- and, per snapshot, those whose rows the loop may rewrite, with the rows
-	-- they had (for the migration below)
+	-- per snapshot, the customers whose rows the loop may rewrite, with the
+	-- rows they had (for the migration below)
 	CREATE TEMP TABLE snapshot_keys (snapshot date, customer_id bigint) ON COMMIT DROP;
 	CREATE TEMP TABLE snapshot_before ON COMMIT DROP AS
 	SELECT s.snapshot, s.customer_id, s.segment, s.monetary FROM gold_store.customer_snapshots s WITH NO DATA;
@@ -350,7 +347,7 @@ BEGIN
 		shifted := NULL;
 		cuts_stand := false;
 		IF NOT whole THEN
-			SELECT array_agg(t.customer_id) INTO keys FROM touched t WHERE t.since < snap;
+			SELECT array_agg(t.customer_id) INTO keys FROM retail.touched_customers t WHERE t.since < snap;
 			shift := scored_as_of - stored.as_of;
 			IF keys IS NULL AND shift = 0 THEN
 				CONTINUE;
@@ -465,7 +462,6 @@ BEGIN
 		SET as_of = excluded.as_of, model = excluded.model, rules = excluded.rules
 		WHERE (s.as_of, s.model, s.rules) IS DISTINCT FROM (excluded.as_of, excluded.model, excluded.rules);
 	END LOOP;
-	DROP TABLE touched;
 
 	-- the migration between consecutive snapshots whose either end changed
 	DELETE FROM gold_store.mart_segment_migration g

@@ -271,7 +271,7 @@ DECLARE
 	written bigint;
 BEGIN
 	IF NOT rebuild THEN
-		SELECT array_agg(t.customer_id) INTO keys FROM retail.touched_customers(after, through) t;
+		SELECT array_agg(t.customer_id) INTO keys FROM retail.touched_customers t;
 		IF keys IS NULL THEN
 			RETURN 0;
 		END IF;

@@ -525,11 +525,26 @@ BEGIN
 				UNION
 				SELECT unnest(orders_dropped)) k) f
 	WHERE c.customer_id = f.customer_id AND c.first_order_country IS DISTINCT FROM f.country;
+
+	-- the customers whose measures the kept marts of gold compute again:
+	-- those of the batch's counted lines (a line netted to nothing changes no
+	-- measure) and of the lines netted anew; all after a merge of every line
+	DELETE FROM retail.touched_customers;
+	IF after > 0 THEN
+		INSERT INTO retail.touched_customers
+		SELECT t.customer_id, min(t.invoice_ts)
+		FROM (SELECT l.customer_id, l.invoice_ts FROM pg_temp.merge_customer_lines l WHERE l.load_ordinal > after
+			  UNION ALL
+			  SELECT c.customer_id, c.invoice_ts FROM retail.netting_changes c) t
+		GROUP BY t.customer_id;
+	ELSE
+		INSERT INTO retail.touched_customers SELECT c.customer_id, c.first_purchase FROM silver.customer_state c;
+	END IF;
 	EXECUTE format('DROP %s pg_temp.merge_customer_lines, pg_temp.merge_product_lines', relation_kind);
 END
 $$;
 COMMENT ON FUNCTION retail.merge_lines(bigint, bigint) IS
-	'Net the cancellations of the lines with load_ordinal in (after, through], then merge the lines into silver.orders, silver.net_orders and the silver state tables';
+	'Net the cancellations of the lines with load_ordinal in (after, through], then merge the lines into silver.orders, silver.net_orders and the silver state tables, and list their customers in retail.touched_customers';
 
 ALTER TABLE retail.refresh_progress ADD COLUMN silver_settings_changed boolean NOT NULL DEFAULT false,
 	ADD COLUMN analyzed_through bigint NOT NULL DEFAULT 0;

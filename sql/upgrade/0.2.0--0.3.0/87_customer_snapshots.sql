@@ -15,24 +15,15 @@ COMMENT ON COLUMN retail.refresh_steps.maintain IS
 COMMENT ON COLUMN retail.refresh_log.rows IS
 	'Silver: the lines of the batch; a materialized view: its rows after the refresh; a maintained table (retail.refresh_steps.maintain): the rows the step wrote';
 
--- The customers whose counted lines a merge of the lines with load_ordinal in
--- (after, through] changed, with the time of the earliest: the keys the
--- kept marts of gold rewrite (retail.refresh_steps.maintain).
-CREATE FUNCTION retail.touched_customers(after bigint, through bigint)
-	RETURNS TABLE (customer_id bigint, since timestamp)
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT t.customer_id, min(t.invoice_ts)
-	FROM (SELECT l.customer_id, l.invoice_ts
-		  FROM silver.transactions l
-		  WHERE l.load_ordinal > touched_customers.after AND l.load_ordinal <= touched_customers.through
-			AND l.reason IS NULL
-		  UNION ALL
-		  SELECT c.customer_id, c.invoice_ts FROM retail.netting_changes c) t
-	GROUP BY t.customer_id;
-END;
-COMMENT ON FUNCTION retail.touched_customers(bigint, bigint) IS
-	'Customers of the clean lines with load_ordinal in (after, through] and of the earlier lines whose netting the last merge changed, with the earliest time of those lines';
+-- The customers whose counted lines the last merge changed, with the time of
+-- the earliest: the keys the kept marts of gold rewrite
+-- (retail.refresh_steps.maintain), listed by the merge from what it read.
+CREATE TABLE retail.touched_customers (
+	customer_id bigint PRIMARY KEY,
+	since timestamp NOT NULL
+);
+COMMENT ON TABLE retail.touched_customers IS
+	'Customers whose counted lines the last refresh merged or netted anew (all customers after a merge of every line), with the earliest time of those lines';
 
 -- The segments are kept as tables that the refresh maintains (step 100,
 -- retail.maintain_customer_snapshots): one row per snapshot and customer,
@@ -194,11 +185,8 @@ BEGIN
 		RETURN written + row_count;
 	END IF;
 
-	-- customers whose lines changed, with the time of the earliest
-	CREATE TEMP TABLE touched ON COMMIT DROP AS
-	SELECT t.* FROM retail.touched_customers(after, through) t WHERE NOT rebuild;
-	-- and, per snapshot, those whose rows the loop may rewrite, with the rows
-	-- they had (for the migration below)
+	-- per snapshot, the customers whose rows the loop may rewrite, with the
+	-- rows they had (for the migration below)
 	CREATE TEMP TABLE snapshot_keys (snapshot date, customer_id bigint) ON COMMIT DROP;
 	CREATE TEMP TABLE snapshot_before ON COMMIT DROP AS
 	SELECT s.snapshot, s.customer_id, s.segment, s.monetary FROM gold_store.customer_snapshots s WITH NO DATA;
@@ -214,7 +202,7 @@ BEGIN
 		shifted := NULL;
 		cuts_stand := false;
 		IF NOT whole THEN
-			SELECT array_agg(t.customer_id) INTO keys FROM touched t WHERE t.since < snap;
+			SELECT array_agg(t.customer_id) INTO keys FROM retail.touched_customers t WHERE t.since < snap;
 			shift := scored_as_of - stored.as_of;
 			IF keys IS NULL AND shift = 0 THEN
 				CONTINUE;
@@ -329,7 +317,6 @@ BEGIN
 		SET as_of = excluded.as_of, model = excluded.model, rules = excluded.rules
 		WHERE (s.as_of, s.model, s.rules) IS DISTINCT FROM (excluded.as_of, excluded.model, excluded.rules);
 	END LOOP;
-	DROP TABLE touched;
 
 	-- the migration between consecutive snapshots whose either end changed
 	DELETE FROM gold_store.mart_segment_migration g
@@ -486,9 +473,9 @@ WHERE view_name IN ('mart_customer_segments', 'segment_month_ends', 'mart_segmen
 INSERT INTO retail.refresh_steps (step_order, layer, schema_name, view_name, maintain) VALUES
 	(100, 'gold', 'gold_store', 'customer_snapshots', 'retail.maintain_customer_snapshots(bigint, bigint, boolean)');
 REVOKE EXECUTE ON FUNCTION retail.customer_measures(date, bigint[]), retail.same_side_of_cuts(numeric, numeric, numeric[]),
-	retail.segment_migration_pair(date, date), retail.touched_customers(bigint, bigint),
+	retail.segment_migration_pair(date, date),
 	retail.maintain_customer_snapshots(bigint, bigint, boolean), retail.migrate_touched(date, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retail.customer_measures(date, bigint[]), retail.same_side_of_cuts(numeric, numeric, numeric[]),
-	retail.segment_migration_pair(date, date), retail.touched_customers(bigint, bigint) TO retail_bi;
+	retail.segment_migration_pair(date, date) TO retail_bi;
 REVOKE ALL ON gold_store.customer_snapshots, gold_store.customer_snapshot_models, gold_store.mart_segment_migration
 	FROM retail_bi;
