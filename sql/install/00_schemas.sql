@@ -14,7 +14,7 @@ COMMENT ON SCHEMA gold IS 'Customer analytics marts built on silver';
 -- as a plain view of the same name.
 CREATE SCHEMA gold_store;
 COMMENT ON SCHEMA gold_store IS
-	'The stored rows of the gold marts (materialized views refreshed by retail.refresh()); read them through the views of the same names in gold';
+	'The stored rows of the gold marts (tables and materialized views that retail.refresh() keeps); read them through the views of gold';
 COMMENT ON SCHEMA retail IS 'The extension retail_analytics: its functions, aggregates, settings, presets and refresh log';
 
 -- Fractions (shares, retention) are double precision: the exact ratio,
@@ -26,7 +26,7 @@ COMMENT ON FUNCTION retail.fraction(numeric, numeric) IS
 	'part / whole as the double precision nearest the exact ratio (NULL when whole is 0): how gold gives shares and retention';
 
 -- What retail.refresh() refreshes, in this order.  Each feature area's
--- install part registers its materialized views here.
+-- install part registers its steps here.
 CREATE TABLE retail.refresh_steps (
 	step_order integer PRIMARY KEY,
 	layer text NOT NULL CHECK (layer IN ('silver', 'gold')),

@@ -245,31 +245,34 @@ END;
 COMMENT ON FUNCTION retail.products_abc(numeric, numeric, numeric, numeric) IS
 	'ABC by revenue and XYZ by monthly demand variability of products (stock_code) with thresholds a, b, x, y (N: an active span under 3 months): the query of gold.mart_products_abc';
 
--- Settings as sub-selects: computed once per refresh, not once per line.
-CREATE MATERIALIZED VIEW gold_store.mart_countries_abc AS
-SELECT rank, country, revenue::numeric(38, 6) AS revenue, retail.fraction(revenue, sum(revenue) OVER ()) AS share,
-	   retail.fraction(coalesce(sum(revenue) OVER preceding, 0), sum(revenue) OVER ()) AS cum_share_before,
-	   abc_class
-FROM retail.countries_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric)
-WINDOW preceding AS (ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold_store.mart_countries_abc IS
+-- The marts are tables that steps 300 and 310 bring to the rows of their
+-- query (retail.sync_table), writing only the rows that change.
+CREATE TABLE gold_store.mart_countries_abc (
+	rank bigint,
+	country text PRIMARY KEY,
+	revenue numeric(38, 6),
+	share double precision,
+	cum_share_before double precision,
+	abc_class text
+);
+COMMENT ON TABLE gold_store.mart_countries_abc IS
 	'Countries ranked by revenue with share, share of the countries before, and ABC class (A < 80 %, B < 95 %, else C)';
-CREATE UNIQUE INDEX ON gold_store.mart_countries_abc (country);
 CREATE VIEW gold.mart_countries_abc AS SELECT * FROM gold_store.mart_countries_abc;
 
-CREATE MATERIALIZED VIEW gold_store.mart_products_abc AS
-SELECT rank, stock_code, description, revenue::numeric(38, 6) AS revenue,
-	   retail.fraction(revenue, sum(revenue) OVER ()) AS share,
-	   retail.fraction(coalesce(sum(revenue) OVER preceding, 0), sum(revenue) OVER ()) AS cum_share_before,
-	   abc_class, cv::double precision AS cv, xyz_class, abc_xyz
-FROM retail.products_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric,
-						 (SELECT retail.setting('xyz_x'))::numeric, (SELECT retail.setting('xyz_y'))::numeric)
-WINDOW preceding AS (ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold_store.mart_products_abc IS
+CREATE TABLE gold_store.mart_products_abc (
+	rank bigint,
+	stock_code text PRIMARY KEY,
+	description text,
+	revenue numeric(38, 6),
+	share double precision,
+	cum_share_before double precision,
+	abc_class text,
+	cv double precision,
+	xyz_class text,
+	abc_xyz text
+);
+COMMENT ON TABLE gold_store.mart_products_abc IS
 	'Products (stock_code) ranked by revenue with ABC class, coefficient of variation of monthly units, XYZ class (X < 0.5, Y < 1.0, else Z; N when the active span is shorter than 3 months) and the ABC-XYZ cell';
-CREATE UNIQUE INDEX ON gold_store.mart_products_abc (stock_code);
 CREATE VIEW gold.mart_products_abc AS SELECT * FROM gold_store.mart_products_abc;
 
 -- What the columns mean where their names alone do not say
@@ -289,6 +292,46 @@ COMMENT ON COLUMN gold_store.mart_products_abc.xyz_class IS
 COMMENT ON COLUMN gold_store.mart_products_abc.abc_xyz IS
 	'abc_class followed by xyz_class, e.g. AX, CN';
 
-INSERT INTO retail.refresh_steps VALUES
-	(300, 'gold', 'gold_store', 'mart_countries_abc'),
-	(310, 'gold', 'gold_store', 'mart_products_abc');
+-- Steps 300 and 310 of the refresh.  A share moves with every key's
+-- revenue, so the marts are computed whole whatever the batch touched; the
+-- settings are sub-selects, read once a refresh, not once a line.
+CREATE FUNCTION retail.maintain_countries_abc(after bigint, through bigint, rebuild boolean) RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN retail.sync_table('gold_store.mart_countries_abc', $query$
+		SELECT rank, country, revenue::numeric(38, 6) AS revenue,
+			   retail.fraction(revenue, sum(revenue) OVER ()) AS share,
+			   retail.fraction(coalesce(sum(revenue) OVER preceding, 0), sum(revenue) OVER ()) AS cum_share_before,
+			   abc_class
+		FROM retail.countries_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric)
+		WINDOW preceding AS (ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+	$query$);
+END
+$$;
+COMMENT ON FUNCTION retail.maintain_countries_abc(bigint, bigint, boolean) IS
+	'Step 300 of retail.refresh(): brings gold_store.mart_countries_abc to retail.countries_abc() at the settings abc_a and abc_b, from all of silver whatever the lines (after, through], writing only the rows that change; returns how many rows it wrote';
+
+CREATE FUNCTION retail.maintain_products_abc(after bigint, through bigint, rebuild boolean) RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN retail.sync_table('gold_store.mart_products_abc', $query$
+		SELECT rank, stock_code, description, revenue::numeric(38, 6) AS revenue,
+			   retail.fraction(revenue, sum(revenue) OVER ()) AS share,
+			   retail.fraction(coalesce(sum(revenue) OVER preceding, 0), sum(revenue) OVER ()) AS cum_share_before,
+			   abc_class, cv::double precision AS cv, xyz_class, abc_xyz
+		FROM retail.products_abc((SELECT retail.setting('abc_a'))::numeric, (SELECT retail.setting('abc_b'))::numeric,
+								 (SELECT retail.setting('xyz_x'))::numeric, (SELECT retail.setting('xyz_y'))::numeric)
+		WINDOW preceding AS (ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+	$query$);
+END
+$$;
+COMMENT ON FUNCTION retail.maintain_products_abc(bigint, bigint, boolean) IS
+	'Step 310 of retail.refresh(): brings gold_store.mart_products_abc to retail.products_abc() at the settings abc_a, abc_b, xyz_x and xyz_y, from all of silver whatever the lines (after, through], writing only the rows that change; returns how many rows it wrote';
+
+INSERT INTO retail.refresh_steps (step_order, layer, schema_name, view_name, maintain) VALUES
+	(300, 'gold', 'gold_store', 'mart_countries_abc', 'retail.maintain_countries_abc(bigint, bigint, boolean)'),
+	(310, 'gold', 'gold_store', 'mart_products_abc', 'retail.maintain_products_abc(bigint, bigint, boolean)');

@@ -189,15 +189,26 @@ END;
 COMMENT ON FUNCTION retail.order_anomalies(double precision) IS
 	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders), unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines, the scale at least ln(1.25) / 3.5; the line named), and mixed_parties (lines of more than one customer or country); the query of gold.audit_order_anomalies';
 
-CREATE MATERIALIZED VIEW gold_store.audit_order_anomalies AS
-SELECT invoice_no, customer_id, country, invoice_ts, total::numeric(38, 6) AS total, z, reason, stock_code,
-	   unit_price::numeric(38, 6) AS unit_price, product_median_price::numeric(38, 6) AS product_median_price
-FROM retail.order_anomalies((SELECT retail.setting('audit_threshold'))::double precision)
-WITH NO DATA;
-COMMENT ON MATERIALIZED VIEW gold_store.audit_order_anomalies IS
+-- The mart is a table that step 400 brings to the rows of its query
+-- (retail.sync_table), writing only the rows that change; gold shows them
+-- strongest first.
+CREATE TABLE gold_store.audit_order_anomalies (
+	invoice_no text,
+	customer_id bigint,
+	country text,
+	invoice_ts timestamp,
+	total numeric(38, 6),
+	z double precision,
+	reason text,
+	stock_code text,
+	unit_price numeric(38, 6),
+	product_median_price numeric(38, 6),
+	PRIMARY KEY (invoice_no, reason)
+);
+COMMENT ON TABLE gold_store.audit_order_anomalies IS
 	'Orders flagged by a modified z-score above the setting audit_threshold (3.5), or mixing customers or countries: one row per (order, reason), strongest |z| first';
-CREATE UNIQUE INDEX ON gold_store.audit_order_anomalies (invoice_no, reason);
-CREATE VIEW gold.audit_order_anomalies AS SELECT * FROM gold_store.audit_order_anomalies;
+CREATE VIEW gold.audit_order_anomalies AS
+SELECT * FROM gold_store.audit_order_anomalies ORDER BY abs(z) DESC NULLS LAST, invoice_no, reason;
 
 -- What the columns mean where their names alone do not say
 -- (96_gold_columns.sql gives the names common to the marts theirs).
@@ -214,5 +225,23 @@ COMMENT ON COLUMN gold_store.audit_order_anomalies.unit_price IS
 COMMENT ON COLUMN gold_store.audit_order_anomalies.product_median_price IS
 	'unit_price_outlier: the median unit price of the product over its clean lines';
 
-INSERT INTO retail.refresh_steps VALUES
-	(400, 'gold', 'gold_store', 'audit_order_anomalies');
+-- Step 400 of the refresh.  The centres are medians over every order and
+-- every line of a product, so the mart is computed whole whatever the batch
+-- touched; the threshold is a sub-select, read once a refresh.
+CREATE FUNCTION retail.maintain_order_anomalies(after bigint, through bigint, rebuild boolean) RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN retail.sync_table('gold_store.audit_order_anomalies', $query$
+		SELECT invoice_no, customer_id, country, invoice_ts, total::numeric(38, 6) AS total, z, reason, stock_code,
+			   unit_price::numeric(38, 6) AS unit_price, product_median_price::numeric(38, 6) AS product_median_price
+		FROM retail.order_anomalies((SELECT retail.setting('audit_threshold'))::double precision)
+	$query$);
+END
+$$;
+COMMENT ON FUNCTION retail.maintain_order_anomalies(bigint, bigint, boolean) IS
+	'Step 400 of retail.refresh(): brings gold_store.audit_order_anomalies to retail.order_anomalies() at the setting audit_threshold, from all of silver whatever the lines (after, through], writing only the rows that change; returns how many rows it wrote';
+
+INSERT INTO retail.refresh_steps (step_order, layer, schema_name, view_name, maintain) VALUES
+	(400, 'gold', 'gold_store', 'audit_order_anomalies', 'retail.maintain_order_anomalies(bigint, bigint, boolean)');

@@ -55,7 +55,9 @@ REVOKE EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint,
 	retail.refresh_run(boolean, boolean), retail.maintain_customer_snapshots(bigint, bigint, boolean),
 	retail.migrate_touched(date, date),
 	retail.maintain_customer_value(bigint, bigint, boolean), retail.maintain_silver_lines(bigint, bigint, boolean),
-	retail.maintain_silver_states(bigint, bigint, boolean), retail.schedule_refresh(text), retail.unschedule_refresh(),
+	retail.maintain_silver_states(bigint, bigint, boolean), retail.maintain_countries_abc(bigint, bigint, boolean),
+	retail.maintain_products_abc(bigint, bigint, boolean), retail.maintain_order_anomalies(bigint, bigint, boolean),
+	retail.sync_table(regclass, text), retail.schedule_refresh(text), retail.unschedule_refresh(),
 	retail.refresh_job() FROM retail_bi;
 -- Trigger functions that mark gold stale: on a trigger of a reader's own
 -- table they would make every refresh recompute gold.  The extension's

@@ -246,7 +246,6 @@ FROM (VALUES (1, 'Q', '1'), (2, 'Q', '2'), (3, 'Q', '4'), (4, 'Q', '8'), (5, 'Q'
 SET LOCAL client_min_messages = warning;
 CALL retail.refresh(concurrently => false);
 RESET client_min_messages;
-REFRESH MATERIALIZED VIEW gold_store.audit_order_anomalies;
 SELECT invoice_no, customer_id, country, invoice_ts, total, round(z::numeric, 6) AS z, reason
 FROM gold.audit_order_anomalies ORDER BY invoice_no, reason;
 -- a price outlier names its line: inv 5, Q at 65536 against Q's median price
@@ -258,7 +257,8 @@ FROM retail.order_anomalies();
 -- the threshold is settable: at 5 only the 9.443 line remains; at 10 nothing
 SELECT invoice_no, reason FROM retail.order_anomalies(5);
 SELECT count(*) FROM retail.order_anomalies(10);
-REFRESH MATERIALIZED VIEW CONCURRENTLY gold_store.audit_order_anomalies;
+-- the step again on the same silver: every row equals its query's, none is written
+SELECT retail.maintain_order_anomalies(0, 0, false) AS written;
 SELECT count(*) FROM gold.audit_order_anomalies;
 ROLLBACK;
 
@@ -271,7 +271,6 @@ SELECT i::text, 'S', 'same', '1', '2011-03-01 12:00', '10', '100', 'UK' FROM gen
 SET LOCAL client_min_messages = warning;
 CALL retail.refresh(concurrently => false);
 RESET client_min_messages;
-REFRESH MATERIALIZED VIEW gold_store.audit_order_anomalies;
 SELECT count(*) FROM gold.audit_order_anomalies;
 SELECT count(*) FROM retail.order_anomalies(0);
 ROLLBACK;
@@ -343,10 +342,8 @@ SELECT 3, invoice_no, round(z::numeric, 6), stock_code, unit_price, product_medi
 FROM retail.order_anomalies() WHERE reason = 'unit_price_outlier' AND invoice_no !~ '^M(1[1-9]|20)$';
 SELECT * FROM price_flags ORDER BY batch, stock_code, invoice_no;
 -- the mart after the incremental refreshes equals a full rebuild's
-REFRESH MATERIALIZED VIEW gold_store.audit_order_anomalies;
 CREATE TEMP TABLE incremental_flags ON COMMIT DROP AS TABLE gold.audit_order_anomalies;
 CALL retail.refresh(full => true);
-REFRESH MATERIALIZED VIEW gold_store.audit_order_anomalies;
 SELECT count(*) AS differences
 FROM ((TABLE incremental_flags EXCEPT TABLE gold.audit_order_anomalies)
 	  UNION ALL (TABLE gold.audit_order_anomalies EXCEPT TABLE incremental_flags)) d;

@@ -43,6 +43,16 @@ BEGIN
 	END LOOP;
 END $$;
 
+-- The stored marts emptied before the rebuild they are compared with: it
+-- then writes every row anew, where a refresh writes only the rows that
+-- differ (a row such a refresh failed to write would stay in both).
+CREATE FUNCTION incr_snap.empty_gold() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE (SELECT 'TRUNCATE ' || string_agg(c.oid::regclass::text, ', ')
+			 FROM pg_class c
+			 WHERE c.relnamespace = 'gold_store'::regnamespace AND c.relkind = 'r');
+END $$;
+
 -- Two seeds, each cut into batches of pseudo-random sizes (a refresh after
 -- each): a batch boundary falls inside an invoice almost every time.
 CREATE TEMP TABLE generated AS
@@ -123,6 +133,7 @@ WHERE d.reason = 'duplicate'
 				AND c.batch_id < d.batch_id);
 
 SELECT incr_snap.save();
+SELECT incr_snap.empty_gold();
 CALL retail.refresh(full => true);
 SELECT * FROM incr_snap.differences();
 
@@ -142,6 +153,7 @@ WHERE load_ordinal % 97 = 0 AND unit_price LIKE '%.%';
 CALL retail.refresh();
 SELECT relation, run_kind, concurrent FROM retail.last_refresh WHERE step_order = 10;
 SELECT incr_snap.save();
+SELECT incr_snap.empty_gold();
 CALL retail.refresh(full => true, concurrently => false);
 SELECT * FROM incr_snap.differences() WHERE differing > 0;
 
@@ -152,9 +164,45 @@ CALL retail.refresh();
 SELECT relation, rows FROM retail.last_refresh WHERE step_order = 10;
 SELECT abc_class, count(*) FROM gold.mart_countries_abc GROUP BY 1 ORDER BY 1;
 SELECT incr_snap.save();
+SELECT incr_snap.empty_gold();
 CALL retail.refresh(full => true);
 SELECT * FROM incr_snap.differences() WHERE differing > 0;
 DELETE FROM retail.settings;
+
+-- retail.sync_table by hand, on a table keyed by (id, part).  Before:
+-- (1,a) 1.5 x; (2,a) 2.5 NULL; (3,a) 3.5 y; (4,b) NULL z; (5,a) 5.5 w.  The
+-- query keeps (1,a) and (2,a) as they are (NULL and NULL: not distinct),
+-- sets (3,a)'s note to NULL and (4,b)'s value to 4.5, lacks (5,a), and adds
+-- (1,b) (a known id, a new key) and (6,a), NULLs only: 1 deleted + 2
+-- updated + 2 inserted = 5 rows written.  The rows kept as they were keep
+-- the xmin of their INSERT: they were not written again.
+CREATE TABLE incr_snap.synced (id integer, part text, value numeric, note text, PRIMARY KEY (id, part));
+INSERT INTO incr_snap.synced VALUES
+	(1, 'a', 1.5, 'x'), (2, 'a', 2.5, NULL), (3, 'a', 3.5, 'y'), (4, 'b', NULL, 'z'), (5, 'a', 5.5, 'w');
+CREATE TEMP TABLE synced_before AS SELECT id, part, xmin::text AS inserted_by FROM incr_snap.synced;
+CREATE TABLE incr_snap.synced_query AS
+SELECT * FROM (VALUES (1, 'a', 1.5, 'x'), (2, 'a', 2.5, NULL), (3, 'a', 3.5, NULL), (4, 'b', 4.5, 'z'),
+					  (1, 'b', 1.5, 'x'), (6, 'a', NULL, NULL)) v(id, part, value, note);
+SELECT retail.sync_table('incr_snap.synced', 'TABLE incr_snap.synced_query') AS written;
+SELECT s.id, s.part, s.value, s.note, s.xmin::text = b.inserted_by AS not_written_again
+FROM incr_snap.synced s LEFT JOIN synced_before b USING (id, part)
+ORDER BY s.id, s.part;
+-- the same query again: every row equal, none written
+SELECT retail.sync_table('incr_snap.synced', 'TABLE incr_snap.synced_query') AS written;
+-- the query's columns are the table's, in order: one too many (42601,
+-- unequal number of entries in row expressions), one too few (42P10, WITH
+-- query "source" has 3 columns available but 4 columns specified)
+\set VERBOSITY sqlstate
+SELECT retail.sync_table('incr_snap.synced', 'SELECT 7, ''a'', 7.5, ''x'', 0');
+SELECT retail.sync_table('incr_snap.synced', 'SELECT 7, ''a'', 7.5');
+\set VERBOSITY default
+-- rows are matched by the primary key: a table without one is refused
+CREATE TABLE incr_snap.unkeyed (id integer UNIQUE);
+\set SHOW_CONTEXT never
+SELECT retail.sync_table('incr_snap.unkeyed', 'SELECT 1');
+\echo :LAST_ERROR_SQLSTATE
+\set SHOW_CONTEXT errors
+DROP TABLE synced_before;
 
 DROP SCHEMA incr_snap CASCADE;
 TRUNCATE bronze.transactions_raw;
