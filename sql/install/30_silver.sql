@@ -235,8 +235,8 @@ COMMENT ON TABLE silver.product_prices IS
 -- found by invoice (equal lines have one invoice_no; a batch's invoices are
 -- new, or few, where an index on the fingerprint would take an insert at a
 -- random place for every line), and only lines whose fingerprint recurs are
--- compared field by field.  A plain SQL body, so that the caller's statement inlines
--- it rather than collecting its rows first.
+-- compared field by field.  A plain SQL body, so that the caller's
+-- statement inlines it rather than collecting its rows first.
 CREATE FUNCTION retail.classified_lines(after bigint, through bigint) RETURNS SETOF silver.transactions
 LANGUAGE sql STABLE
 BEGIN ATOMIC
@@ -465,7 +465,6 @@ END
 $$;
 COMMENT ON FUNCTION retail.net_cancellations(bigint, bigint) IS
 	'Net the cancellation lines against the clean lines of the groups (customer, product, price) that the lines with load_ordinal in (after, through] touch: silver.transactions.cancelled_quantity and unmatched_quantity; earlier lines that change go to retail.netting_changes';
-
 
 -- A line as the states count it: a clean line with the units left after
 -- the cancellations (setting cancellations = net; all of them under

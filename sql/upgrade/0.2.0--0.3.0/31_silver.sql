@@ -11,8 +11,8 @@ DROP INDEX silver.transactions_clean_fingerprint;
 -- found by invoice (equal lines have one invoice_no; a batch's invoices are
 -- new, or few, where an index on the fingerprint would take an insert at a
 -- random place for every line), and only lines whose fingerprint recurs are
--- compared field by field.  A plain SQL body, so that the caller's statement inlines
--- it rather than collecting its rows first.
+-- compared field by field.  A plain SQL body, so that the caller's
+-- statement inlines it rather than collecting its rows first.
 CREATE FUNCTION retail.classified_lines(after bigint, through bigint) RETURNS SETOF silver.transactions
 LANGUAGE sql STABLE
 BEGIN ATOMIC
