@@ -411,6 +411,11 @@ BEGIN
 			SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM changed) + (SELECT count(*) FROM added)
 		$measures$ INTO row_count USING snap, keys;
 		written := written + row_count;
+		IF stored IS NULL THEN
+			-- a new snapshot date, unknown to the statistics: the planner would
+			-- take its rows for one, and score them in a nested loop over all
+			ANALYZE gold_store.customer_snapshots (snapshot);
+		END IF;
 
 		IF cuts_stand THEN
 			model := shifted;
