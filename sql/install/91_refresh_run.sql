@@ -158,11 +158,17 @@ BEGIN
 				END IF;
 				IF step.maintain IS NOT NULL THEN
 					-- a table its function keeps: readers see the rows it
-					-- changes at the commit, as with CONCURRENTLY
+					-- changes at the commit, as with CONCURRENTLY, unless the
+					-- TRUNCATE of a rebuild or the function (filling an empty
+					-- silver) locked them out
 					use_concurrently := refresh_run.concurrently OR NOT rebuild OR step.layer <> 'silver';
 					EXECUTE format('SELECT %s($1, $2, $3)', step.maintain::oid::regproc) INTO row_count
 						USING after, through,
 							  rebuild OR (progress.gold_stale AND step.layer = 'gold');
+					use_concurrently := use_concurrently
+						AND NOT EXISTS (SELECT FROM pg_locks l
+										WHERE l.locktype = 'relation' AND l.relation = current_relation::regclass
+										  AND l.pid = pg_backend_pid() AND l.mode = 'AccessExclusiveLock');
 				ELSE
 					EXECUTE format('REFRESH MATERIALIZED VIEW %s %s',
 								   CASE WHEN use_concurrently THEN 'CONCURRENTLY' ELSE '' END, current_relation);
