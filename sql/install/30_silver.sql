@@ -579,8 +579,9 @@ COMMENT ON FUNCTION retail.product_lines(bigint, bigint, boolean) IS
 -- lines, so an invoice already there keeps its customer and country; the
 -- batch mixes parties when its lines differ among themselves, the invoice
 -- when they do or when the batch's first line differs from its first line.
--- The lines are grouped by invoice in byte order: the same groups as in the
--- collation's, found without its slower comparisons.
+-- The lines are grouped by invoice by hashing, in byte order (the same groups
+-- as in the collation's), and each invoice's first line is then read by its
+-- ordinal: sorting every line by invoice cost twice as much.
 CREATE FUNCTION retail.merge_orders(orders regclass, after bigint, through bigint, net boolean) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -588,16 +589,15 @@ AS $$
 BEGIN
 	EXECUTE format($sql$
 		INSERT INTO %s AS o (invoice_no, customer_id, country, invoice_ts, lines, units, total, mixed_parties)
-		SELECT DISTINCT ON (t.invoice_no COLLATE "C")
-			   t.invoice_no, t.customer_id, t.country,
-			   min(t.invoice_ts) OVER invoice, count(*) OVER invoice,
-			   sum(t.quantity) OVER invoice, sum(t.line_total) OVER invoice,
-			   min(t.customer_id) OVER invoice <> max(t.customer_id) OVER invoice
-			   OR min(t.country) OVER invoice <> max(t.country) OVER invoice
-		FROM retail.order_lines($1, $2, $3) t
-		WINDOW invoice AS (PARTITION BY t.invoice_no COLLATE "C" ORDER BY t.load_ordinal
-						   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-		ORDER BY t.invoice_no COLLATE "C", t.load_ordinal
+		SELECT g.invoice_no, f.customer_id, f.country, g.invoice_ts, g.lines, g.units, g.total, g.mixed_parties
+		FROM (SELECT t.invoice_no COLLATE "C" AS invoice_no, min(t.load_ordinal) AS first_line,
+					 min(t.invoice_ts) AS invoice_ts, count(*) AS lines, sum(t.quantity) AS units,
+					 sum(t.line_total) AS total,
+					 min(t.customer_id) <> max(t.customer_id)
+					 OR min(t.country COLLATE "C") <> max(t.country COLLATE "C") AS mixed_parties
+			  FROM retail.order_lines($1, $2, $3) t
+			  GROUP BY t.invoice_no COLLATE "C") g
+			 JOIN silver.transactions f ON f.load_ordinal = g.first_line
 		ON CONFLICT (invoice_no) DO UPDATE
 		SET invoice_ts = least(o.invoice_ts, excluded.invoice_ts),
 			lines = o.lines + excluded.lines,
