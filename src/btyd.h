@@ -117,12 +117,16 @@ extern void model_params(FunctionCallInfo fcinfo, int argno, int n, const char *
 extern BtydCustomer btyd_customer(FunctionCallInfo fcinfo, int first_arg, const char *const *names);
 extern double bgnbd_p_alive(const BtydCustomer *c);
 extern double bgnbd_expected(const BtydCustomer *c, double t);
+extern void bgnbd_expected_at(const BtydCustomer *c, int n, const double *t, double *result);
 extern double prediction_period(FunctionCallInfo fcinfo, int argno);
 extern Datum prediction_datum(FunctionCallInfo fcinfo, double value, int32 frequency);
 extern Datum btyd_log_likelihood(FunctionCallInfo fcinfo, LogLik loglik, const BtydCustomer *c);
 
-/* CLV of a customer under a purchase model whose expected purchases are expected */
-typedef double (*ExpectedPurchases) (const BtydCustomer *c, double t);
+/*
+ * CLV of a customer under a purchase model whose expected purchases in the
+ * next t[i] units, for i < n, expected puts in result[i]
+ */
+typedef void (*ExpectedPurchases) (const BtydCustomer *c, int n, const double *t, double *result);
 extern Datum btyd_clv(FunctionCallInfo fcinfo, ExpectedPurchases expected, const BtydCustomer *c);
 
 #endif							/* BTYD_H */

@@ -122,6 +122,17 @@ bgnbd_p_alive(const BtydCustomer *c)
 	return 1.0 / (1.0 + exp(bgnbd_log_dead_odds(c)));
 }
 
+/* One point of bgnbd_expected_series: its sum so far */
+typedef struct SeriesPoint
+{
+	double		z;
+	double		term;			/* (a)_{n-1} z^n / n!, scaled */
+	double		sum;
+	double		magnitude;		/* the sum of the terms' magnitudes */
+	double		log_scale;
+	bool		done;
+} SeriesPoint;
+
 /*
  * The bracket of FHL (2005) eq. 10 times (a+b+x-1)/(a-1), in a form without
  * cancellation.  With A = r+x, C = a+b+x-1, Euler's transformation and the
@@ -139,27 +150,39 @@ bgnbd_p_alive(const BtydCustomer *c)
  * have cost more than PREDICTION_TOLERANCE of it, and when the series needs
  * more than SERIES_MAX_TERMS terms.  The terms grow like (1-z)^(-a) before
  * they fall, so the sums are kept scaled (log_scale), and large a is left to
- * the textbook form (bgnbd_expected).
+ * the textbook form (bgnbd_expected_at).  It is summed at n_points points
+ * z[i] at once (CLV's months): the factors D_n, whose logarithms cost the
+ * most, do not depend on z and are computed once for all of them; each
+ * point's sum takes the very operations it would take alone.
  */
-static double
-bgnbd_expected_series(double a, double A, double C, double z)
+static void
+bgnbd_expected_series(double a, double A, double C, int n_points, const double *z, double *result)
 {
-	double		term = 1.0;		/* (a)_{n-1} z^n / n!, scaled */
-	double		sum = 0.0;
-	double		magnitude = 0.0;	/* the sum of the terms' magnitudes */
-	double		log_scale = 0.0;
+	SeriesPoint *points = palloc(n_points * sizeof(SeriesPoint));
+	int			remaining = 0;
 	double		log_prod = 0.0; /* log prod_{k<n} (1 - A/(C+k)), while A < C */
 	double		prod = 1.0;		/* prod_{0<k<n} (1 - A/(C+k)), otherwise */
 
-	if (series_too_long(z, z * Max(1.0, (a + SERIES_MAX_TERMS - 1) / (SERIES_MAX_TERMS + 1.0))
-						* Max(1.0, A / (C + SERIES_MAX_TERMS))))
-		return get_float8_nan();
-	for (int64 n = 1;; n++)
+	for (int i = 0; i < n_points; i++)
+	{
+		SeriesPoint *p = &points[i];
+
+		p->z = z[i];
+		p->term = 1.0;
+		p->sum = 0.0;
+		p->magnitude = 0.0;
+		p->log_scale = 0.0;
+		p->done = series_too_long(p->z, p->z * Max(1.0, (a + SERIES_MAX_TERMS - 1) / (SERIES_MAX_TERMS + 1.0))
+								  * Max(1.0, A / (C + SERIES_MAX_TERMS)));
+		if (p->done)
+			result[i] = get_float8_nan();
+		else
+			remaining++;
+	}
+	for (int64 n = 1; remaining > 0; n++)
 	{
 		double		c_d;		/* C D_n */
-		double		ratio;
 
-		term *= n == 1 ? z : (a + n - 2) * z / n;
 		if (A < C)
 		{
 			log_prod += log1p(-A / (C + n - 1));
@@ -171,75 +194,119 @@ bgnbd_expected_series(double a, double A, double C, double z)
 				prod *= 1.0 - A / (C + n - 1);
 			c_d = C - (C - A) * prod;
 		}
-		sum += term * c_d;
-		/* what rounding may cost: |C D_n| where A < C, else C's and the product's */
-		magnitude += term * (A < C ? fabs(c_d) : fabs(C) + fabs(C - A) * fabs(prod));
-		if (magnitude > 1e250)
+		for (int i = 0; i < n_points; i++)
 		{
-			term *= 1e-250;
-			sum *= 1e-250;
-			magnitude *= 1e-250;
-			log_scale += 250.0 * M_LN10;
-		}
+			SeriesPoint *p = &points[i];
+			double		ratio;
 
-		/*
-		 * The tail after term n is below a geometric series: the ratio of the
-		 * next terms (a+n-1) z / (n+1) tends to z, from above only when a >
-		 * 2; |C D_m| <= |C| + |C - A| |prod_m|, and each further factor of
-		 * the product is at most max(1, A/(C+n)) in magnitude.
-		 */
-		ratio = z * Max(1.0, (a + n - 1) / (n + 1)) * Max(1.0, A / (C + n));
-		if (ratio < 1.0 && C + n > 0 &&
-			term * (fabs(C) + fabs(C - A) * fabs(prod)) * ratio / (1.0 - ratio) <= 1e-16 * fabs(sum))
-			break;
-		if (n >= SERIES_MAX_TERMS)
-			return get_float8_nan();
-		if ((n & 0xFFFF) == 0xFFFF)
+			if (p->done)
+				continue;
+			p->term *= n == 1 ? p->z : (a + n - 2) * p->z / n;
+			p->sum += p->term * c_d;
+			/* what rounding may cost: |C D_n| where A < C, else C's and the product's */
+			p->magnitude += p->term * (A < C ? fabs(c_d) : fabs(C) + fabs(C - A) * fabs(prod));
+			if (p->magnitude > 1e250)
+			{
+				p->term *= 1e-250;
+				p->sum *= 1e-250;
+				p->magnitude *= 1e-250;
+				p->log_scale += 250.0 * M_LN10;
+			}
+
+			/*
+			 * The tail after term n is below a geometric series: the ratio of
+			 * the next terms (a+n-1) z / (n+1) tends to z, from above only
+			 * when a > 2; |C D_m| <= |C| + |C - A| |prod_m|, and each further
+			 * factor of the product is at most max(1, A/(C+n)) in magnitude.
+			 */
+			ratio = p->z * Max(1.0, (a + n - 1) / (n + 1)) * Max(1.0, A / (C + n));
+			if (ratio < 1.0 && C + n > 0 &&
+				p->term * (fabs(C) + fabs(C - A) * fabs(prod)) * ratio / (1.0 - ratio) <= 1e-16 * fabs(p->sum))
+			{
+				if (DBL_EPSILON * p->magnitude > PREDICTION_TOLERANCE * fabs(p->sum))
+					result[i] = get_float8_nan();
+				else
+					result[i] = p->sum * exp(p->log_scale + (a - 1) * log1p(-p->z));
+			}
+			else if (n >= SERIES_MAX_TERMS)
+				result[i] = get_float8_nan();
+			else
+				continue;
+			p->done = true;
+			remaining--;
+		}
+		/* each term is a step of every point: up to CLV_MAX_MONTHS of them */
+		if ((n & 0xFF) == 0xFF)
 			CHECK_FOR_INTERRUPTS();
 	}
-	if (DBL_EPSILON * magnitude > PREDICTION_TOLERANCE * fabs(sum))
-		return get_float8_nan();
-	return sum * exp(log_scale + (a - 1) * log1p(-z));
+	pfree(points);
 }
 
 /*
  * Expected repeat purchases in (T, T + t], FHL (2005) eq. 10:
  * (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x)
- *                      2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))] P(alive).
- * Up to a = SERIES_MAX_A by bgnbd_expected_series.  Above, whose terms would
- * be too many, and where that series gives up (as where it cancels, r > a +
- * b - 1), as written: the power and 2F1 multiplied in logs (either alone may
- * overflow).  There the bracket is the difference of 1 and a number near it
- * when a is near 1 or b much larger than a; NaN where the rounding errors of
- * the two logs may be more than PREDICTION_TOLERANCE of it, and where 2F1's
- * series gives up.
+ *                      2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))] P(alive),
+ * at the n periods t[i] (result[i]).  Up to a = SERIES_MAX_A by
+ * bgnbd_expected_series.  Above, whose terms would be too many, and where
+ * that series gives up (as where it cancels, r > a + b - 1), as written: the
+ * power and 2F1 multiplied in logs (either alone may overflow).  There the
+ * bracket is the difference of 1 and a number near it when a is near 1 or b
+ * much larger than a; NaN where the rounding errors of the two logs may be
+ * more than PREDICTION_TOLERANCE of it, and where 2F1's series gives up.
  */
-double
-bgnbd_expected(const BtydCustomer *c, double t)
+void
+bgnbd_expected_at(const BtydCustomer *c, int n, const double *t, double *result)
 {
 	/* the modified BG/NBD's is BG/NBD's bracket at b + 1 (shift) */
 	double		c_param = c->a + c->b + c->x - 1 + c->shift;
-	double		z,
-				value,
-				log_power,
-				log_f,
-				bracket;
+	double		p_alive = bgnbd_p_alive(c);
+	double	   *z = palloc(n * sizeof(double));
+	double	   *series = palloc(n * sizeof(double));
+	int			n_series = 0;
 
-	if (t <= 0)
-		return 0.0;
-	z = t / (c->alpha + c->T + t);
+	for (int i = 0; i < n; i++)
+		if (t[i] > 0)
+			z[n_series++] = t[i] / (c->alpha + c->T + t[i]);
 	if (c->a <= SERIES_MAX_A)
+		bgnbd_expected_series(c->a, c->r + c->x, c_param, n_series, z, series);
+	n_series = 0;
+	for (int i = 0; i < n; i++)
 	{
-		value = bgnbd_expected_series(c->a, c->r + c->x, c_param, z);
-		if (!isnan(value) || c_param <= 0)
-			return value * bgnbd_p_alive(c);
+		double		log_power,
+					log_f,
+					bracket;
+
+		if (t[i] <= 0)
+		{
+			result[i] = 0.0;
+			continue;
+		}
+		if (c->a <= SERIES_MAX_A && (!isnan(series[n_series]) || c_param <= 0))
+		{
+			result[i] = series[n_series++] * p_alive;
+			continue;
+		}
+		CHECK_FOR_INTERRUPTS();
+		log_power = -(c->r + c->x) * log1p(t[i] / (c->alpha + c->T));
+		log_f = log_hyp2f1(c->r + c->x, c->b + c->x + c->shift, c_param, z[n_series++]);
+		bracket = -expm1(log_power + log_f);
+		if (!(fabs(bracket) * PREDICTION_TOLERANCE > 4 * DBL_EPSILON * (fabs(log_power) + log_f)))
+			result[i] = get_float8_nan();
+		else
+			result[i] = c_param / (c->a - 1) * bracket * p_alive;
 	}
-	log_power = -(c->r + c->x) * log1p(t / (c->alpha + c->T));
-	log_f = log_hyp2f1(c->r + c->x, c->b + c->x + c->shift, c_param, z);
-	bracket = -expm1(log_power + log_f);
-	if (!(fabs(bracket) * PREDICTION_TOLERANCE > 4 * DBL_EPSILON * (fabs(log_power) + log_f)))
-		return get_float8_nan();
-	return c_param / (c->a - 1) * bracket * bgnbd_p_alive(c);
+	pfree(z);
+	pfree(series);
+}
+
+/* Expected repeat purchases in (T, T + t] (bgnbd_expected_at) */
+double
+bgnbd_expected(const BtydCustomer *c, double t)
+{
+	double		result;
+
+	bgnbd_expected_at(c, 1, &t, &result);
+	return result;
 }
 
 /*
@@ -442,6 +509,8 @@ btyd_clv(FunctionCallInfo fcinfo, ExpectedPurchases expected, const BtydCustomer
 	double		value;
 	double		clv = 0.0;
 	double		before = 0.0;
+	double	   *ends;
+	double	   *upto;
 
 	if (months < 0 || months > CLV_MAX_MONTHS)
 		ereport(ERROR,
@@ -454,16 +523,22 @@ btyd_clv(FunctionCallInfo fcinfo, ExpectedPurchases expected, const BtydCustomer
 				 errmsg("invalid discount rate: %g", discount_rate),
 				 errdetail("The monthly discount rate must be finite and not negative.")));
 	value = gamma_gamma_expected(fcinfo, 1, c->x, monetary_value);
+	if (months == 0)
+		return prediction_datum(fcinfo, clv, c->x);
+	/* the expected purchases up to each month's end, in one call */
+	ends = palloc(months * sizeof(double));
+	upto = palloc(months * sizeof(double));
+	for (int32 i = 0; i < months; i++)
+		ends[i] = (i + 1) * month;
+	expected(c, months, ends, upto);
 	/* once NaN or infinite (value), the sum stays so */
 	for (int32 i = 1; i <= months && isfinite(clv); i++)
 	{
-		double		upto;
-
-		CHECK_FOR_INTERRUPTS();
-		upto = expected(c, i * month);
-		clv += value * (upto - before) / pow(1.0 + discount_rate, i);
-		before = upto;
+		clv += value * (upto[i - 1] - before) / pow(1.0 + discount_rate, i);
+		before = upto[i - 1];
 	}
+	pfree(ends);
+	pfree(upto);
 	return prediction_datum(fcinfo, clv, c->x);
 }
 
@@ -474,5 +549,5 @@ ra_clv(PG_FUNCTION_ARGS)
 {
 	BtydCustomer c = btyd_customer(fcinfo, 2, bgnbd_names);
 
-	return btyd_clv(fcinfo, bgnbd_expected, &c);
+	return btyd_clv(fcinfo, bgnbd_expected_at, &c);
 }

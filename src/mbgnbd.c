@@ -100,5 +100,5 @@ ra_mbgnbd_clv(PG_FUNCTION_ARGS)
 {
 	BtydCustomer c = mbgnbd_customer(fcinfo, 2);
 
-	return btyd_clv(fcinfo, bgnbd_expected, &c);
+	return btyd_clv(fcinfo, bgnbd_expected_at, &c);
 }

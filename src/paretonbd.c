@@ -525,17 +525,21 @@ paretonbd_p_alive(const BtydCustomer *c)
 	return 1.0 / (1.0 + exp(dropped - alive));
 }
 
-static double
-paretonbd_expected(const BtydCustomer *c, double t)
+/* Expected repeat purchases in (T, T + t[i]], for i < n (P(alive) once) */
+static void
+paretonbd_expected_at(const BtydCustomer *c, int n, const double *t, double *result)
 {
 	double		s = c->a,
 				beta = c->b;
-	double		l = log1p(t / (beta + c->T));
-	double		bracket = s == 1.0 ? l : -expm1(-(s - 1.0) * l) / (s - 1.0);
+	double		p_alive = paretonbd_p_alive(c);
 
-	if (t <= 0)
-		return 0.0;
-	return paretonbd_p_alive(c) * (c->r + c->x) / (c->alpha + c->T) * (beta + c->T) * bracket;
+	for (int i = 0; i < n; i++)
+	{
+		double		l = log1p(t[i] / (beta + c->T));
+		double		bracket = s == 1.0 ? l : -expm1(-(s - 1.0) * l) / (s - 1.0);
+
+		result[i] = t[i] <= 0 ? 0.0 : p_alive * (c->r + c->x) / (c->alpha + c->T) * (beta + c->T) * bracket;
+	}
 }
 
 /* Conditional expected number of repeat purchases in the next t units */
@@ -545,8 +549,10 @@ ra_paretonbd_expected_purchases(PG_FUNCTION_ARGS)
 {
 	double		t = prediction_period(fcinfo, 1);
 	BtydCustomer c = btyd_customer(fcinfo, 2, paretonbd_names);
+	double		expected;
 
-	return prediction_datum(fcinfo, paretonbd_expected(&c, t), c.x);
+	paretonbd_expected_at(&c, 1, &t, &expected);
+	return prediction_datum(fcinfo, expected, c.x);
 }
 
 /* Probability that the customer is still alive at the end of the calibration; NULL where 2F1 cannot be summed */
@@ -581,5 +587,5 @@ ra_paretonbd_clv(PG_FUNCTION_ARGS)
 {
 	BtydCustomer c = btyd_customer(fcinfo, 2, paretonbd_names);
 
-	return btyd_clv(fcinfo, paretonbd_expected, &c);
+	return btyd_clv(fcinfo, paretonbd_expected_at, &c);
 }
