@@ -29,7 +29,13 @@ CREATE TABLE silver.transactions (
 	fingerprint bigint,
 	cancelled_quantity bigint,
 	unmatched_quantity bigint
-);
+) WITH (fillfactor = 90);
+-- Pages keep a tenth free: the netting sets a line's cancelled_quantity after
+-- its insert, and the new version then stays on the line's page (a HOT
+-- update).  On full pages it went to another one, and once vacuumed the room
+-- it left took a later batch's lines one or two to a page: 10M lines, a day's
+-- 23,745 lines on 15,758 pages instead of 1,102, and steps 10 and 20 read
+-- them there.
 COMMENT ON TABLE silver.transactions IS
 	'Every bronze row once, typed, with the reason it was rejected (NULL when clean); read it through silver.cleaned_transactions and silver.rejected_transactions';
 COMMENT ON COLUMN silver.transactions.fingerprint IS

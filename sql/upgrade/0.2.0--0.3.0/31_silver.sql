@@ -5,6 +5,10 @@
 -- Rule 7 finds earlier lines by invoice (retail.classified_lines below).
 DROP INDEX silver.transactions_clean_fingerprint;
 
+-- Pages keep a tenth free for the netting's updates (see 30_silver.sql): the
+-- pages written from now on, and all of them after a rebuild that truncates.
+ALTER TABLE silver.transactions SET (fillfactor = 90);
+
 -- The rows of silver.transactions for the bronze lines with load_ordinal in
 -- (after, through].  Rule 7 compares a passing line with the passing lines
 -- before it: the clean lines of earlier batches (load_ordinal <= after) are
