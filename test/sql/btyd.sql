@@ -97,6 +97,48 @@ FROM (VALUES (1, :bg), (2, (1, 0, 1, 1, NULL, NULL, NULL)::retail.bgnbd_model)) 
 -- no purchases expected in no time, and none from a customer gone for sure
 SELECT retail.bgnbd_expected_purchases(:bg, 0, 2, 30.43, 38.86) AS none,
 	   retail.clv(:bg, :gg, 2, 30.43, 38.86, 46.5, 0) AS no_months;
+-- the CLV sums all its months in one pass over the series: it equals its
+-- definition through the expected purchases of each month end, one call each
+-- (sum over i of gg_value (E(30 i) - E(30 (i-1))) / 1.01^i), for customers
+-- whose series stop after different numbers of terms, under each purchase
+-- model (bgnbd_large_a: a above 1e4, the textbook form)
+WITH models (model, bgnbd, mbgnbd, paretonbd) AS (
+	VALUES ('bgnbd', :bg, NULL::retail.mbgnbd_model, NULL::retail.paretonbd_model),
+		   ('bgnbd_large_a', (0.243, 4.414, 2e4, 2.426, NULL, NULL, NULL)::retail.bgnbd_model, NULL, NULL),
+		   ('mbgnbd', NULL, (0.243, 4.414, 0.793, 2.426, NULL, NULL, NULL)::retail.mbgnbd_model, NULL),
+		   ('paretonbd', NULL, NULL, (0.55, 10.58, 0.61, 11.67, NULL, NULL, NULL)::retail.paretonbd_model)
+),
+customers (x, t_x, age, monetary) AS (
+	SELECT x, t_x, age, 10 + x
+	FROM (VALUES (0, 0.0, 5.0), (0, 0.0, 400.0), (1, 2.0, 3.0), (2, 30.43, 38.86), (5, 100.0, 365.0),
+				 (20, 300.0, 301.0), (60, 700.0, 730.0)) c(x, t_x, age)
+),
+months AS (
+	SELECT m.model, c.x, c.t_x, c.age, i,
+		   CASE m.model
+			   WHEN 'mbgnbd' THEN retail.mbgnbd_expected_purchases(m.mbgnbd, 30 * i, c.x, c.t_x, c.age)
+			   WHEN 'paretonbd' THEN retail.paretonbd_expected_purchases(m.paretonbd, 30 * i, c.x, c.t_x, c.age)
+			   ELSE retail.bgnbd_expected_purchases(m.bgnbd, 30 * i, c.x, c.t_x, c.age)
+		   END AS upto,
+		   retail.gamma_gamma_expected_value(:gg, c.x, c.monetary) AS value,
+		   CASE m.model
+			   WHEN 'mbgnbd' THEN retail.mbgnbd_clv(m.mbgnbd, :gg, c.x, c.t_x, c.age, c.monetary)
+			   WHEN 'paretonbd' THEN retail.paretonbd_clv(m.paretonbd, :gg, c.x, c.t_x, c.age, c.monetary)
+			   ELSE retail.clv(m.bgnbd, :gg, c.x, c.t_x, c.age, c.monetary)
+		   END AS clv
+	FROM models m, customers c, generate_series(0, 12) i
+),
+by_month AS (
+	SELECT model, x, t_x, age, min(clv) AS clv,
+		   sum(value * (upto - previous) / 1.01 ^ i ORDER BY i) FILTER (WHERE i > 0) AS defined
+	FROM (SELECT *, lag(upto) OVER (PARTITION BY model, x, t_x, age ORDER BY i) AS previous FROM months) d
+	GROUP BY model, x, t_x, age
+)
+SELECT model, count(*) AS customers, count(*) FILTER (WHERE clv > 0) AS positive,
+	   count(*) FILTER (WHERE abs(clv - defined) <= 1e-12 * abs(defined)) AS as_defined
+FROM by_month
+GROUP BY model
+ORDER BY model;
 
 -- 2. Fits against scipy.  2000 customers simulated (continuous times) and
 -- the Gamma-Gamma values made from them; bench/btyd_scipy.py (numpy and
