@@ -523,6 +523,7 @@ btyd_clv(FunctionCallInfo fcinfo, ExpectedPurchases expected, const BtydCustomer
 				 errmsg("invalid discount rate: %g", discount_rate),
 				 errdetail("The monthly discount rate must be finite and not negative.")));
 	value = gamma_gamma_expected(fcinfo, 1, c->x, monetary_value);
+	/* no month to sum: no expected purchases (nor Pareto/NBD's P(alive) series) */
 	if (months == 0)
 		return prediction_datum(fcinfo, clv, c->x);
 	/* the expected purchases up to each month's end, in one call */
