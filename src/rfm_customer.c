@@ -4,7 +4,9 @@
  *		lines used with GROUP BY customer giving the first and last purchase,
  *		the number of distinct invoices and the exact sum of the amounts.  Its
  *		state keeps the set of invoice numbers, so an invoice whose lines
- *		reach different parallel workers still counts once.
+ *		reach different parallel workers still counts once.  Its form
+ *		(invoice_no, first_ts, last_ts, amount) reduces spans of lines already
+ *		summed (the rows of silver.customer_invoice_days) with the same state.
  */
 #include "rfm.h"
 
@@ -213,24 +215,47 @@ customer_state_merge(CustomerState *into, const CustomerState *from)
 	}
 }
 
-/* Fold the invoice, time and amount arguments of an order line into a state */
-static inline void
-customer_add_line(CustomerState *state, FunctionCallInfo fcinfo, int first_arg)
+/*
+ * Fold the arguments of the aggregate into a state: an invoice, then ntimes
+ * times (a line's, or a span's first and last), then an amount.
+ */
+static void
+customer_add_args(CustomerState *state, FunctionCallInfo fcinfo, int ntimes)
 {
-	if (!PG_ARGISNULL(first_arg))
+	int			amount_arg = 2 + ntimes;
+
+	if (!PG_ARGISNULL(1))
 	{
-		text	   *invoice = PG_GETARG_TEXT_PP(first_arg);
+		text	   *invoice = PG_GETARG_TEXT_PP(1);
 
 		invoice_set_add(&state->invoices, VARDATA_ANY(invoice),
 						VARSIZE_ANY_EXHDR(invoice), state->mcxt);
 	}
-	if (!PG_ARGISNULL(first_arg + 1))
-		customer_add_ts(state, PG_GETARG_TIMESTAMP(first_arg + 1));
-	if (!PG_ARGISNULL(first_arg + 2))
+	for (int arg = 2; arg < amount_arg; arg++)
+		if (!PG_ARGISNULL(arg))
+			customer_add_ts(state, PG_GETARG_TIMESTAMP(arg));
+	if (!PG_ARGISNULL(amount_arg))
 	{
-		exact_sum_add_datum(&state->sum, PG_GETARG_DATUM(first_arg + 2), state->mcxt);
+		exact_sum_add_datum(&state->sum, PG_GETARG_DATUM(amount_arg), state->mcxt);
 		state->has_amount = true;
 	}
+}
+
+/* The transition of both forms (named fname): times follow the invoice */
+static Datum
+customer_trans(FunctionCallInfo fcinfo, int ntimes, const char *fname)
+{
+	MemoryContext aggcontext;
+	CustomerState *state;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "%s called in non-aggregate context", fname);
+	if (PG_ARGISNULL(0))
+		state = customer_state_create(aggcontext);
+	else
+		state = (CustomerState *) PG_GETARG_POINTER(0);
+	customer_add_args(state, fcinfo, ntimes);
+	PG_RETURN_POINTER(state);
 }
 
 /* Fold an order line into the state of its customer */
@@ -238,17 +263,18 @@ PG_FUNCTION_INFO_V1(ra_rfm_customer_trans);
 Datum
 ra_rfm_customer_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext;
-	CustomerState *state;
+	return customer_trans(fcinfo, 1, "ra_rfm_customer_trans");
+}
 
-	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "ra_rfm_customer_trans called in non-aggregate context");
-	if (PG_ARGISNULL(0))
-		state = customer_state_create(aggcontext);
-	else
-		state = (CustomerState *) PG_GETARG_POINTER(0);
-	customer_add_line(state, fcinfo, 1);
-	PG_RETURN_POINTER(state);
+/*
+ * Fold a span of a customer's lines into the state: their invoice, the
+ * first and last time among them and the sum of their amounts
+ */
+PG_FUNCTION_INFO_V1(ra_rfm_customer_span_trans);
+Datum
+ra_rfm_customer_span_trans(PG_FUNCTION_ARGS)
+{
+	return customer_trans(fcinfo, 2, "ra_rfm_customer_span_trans");
 }
 
 /* Merge two partial per-customer states */

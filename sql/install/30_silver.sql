@@ -154,14 +154,6 @@ COMMENT ON TABLE retail.touched_customers IS
 -- per grain: a refresh adds the lines of a batch into the keys they touch, and the gold marts are
 -- computed from these, at a cost that follows customers, products,
 -- countries and orders, not lines.
-CREATE TABLE silver.customer_invoices (
-	customer_id bigint,
-	invoice_no text,
-	PRIMARY KEY (customer_id, invoice_no)
-);
-COMMENT ON TABLE silver.customer_invoices IS
-	'State: the distinct invoices of each customer''s counted lines (RFM frequency)';
-
 CREATE TABLE silver.customer_invoice_days (
 	customer_id bigint,
 	invoice_no text,
@@ -183,7 +175,7 @@ CREATE TABLE silver.customer_state (
 	first_order_country text
 );
 COMMENT ON TABLE silver.customer_state IS
-	'State: per customer, first and last line, distinct invoices, sum of line_total (what retail.rfm_customer gives)';
+	'State: per customer, first and last line, distinct invoices, sum of line_total: retail.rfm_customer of the customer''s rows of silver.customer_invoice_days';
 COMMENT ON COLUMN silver.customer_state.first_order_country IS
 	'Country of the customer''s first order in silver.net_orders (earliest invoice_ts, then invoice_no); NULL when every counted line of the customer is in an order of another customer';
 
@@ -667,37 +659,11 @@ BEGIN
 	PERFORM retail.merge_orders('silver.net_orders', after, through, net);
 
 	IF netting_changed THEN
-		DELETE FROM silver.customer_invoices s USING retail.netting_changes c WHERE s.customer_id = c.customer_id;
 		DELETE FROM silver.customer_invoice_days s USING retail.netting_changes c
 		WHERE s.customer_id = c.customer_id;
 		DELETE FROM silver.customer_state s USING retail.netting_changes c WHERE s.customer_id = c.customer_id;
 		DELETE FROM silver.customer_months s USING retail.netting_changes c WHERE s.customer_id = c.customer_id;
 	END IF;
-
-	WITH new_invoices AS (
-		INSERT INTO silver.customer_invoices
-		SELECT DISTINCT t.customer_id, t.invoice_no
-		FROM pg_temp.merge_customer_lines t
-		ON CONFLICT DO NOTHING
-		RETURNING customer_id
-	),
-	new_frequency AS (
-		SELECT customer_id, count(*) AS invoices FROM new_invoices GROUP BY customer_id
-	),
-	batch AS (
-		SELECT t.customer_id, min(t.invoice_ts) AS first_purchase, max(t.invoice_ts) AS last_purchase,
-			   sum(t.line_total) AS monetary
-		FROM pg_temp.merge_customer_lines t
-		GROUP BY t.customer_id
-	)
-	INSERT INTO silver.customer_state AS c (customer_id, first_purchase, last_purchase, frequency, monetary)
-	SELECT b.customer_id, b.first_purchase, b.last_purchase, coalesce(f.invoices, 0), b.monetary
-	FROM batch b LEFT JOIN new_frequency f ON f.customer_id = b.customer_id
-	ON CONFLICT (customer_id) DO UPDATE
-	SET first_purchase = least(c.first_purchase, excluded.first_purchase),
-		last_purchase = greatest(c.last_purchase, excluded.last_purchase),
-		frequency = c.frequency + excluded.frequency,
-		monetary = c.monetary + excluded.monetary;
 
 	INSERT INTO silver.customer_invoice_days AS c (customer_id, invoice_no, day, first_ts, last_ts, revenue)
 	SELECT t.customer_id, t.invoice_no, t.invoice_ts::date, min(t.invoice_ts), max(t.invoice_ts),
@@ -708,6 +674,21 @@ BEGIN
 	SET first_ts = least(c.first_ts, excluded.first_ts),
 		last_ts = greatest(c.last_ts, excluded.last_ts),
 		revenue = c.revenue + excluded.revenue;
+
+	-- A customer's state is retail.rfm_customer (the C of the ad-hoc marts)
+	-- over the customer's invoice days, computed again for the customers of
+	-- the lines merged: a few days each, where adding the batch to the state
+	-- would repeat the reduction in SQL (and keep every customer's invoices
+	-- apart to count them).
+	INSERT INTO silver.customer_state AS c (customer_id, first_purchase, last_purchase, frequency, monetary)
+	SELECT r.customer_id, (r.summary).*
+	FROM (SELECT d.customer_id, retail.rfm_customer(d.invoice_no, d.first_ts, d.last_ts, d.revenue) AS summary
+		  FROM silver.customer_invoice_days d
+		  WHERE after = 0 OR d.customer_id IN (SELECT t.customer_id FROM pg_temp.merge_customer_lines t)
+		  GROUP BY d.customer_id) r
+	ON CONFLICT (customer_id) DO UPDATE
+	SET first_purchase = excluded.first_purchase, last_purchase = excluded.last_purchase,
+		frequency = excluded.frequency, monetary = excluded.monetary;
 
 	INSERT INTO silver.customer_months AS c (customer_id, month, revenue)
 	SELECT t.customer_id, date_trunc('month', t.invoice_ts)::date, sum(t.line_total)
@@ -772,17 +753,20 @@ BEGIN
 
 	-- The first order can change for the customers of the lines and orders
 	-- merged (the invoices of the product lines: the batch's and those whose
-	-- netting changed), and of the orders the netting emptied.
+	-- netting changed), and of the orders the netting emptied: every customer
+	-- after a merge of every line, found without reading the lines again.
 	UPDATE silver.customer_state c
 	SET first_order_country = f.country
 	FROM (SELECT k.customer_id,
 				 (SELECT o.country FROM silver.net_orders o
 				  WHERE o.customer_id = k.customer_id
 				  ORDER BY o.invoice_ts, o.invoice_no LIMIT 1) AS country
-		  FROM (SELECT t.customer_id FROM pg_temp.merge_customer_lines t
+		  FROM (SELECT s.customer_id FROM silver.customer_state s WHERE after = 0
+				UNION
+				SELECT t.customer_id FROM pg_temp.merge_customer_lines t WHERE after > 0
 				UNION
 				SELECT o.customer_id FROM silver.net_orders o
-				WHERE o.invoice_no IN (SELECT t.invoice_no FROM pg_temp.merge_product_lines t)
+				WHERE after > 0 AND o.invoice_no IN (SELECT t.invoice_no FROM pg_temp.merge_product_lines t)
 				UNION
 				SELECT unnest(orders_dropped)) k) f
 	WHERE c.customer_id = f.customer_id AND c.first_order_country IS DISTINCT FROM f.country;

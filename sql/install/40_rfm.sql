@@ -51,6 +51,21 @@ CREATE AGGREGATE retail.rfm_customer(invoice_no text, ts timestamp, amount numer
 COMMENT ON AGGREGATE retail.rfm_customer(text, timestamp, numeric) IS
 	'Per customer (GROUP BY customer): first and last purchase, number of distinct invoices (told apart byte by byte, whatever their collation), exact sum of amounts; NULLs are skipped field by field';
 
+-- The same reduction of spans of a customer's lines already summed (an
+-- invoice, its first and last time, its amount): the silver state of each
+-- customer is this over silver.customer_invoice_days.
+CREATE FUNCTION retail.rfm_customer_span_trans(internal, text, timestamp, timestamp, numeric) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_rfm_customer_span_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customer_span_trans(internal, text, timestamp, timestamp, numeric) IS
+	'Transition of retail.rfm_customer(text, timestamp, timestamp, numeric): adds a span of lines of one invoice';
+CREATE AGGREGATE retail.rfm_customer(invoice_no text, first_ts timestamp, last_ts timestamp, amount numeric) (
+	SFUNC = retail.rfm_customer_span_trans, STYPE = internal, SSPACE = 512,
+	FINALFUNC = retail.rfm_customer_final, COMBINEFUNC = retail.rfm_customer_combine,
+	SERIALFUNC = retail.rfm_customer_serial, DESERIALFUNC = retail.rfm_customer_deserial,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retail.rfm_customer(text, timestamp, timestamp, numeric) IS
+	'retail.rfm_customer of spans of a customer''s lines already summed, one invoice each (first and last time, sum of amounts): what the lines themselves give';
+
 CREATE TYPE retail.rfm_cutpoints AS (
 	bins integer,
 	customers bigint,

@@ -225,8 +225,9 @@ COMMENT ON FUNCTION retail.segment_snapshot_dates(date, date, integer) IS
 	'As-of dates of the segment snapshots: as_of and the first day of each month after that of first_day and before as_of, the latest snapshots (0 .. 1000) of them; infinite dates are an error';
 
 -- Customers as retail.rfm_customer sums up their lines before a date (all of
--- them for infinity), from the per-customer and per-invoice-day states; only
--- the customers listed, or all for NULL.
+-- them for infinity): the same reduction of their invoice days before it, or
+-- the per-customer state that holds it for all; only the customers listed, or
+-- all for NULL.
 CREATE FUNCTION retail.customer_measures(before date, customers bigint[])
 	RETURNS TABLE (customer_id bigint, first_purchase timestamp, last_purchase timestamp, frequency bigint,
 				   monetary numeric)
@@ -237,11 +238,12 @@ BEGIN ATOMIC
 	WHERE customer_measures.before = 'infinity'
 	  AND (customer_measures.customers IS NULL OR c.customer_id = ANY (customer_measures.customers))
 	UNION ALL
-	SELECT d.customer_id, min(d.first_ts), max(d.last_ts), count(DISTINCT d.invoice_no), sum(d.revenue)
-	FROM silver.customer_invoice_days d
-	WHERE customer_measures.before < 'infinity' AND d.day < customer_measures.before
-	  AND (customer_measures.customers IS NULL OR d.customer_id = ANY (customer_measures.customers))
-	GROUP BY d.customer_id;
+	SELECT r.customer_id, (r.summary).*
+	FROM (SELECT d.customer_id, retail.rfm_customer(d.invoice_no, d.first_ts, d.last_ts, d.revenue) AS summary
+		  FROM silver.customer_invoice_days d
+		  WHERE customer_measures.before < 'infinity' AND d.day < customer_measures.before
+			AND (customer_measures.customers IS NULL OR d.customer_id = ANY (customer_measures.customers))
+		  GROUP BY d.customer_id) r;
 END;
 COMMENT ON FUNCTION retail.customer_measures(date, bigint[]) IS
 	'The customers listed (all for NULL) with a net line before a date (infinity: all lines), summed over those lines: first and last purchase, invoices, revenue';

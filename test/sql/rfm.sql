@@ -30,6 +30,26 @@ WHERE (o.first_purchase, o.last_purchase, o.frequency, o.monetary)
 -- no rows: NULL
 SELECT retail.rfm_customer(invoice_no, invoice_ts, line_total) IS NULL AS empty_is_null
 FROM rfm_test.lines WHERE false;
+-- The form over spans of lines already summed (invoice, first and last time,
+-- amount), as silver.customer_invoice_days keeps them.  Customer 4: invoice F
+-- over two days, 2011-04-01 08:00 (1) and 17:00 (2), 2011-04-02 09:00 (4):
+-- spans (F, 08:00, 17:00, 3) and (F, 09:00, 09:00, 4); invoice G a span with
+-- no first time and no amount: frequency 2, first 2011-04-01 08:00, last
+-- 2011-04-05 10:00 (G's last), monetary 7.
+SELECT (retail.rfm_customer(invoice_no, first_ts, last_ts, amount)).*
+FROM (VALUES ('F', timestamp '2011-04-01 08:00', timestamp '2011-04-01 17:00', 3),
+			 ('F', '2011-04-02 09:00', '2011-04-02 09:00', 4),
+			 ('G', NULL, '2011-04-05 10:00', NULL)) s(invoice_no, first_ts, last_ts, amount);
+-- spans of rfm_test.lines by invoice and day give what its lines give
+SELECT count(*) AS span_mismatches
+FROM (SELECT customer_id, (retail.rfm_customer(invoice_no, invoice_ts, line_total)).*
+	  FROM rfm_test.lines GROUP BY customer_id) o
+FULL JOIN (SELECT customer_id, (retail.rfm_customer(invoice_no, first_ts, last_ts, amount)).*
+		   FROM (SELECT customer_id, invoice_no, min(invoice_ts) AS first_ts, max(invoice_ts) AS last_ts,
+						sum(line_total) AS amount
+				 FROM rfm_test.lines GROUP BY customer_id, invoice_no, invoice_ts::date) s
+		   GROUP BY customer_id) p USING (customer_id)
+WHERE row(o.*)::text IS DISTINCT FROM row(p.*)::text;
 -- Invoice numbers are told apart byte by byte whatever their collation (as
 -- documented): under a case-insensitive ICU collation 'inv-a' and 'INV-A'
 -- are still two invoices, where count(DISTINCT) sees one.
@@ -245,6 +265,20 @@ FROM (SELECT * FROM retail.rfm_segments('rfm_test.big', '2011-12-31')
 	  EXCEPT ALL SELECT * FROM rfm_test.serial_result) d;
 SELECT (retail.rfm_model(customer_id::int, customer_id, line_total, 5)).customers AS rows_seen
 FROM rfm_test.big;
+-- the form over spans, in parallel, against the lines' serial run
+CREATE TABLE rfm_test.big_spans AS
+SELECT customer_id, invoice_no, invoice_ts::date AS day, min(invoice_ts) AS first_ts, max(invoice_ts) AS last_ts,
+	   sum(line_total) AS amount
+FROM rfm_test.big GROUP BY 1, 2, 3;
+ANALYZE rfm_test.big_spans;
+EXPLAIN (COSTS OFF)
+SELECT customer_id, retail.rfm_customer(invoice_no, first_ts, last_ts, amount)
+FROM rfm_test.big_spans GROUP BY customer_id;
+SELECT count(*) AS span_mismatches
+FROM (SELECT customer_id, (retail.rfm_customer(invoice_no, first_ts, last_ts, amount)).*
+	  FROM rfm_test.big_spans GROUP BY customer_id) p
+FULL JOIN rfm_test.serial_customers s USING (customer_id)
+WHERE row(p.*)::text IS DISTINCT FROM row(s.*)::text;
 -- no rows in parallel
 SELECT retail.rfm_customer(invoice_no, invoice_ts, line_total) IS NULL AS no_rows
 FROM rfm_test.big WHERE customer_id < 0;

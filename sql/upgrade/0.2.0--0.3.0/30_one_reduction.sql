@@ -11,6 +11,21 @@ DROP FUNCTION retail.rfm_customers_serial(internal);
 DROP FUNCTION retail.rfm_customers_deserial(bytea, internal);
 DROP FUNCTION retail.rfm_customers_final(internal);
 
+-- The same reduction of spans of a customer's lines already summed (an
+-- invoice, its first and last time, its amount): the silver state of each
+-- customer is this over silver.customer_invoice_days.
+CREATE FUNCTION retail.rfm_customer_span_trans(internal, text, timestamp, timestamp, numeric) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_rfm_customer_span_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.rfm_customer_span_trans(internal, text, timestamp, timestamp, numeric) IS
+	'Transition of retail.rfm_customer(text, timestamp, timestamp, numeric): adds a span of lines of one invoice';
+CREATE AGGREGATE retail.rfm_customer(invoice_no text, first_ts timestamp, last_ts timestamp, amount numeric) (
+	SFUNC = retail.rfm_customer_span_trans, STYPE = internal, SSPACE = 512,
+	FINALFUNC = retail.rfm_customer_final, COMBINEFUNC = retail.rfm_customer_combine,
+	SERIALFUNC = retail.rfm_customer_serial, DESERIALFUNC = retail.rfm_customer_deserial,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retail.rfm_customer(text, timestamp, timestamp, numeric) IS
+	'retail.rfm_customer of spans of a customer''s lines already summed, one invoice each (first and last time, sum of amounts): what the lines themselves give';
+
 -- Weighted forms of retail.median_mad and retail.most_frequent, the same C
 -- (and support functions) as the unweighted ones: the audit's median price
 -- (60_xyz_audit.sql) and the products' description no longer repeat them in
@@ -54,10 +69,14 @@ COMMENT ON AGGREGATE retail.most_frequent(text, bigint) IS
 
 REVOKE ALL ON FUNCTION retail.median_mad_trans(internal, double precision, bigint),
 	retail.median_mad(double precision, bigint), retail.most_frequent_trans(internal, text, bigint),
-	retail.most_frequent(text, bigint) FROM PUBLIC;
+	retail.most_frequent(text, bigint),
+	retail.rfm_customer_span_trans(internal, text, timestamp, timestamp, numeric),
+	retail.rfm_customer(text, timestamp, timestamp, numeric) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retail.median_mad_trans(internal, double precision, bigint),
 	retail.median_mad(double precision, bigint), retail.most_frequent_trans(internal, text, bigint),
-	retail.most_frequent(text, bigint) TO retail_bi;
+	retail.most_frequent(text, bigint),
+	retail.rfm_customer_span_trans(internal, text, timestamp, timestamp, numeric),
+	retail.rfm_customer(text, timestamp, timestamp, numeric) TO retail_bi;
 
 -- The products' description: the most frequent by retail.most_frequent, no
 -- longer by DISTINCT ON over the counts (the same pick: ties to the first in
