@@ -422,18 +422,23 @@ BEGIN
 
 	-- A customer's state is retail.rfm_customer (the C of the ad-hoc marts)
 	-- over the customer's invoice days, computed again for the customers of
-	-- the lines merged: a few days each, where adding the batch to the state
-	-- would repeat the reduction in SQL (and keep every customer's invoices
-	-- apart to count them).
-	INSERT INTO silver.customer_state AS c (customer_id, first_purchase, last_purchase, frequency, monetary)
-	SELECT r.customer_id, (r.summary).*
-	FROM (SELECT d.customer_id, retail.rfm_customer(d.invoice_no, d.first_ts, d.last_ts, d.revenue) AS summary
-		  FROM silver.customer_invoice_days d
-		  WHERE after = 0 OR d.customer_id IN (SELECT t.customer_id FROM pg_temp.merge_customer_lines t)
-		  GROUP BY d.customer_id) r
-	ON CONFLICT (customer_id) DO UPDATE
-	SET first_purchase = excluded.first_purchase, last_purchase = excluded.last_purchase,
-		frequency = excluded.frequency, monetary = excluded.monetary;
+	-- the lines merged (all after a merge of every line): a few days each,
+	-- where adding the batch to the state would repeat the reduction in SQL
+	-- (and keep every customer's invoices apart to count them).  The filter
+	-- is left out rather than made a disjunction, which the planner cannot
+	-- turn into a join.
+	EXECUTE format($sql$
+		INSERT INTO silver.customer_state AS c (customer_id, first_purchase, last_purchase, frequency, monetary)
+		SELECT r.customer_id, (r.summary).*
+		FROM (SELECT d.customer_id, retail.rfm_customer(d.invoice_no, d.first_ts, d.last_ts, d.revenue) AS summary
+			  FROM silver.customer_invoice_days d
+			  %s
+			  GROUP BY d.customer_id) r
+		ON CONFLICT (customer_id) DO UPDATE
+		SET first_purchase = excluded.first_purchase, last_purchase = excluded.last_purchase,
+			frequency = excluded.frequency, monetary = excluded.monetary
+		$sql$,
+		CASE WHEN after > 0 THEN 'WHERE d.customer_id IN (SELECT t.customer_id FROM pg_temp.merge_customer_lines t)' END);
 
 	INSERT INTO silver.customer_months AS c (customer_id, month, revenue)
 	SELECT t.customer_id, date_trunc('month', t.invoice_ts)::date, sum(t.line_total)
