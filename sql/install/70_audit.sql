@@ -107,14 +107,22 @@ RETURNS TABLE (invoice_no text, customer_id bigint, country text, invoice_ts tim
 			   product_median_price numeric)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	-- one row, computed once (however few orders the statistics expect)
+	-- one row, computed once (however few orders the statistics expect):
+	-- the centre, and the total that an order must exceed for its z to
+	-- exceed the threshold, less a millionth (the z's rounding is some
+	-- 1e-15), so that only the few orders above it get a z; NULL when the
+	-- MAD is 0 (no z)
 	WITH order_center AS MATERIALIZED (
-		SELECT retail.median_mad(ln(o.total::double precision)) AS center
-		FROM silver.net_orders o
+		SELECT c.center,
+			   exp(least(greatest((c.center).median + order_anomalies.threshold * (c.center).mad / 0.6745::double precision,
+								  -700), 700))::numeric * 0.999999 AS least_total
+		FROM (SELECT retail.median_mad(ln(o.total::double precision)) AS center
+			  FROM silver.net_orders o) c
+		WHERE (c.center).mad > 0
 	),
 	wholesale AS (
-		SELECT o.invoice_no, retail.modified_z(ln(o.total::double precision), c.center) AS z
-		FROM silver.net_orders o CROSS JOIN order_center c
+		SELECT o.*, retail.modified_z(ln(o.total::double precision), c.center) AS z
+		FROM silver.net_orders o JOIN order_center c ON o.total > c.least_total
 	),
 	-- each product's centre of ln(unit_price) over its lines, from the count
 	-- of lines at each price
@@ -163,28 +171,36 @@ BEGIN ATOMIC
 		-- a counted line (as in silver.product_prices)
 		WHERE t.quantity > CASE WHEN (SELECT retail.setting('cancellations')) = 'net' THEN t.cancelled_quantity ELSE 0 END
 	),
+	-- each invoice's strongest line; the invoices in byte order, which
+	-- sorts faster and picks the same line
+	price_flags AS (
+		SELECT DISTINCT ON (l.invoice_no COLLATE "C") l.invoice_no, l.z, l.stock_code, l.unit_price,
+			   l.median_price
+		FROM price_lines l
+		ORDER BY l.invoice_no COLLATE "C", abs(l.z) DESC, l.z DESC, l.stock_code, l.unit_price
+	),
+	-- each branch reads its orders' columns where it finds them: joined to
+	-- the flags, whose number the planner cannot foresee, the orders were
+	-- hashed whole
 	flags AS (
-		SELECT w.invoice_no, w.z, 'wholesale_total' AS reason, NULL AS stock_code, NULL::numeric AS unit_price,
-			   NULL::numeric AS median_price
+		SELECT w.invoice_no, w.customer_id, w.country, w.invoice_ts, w.total, w.z, 'wholesale_total' AS reason,
+			   NULL AS stock_code, NULL::numeric AS unit_price, NULL::numeric AS median_price
 		FROM wholesale w
 		WHERE w.z > order_anomalies.threshold
 		UNION ALL
-		-- each invoice's strongest line; the invoices in byte order, which
-		-- sorts faster and picks the same line
-		(SELECT DISTINCT ON (l.invoice_no COLLATE "C") l.invoice_no, l.z, 'unit_price_outlier', l.stock_code,
-				l.unit_price, l.median_price
-		 FROM price_lines l
-		 ORDER BY l.invoice_no COLLATE "C", abs(l.z) DESC, l.z DESC, l.stock_code, l.unit_price)
+		SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, p.z, 'unit_price_outlier',
+			   p.stock_code, p.unit_price, p.median_price
+		FROM price_flags p
+			 JOIN silver.net_orders o ON o.invoice_no = p.invoice_no
 		UNION ALL
-		SELECT o.invoice_no, NULL, 'mixed_parties', NULL, NULL, NULL
+		SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, NULL, 'mixed_parties', NULL, NULL,
+			   NULL
 		FROM silver.net_orders o
 		WHERE o.mixed_parties
 	)
-	SELECT o.invoice_no, o.customer_id, o.country, o.invoice_ts, o.total, f.z, f.reason, f.stock_code,
-		   f.unit_price, f.median_price
+	SELECT f.*
 	FROM flags f
-		 JOIN silver.net_orders o ON o.invoice_no = f.invoice_no
-	ORDER BY abs(f.z) DESC NULLS LAST, o.invoice_no, f.reason;
+	ORDER BY abs(f.z) DESC NULLS LAST, f.invoice_no, f.reason;
 END;
 COMMENT ON FUNCTION retail.order_anomalies(double precision) IS
 	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders), unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines, the scale at least ln(1.25) / 3.5; the line named), and mixed_parties (lines of more than one customer or country); the query of gold.audit_order_anomalies';

@@ -257,6 +257,13 @@ FROM retail.order_anomalies();
 -- the threshold is settable: at 5 only the 9.443 line remains; at 10 nothing
 SELECT invoice_no, reason FROM retail.order_anomalies(5);
 SELECT count(*) FROM retail.order_anomalies(10);
+-- only orders above a total derived from the threshold get a z: a threshold
+-- a trillionth below inv 5's own z still flags it, its z itself does not
+SELECT (SELECT count(*) FROM retail.order_anomalies(w.z * (1 - 1e-12)) a
+		WHERE a.invoice_no = '5' AND a.reason = 'wholesale_total') AS just_below,
+	   (SELECT count(*) FROM retail.order_anomalies(w.z) a
+		WHERE a.invoice_no = '5' AND a.reason = 'wholesale_total') AS at_its_z
+FROM gold.audit_order_anomalies w WHERE w.invoice_no = '5' AND w.reason = 'wholesale_total';
 -- the step again on the same silver: every row equals its query's, none is written
 SELECT retail.maintain_order_anomalies(0, 0, false) AS written;
 SELECT count(*) FROM gold.audit_order_anomalies;
