@@ -586,6 +586,10 @@ gamma_gamma_loglik(const double *theta, double *grad, const Sample *sample)
 	double		digamma_q = grad != NULL ? digamma(q) : 0.0;
 	double		total = 0.0;
 	double		g[3] = {0, 0, 0};
+	int32		last_x = -1;
+	double		lgamma_px = 0.0;
+	double		digamma_diff_px = 0.0;
+	double		digamma_pxq = 0.0;
 
 	for (int64 i = 0; i < sample->npoints; i++)
 	{
@@ -597,12 +601,23 @@ gamma_gamma_loglik(const double *theta, double *grad, const Sample *sample)
 		double		l1p = log1p(gam / xm);
 		double		log_xmg = log(xm + gam);
 
-		total += pt->count * (lgamma_diff(px, q) - lgamma_q + q * theta[2] - log(m)
+		/* the gamma terms depend on x alone: the points come sorted by x */
+		if (pt->x != last_x)
+		{
+			last_x = pt->x;
+			lgamma_px = lgamma_diff(px, q);
+			if (grad != NULL)
+			{
+				digamma_diff_px = digamma_diff(px, q);
+				digamma_pxq = digamma(px + q);
+			}
+		}
+		total += pt->count * (lgamma_px - lgamma_q + q * theta[2] - log(m)
 							  - px * l1p - q * log_xmg);
 		if (grad != NULL)
 		{
-			g[0] += pt->count * px * (digamma_diff(px, q) - l1p);
-			g[1] += pt->count * q * (digamma(px + q) - digamma_q + theta[2] - log_xmg);
+			g[0] += pt->count * px * (digamma_diff_px - l1p);
+			g[1] += pt->count * q * (digamma_pxq - digamma_q + theta[2] - log_xmg);
 			g[2] += pt->count * (q - gam * (px + q) / (xm + gam));
 		}
 	}
