@@ -601,7 +601,7 @@ gamma_gamma_loglik(const double *theta, double *grad, const Sample *sample)
 		double		l1p = log1p(gam / xm);
 		double		log_xmg = log(xm + gam);
 
-		/* the gamma terms depend on x alone: the points come sorted by x */
+		/* the gamma terms depend on x alone: once per run of one x (sorted) */
 		if (pt->x != last_x)
 		{
 			last_x = pt->x;
