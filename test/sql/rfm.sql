@@ -358,6 +358,9 @@ SELECT rfm_test.model_state_ok(int4send(1) || int4send(4) || int8send(0) || int8
 CREATE FUNCTION rfm_test.customer_trans(text) RETURNS boolean
 	AS '$libdir/retail_analytics', 'ra_rfm_customer_trans' LANGUAGE C;
 SELECT rfm_test.customer_trans('A');
+CREATE FUNCTION rfm_test.customer_span_trans(text) RETURNS boolean
+	AS '$libdir/retail_analytics', 'ra_rfm_customer_span_trans' LANGUAGE C;
+SELECT rfm_test.customer_span_trans('A');
 
 -- The mart on silver: hand-made lines through bronze, rolled back after.
 -- Customer 10 bought on 2011-12-01 and 2011-12-09 (two invoices), customer

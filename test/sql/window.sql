@@ -42,6 +42,25 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE got::text IS DISTINCT FROM want:
 FROM window_test.rfm_customer;
 SELECT got FROM window_test.rfm_customer WHERE o = 12;
 
+-- its form over spans (invoice, first and last time, amount): the lines' own
+-- amounts, a span of each line from its time to a day later, except where
+-- a time is swapped (first after last: both still count), infinite, or
+-- missing; the times are the least and greatest of both columns
+CREATE TABLE window_test.spans AS
+SELECT l.o, l.inv, l.amt,
+	   CASE l.o WHEN 5 THEN l.ts + interval '1 day' WHEN 7 THEN '-infinity' ELSE l.ts END AS first_ts,
+	   CASE l.o WHEN 5 THEN l.ts WHEN 10 THEN 'infinity' WHEN 12 THEN NULL ELSE l.ts + interval '1 day' END AS last_ts
+FROM window_test.lines l;
+CREATE TABLE window_test.rfm_customer_spans AS
+SELECT s.o, retail.rfm_customer(inv, first_ts, last_ts, amt) OVER (ORDER BY o) AS got,
+	   (SELECT ROW(least(min(p.first_ts), min(p.last_ts)), greatest(max(p.first_ts), max(p.last_ts)),
+				   count(DISTINCT p.inv), sum(p.amt))::retail.customer_summary
+		FROM window_test.spans p WHERE p.o <= s.o) AS want
+FROM window_test.spans s;
+SELECT count(*) AS rows, count(*) FILTER (WHERE got::text IS DISTINCT FROM want::text) AS mismatches
+FROM window_test.rfm_customer_spans;
+SELECT got FROM window_test.rfm_customer_spans WHERE o = 12;
+
 -- rfm_model at 4 bins (exact fractions 0.25, 0.5, 0.75 for percentile_disc).
 -- Monetary holds NaN, both infinities and the 40-digit values; NULL measures
 -- are skipped measure by measure but count as customers.
