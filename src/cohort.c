@@ -25,6 +25,7 @@
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
@@ -922,6 +923,28 @@ ra_cohort_final(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(cohort_matrix_array(state, result_element_type(fcinfo)));
 }
 
+/*
+ * Whether a relation is a Citus distributed table.  Citus runs an aggregate
+ * over a whole distributed table on the coordinator, pulling every line
+ * there; grouped by customer and day first, each shard sends only its sums of
+ * a customer's day, which give the same matrix.  Called inside SPI.
+ */
+static bool
+is_citus_distributed(Oid relid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	int			ret;
+
+	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+		return false;
+	ret = SPI_execute_with_args("SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1",
+								1, argtypes, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "pg_dist_partition query failed: %s", SPI_result_code_string(ret));
+	return SPI_processed > 0;
+}
+
 /* The retention matrix of a relation, its columns named by the last three arguments */
 PG_FUNCTION_INFO_V1(ra_cohort_retention);
 Datum
@@ -938,6 +961,7 @@ ra_cohort_retention(PG_FUNCTION_ARGS)
 	CohortGranularity granularity;
 	Oid			argtypes[2] = {TEXTOID, BOOLOID};
 	Datum		args[2];
+	char	   *lines;
 	char	   *query;
 	int			ret;
 	uint64		row;
@@ -993,15 +1017,21 @@ ra_cohort_retention(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	query = psprintf("SELECT c.* FROM (SELECT retail.cohort_matrix(l.%s::bigint, l.%s::timestamp,"
-					 " l.%s::numeric, $1, $2) AS cells FROM %s l) m, pg_catalog.unnest(m.cells) c",
-					 quote_identifier(columns[0]), quote_identifier(columns[1]),
-					 quote_identifier(columns[2]), quote_qualified_identifier(nspname, relname));
 	args[0] = CStringGetTextDatum(granularity_names[granularity]);
 	args[1] = PG_GETARG_DATUM(2);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* the lines, or on Citus each customer's days with their sums */
+	lines = psprintf(is_citus_distributed(relid) ?
+					 "SELECT l.%1$s::bigint AS customer, pg_catalog.date_trunc('day', l.%2$s::timestamp) AS ts,"
+					 " pg_catalog.sum(l.%3$s::numeric) AS amount FROM %4$s l GROUP BY 1, 2" :
+					 "SELECT l.%1$s::bigint AS customer, l.%2$s::timestamp AS ts, l.%3$s::numeric AS amount"
+					 " FROM %4$s l",
+					 quote_identifier(columns[0]), quote_identifier(columns[1]),
+					 quote_identifier(columns[2]), quote_qualified_identifier(nspname, relname));
+	query = psprintf("SELECT c.* FROM (SELECT retail.cohort_matrix(d.customer, d.ts, d.amount, $1, $2) AS cells"
+					 " FROM (%s) d) m, pg_catalog.unnest(m.cells) c", lines);
 	ret = SPI_execute_with_args(query, 2, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "cohort query failed: %s", SPI_result_code_string(ret));

@@ -1,0 +1,57 @@
+# shellcheck shell=bash
+# Sourced by test/citus/run: a Citus coordinator and two workers, each a
+# throwaway cluster under one temporary directory, run as the postgres user
+# (PostgreSQL refuses root), trusting connections from this machine only.
+#   citus_start DIR PORT0 PORT1 PORT2   make and start the three nodes
+#   citus_stop DIR                      stop them (idempotent)
+#   node_ctl DIR N start|stop           one node
+# EXTENSION_DESTDIR, when set, is where the servers find retail_analytics.
+pg_bin=$(pg_config --bindir)
+as_postgres() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+node_ctl() { # node_ctl DIR N start|stop
+	local dir=$1 n=$2
+	case $3 in
+		start) as_postgres "$pg_bin/pg_ctl" -D "$dir/node$n" -l "$dir/node$n.log" -w -t 120 start > /dev/null ;;
+		stop) as_postgres "$pg_bin/pg_ctl" -D "$dir/node$n" -m fast -w -t 120 stop > /dev/null ;;
+	esac
+}
+citus_start() { # citus_start DIR PORT0 PORT1 PORT2
+	local dir=$1 n port
+	shift
+	for n in 0 1 2; do
+		port=$1
+		shift
+		as_postgres "$pg_bin/initdb" -D "$dir/node$n" -A trust -U postgres --no-sync > "$dir/initdb$n.log"
+		cat >> "$dir/node$n/postgresql.conf" <<CONF
+port = $port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir'
+shared_preload_libraries = 'citus'
+max_connections = 100
+max_prepared_transactions = 100
+shared_buffers = 64MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+wal_level = logical
+citus.shard_replication_factor = 1
+${EXTENSION_DESTDIR:+extension_destdir = '$EXTENSION_DESTDIR'}
+CONF
+		echo "$port" > "$dir/port$n"
+		node_ctl "$dir" "$n" start
+	done
+}
+citus_stop() {
+	local dir=$1 n
+	for n in 0 1 2; do
+		if [ -f "$dir/node$n/postmaster.pid" ]; then
+			node_ctl "$dir" "$n" stop || true
+		fi
+	done
+}
