@@ -224,30 +224,6 @@ $$;
 COMMENT ON FUNCTION retail.segment_snapshot_dates(date, date, integer) IS
 	'As-of dates of the segment snapshots: as_of and the first day of each month after that of first_day and before as_of, the latest snapshots (0 .. 1000) of them; infinite dates are an error';
 
--- Customers as retail.rfm_customer sums up their lines before a date (all of
--- them for infinity): the same reduction of their invoice days before it, or
--- the per-customer state that holds it for all; only the customers listed, or
--- all for NULL.
-CREATE FUNCTION retail.customer_measures(before date, customers bigint[])
-	RETURNS TABLE (customer_id bigint, first_purchase timestamp, last_purchase timestamp, frequency bigint,
-				   monetary numeric)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-	SELECT c.customer_id, c.first_purchase, c.last_purchase, c.frequency, c.monetary
-	FROM silver.customer_state c
-	WHERE customer_measures.before = 'infinity'
-	  AND (customer_measures.customers IS NULL OR c.customer_id = ANY (customer_measures.customers))
-	UNION ALL
-	SELECT r.customer_id, (r.summary).*
-	FROM (SELECT d.customer_id, retail.rfm_customer(d.invoice_no, d.first_ts, d.last_ts, d.revenue) AS summary
-		  FROM silver.customer_invoice_days d
-		  WHERE customer_measures.before < 'infinity' AND d.day < customer_measures.before
-			AND (customer_measures.customers IS NULL OR d.customer_id = ANY (customer_measures.customers))
-		  GROUP BY d.customer_id) r;
-END;
-COMMENT ON FUNCTION retail.customer_measures(date, bigint[]) IS
-	'The customers listed (all for NULL) with a net line before a date (infinity: all lines), summed over those lines: first and last purchase, invoices, revenue';
-
 -- Whether a value that moved from old to new leaves every cutpoint of a
 -- measure where it was: equal (a customer whose revenue a cancellation
 -- netted often keeps its frequency, which may equal a cutpoint), or both
@@ -276,6 +252,25 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	-- The customers listed ($2; all for NULL) with a net line before a date
+	-- ($1; infinity: all lines), summed as retail.rfm_customer sums up their
+	-- lines: the per-customer state that holds it for all, else the same
+	-- reduction of their invoice days before the date.  Text, put into the
+	-- statements below so that each is planned with it (the branch that does
+	-- not apply falls away): as a function, PL/pgSQL would hide its row count
+	-- from their plans, and SQL is what Citus cannot plan over distributed
+	-- tables (doc/citus.md).
+	measures constant text := $sql$
+		SELECT c.customer_id, c.first_purchase, c.last_purchase, c.frequency, c.monetary
+		FROM silver.customer_state c
+		WHERE $1 = 'infinity' AND ($2 IS NULL OR c.customer_id = ANY ($2))
+		UNION ALL
+		SELECT r.customer_id, (r.summary).*
+		FROM (SELECT d.customer_id, retail.rfm_customer(d.invoice_no, d.first_ts, d.last_ts, d.revenue) AS summary
+			  FROM silver.customer_invoice_days d
+			  WHERE $1 < 'infinity' AND d.day < $1 AND ($2 IS NULL OR d.customer_id = ANY ($2))
+			  GROUP BY d.customer_id) r
+	$sql$;
 	as_of date := retail.rfm_as_of();
 	bins integer := retail.setting('rfm_bins')::integer;
 	preset_name text := retail.setting('rfm_preset');
@@ -366,7 +361,7 @@ BEGIN
 							FROM unnest((stored.model).recency_cuts) WITH ORDINALITY u(c, k)),
 						   (stored.model).frequency_cuts, (stored.model).monetary_cuts);
 			-- do the customers that moved leave each cutpoint where it was?
-			EXECUTE $check$
+			EXECUTE format($check$
 				SELECT count(n.customer_id) = count(o.customer_id)
 					   AND coalesce(bool_and(
 						   retail.same_side_of_cuts(retail.rfm_recency_days(o.last_purchase, $3),
@@ -376,42 +371,42 @@ BEGIN
 						   AND retail.same_side_of_cuts(o.monetary, n.monetary, ($4).monetary_cuts)), true)
 				FROM (SELECT s.* FROM gold_store.customer_snapshots s
 					  WHERE s.snapshot = $1 AND s.customer_id = ANY ($2)) o
-					 FULL JOIN retail.customer_measures($1, $2) n ON n.customer_id = o.customer_id
-			$check$ INTO cuts_stand USING snap, keys, scored_as_of, shifted;
+					 FULL JOIN (%s) n ON n.customer_id = o.customer_id
+			$check$, measures) INTO cuts_stand USING snap, keys, scored_as_of, shifted;
 		END IF;
 
 		-- the measures of the customers touched (all when keys is NULL)
-		EXECUTE $measures$
-			WITH measured AS MATERIALIZED (
-				SELECT * FROM retail.customer_measures($1, $2)
-			),
+		EXECUTE format($measured$
+			WITH measured AS MATERIALIZED (%s),
 			gone AS (
 				DELETE FROM gold_store.customer_snapshots s
 				WHERE s.snapshot = $1 AND ($2 IS NULL OR s.customer_id = ANY ($2))
 				  AND NOT EXISTS (SELECT FROM measured n WHERE n.customer_id = s.customer_id)
 				RETURNING 1
 			),
+			-- the mart's scale, said: Citus passes the measures from the shards
+			-- without the column's implicit coercion
 			changed AS (
 				UPDATE gold_store.customer_snapshots s
 				SET first_purchase = n.first_purchase, last_purchase = n.last_purchase, frequency = n.frequency,
-					monetary = n.monetary, r = NULL
+					monetary = n.monetary::numeric(38, 6), r = NULL
 				FROM measured n
 				WHERE s.snapshot = $1 AND s.customer_id = n.customer_id
 				  AND (s.first_purchase, s.last_purchase, s.frequency, s.monetary)
-					  IS DISTINCT FROM (n.first_purchase, n.last_purchase, n.frequency, n.monetary)
+					  IS DISTINCT FROM (n.first_purchase, n.last_purchase, n.frequency, n.monetary::numeric(38, 6))
 				RETURNING 1
 			),
 			added AS (
 				INSERT INTO gold_store.customer_snapshots (snapshot, customer_id, first_purchase, last_purchase,
 														   frequency, monetary)
-				SELECT $1, n.customer_id, n.first_purchase, n.last_purchase, n.frequency, n.monetary
+				SELECT $1, n.customer_id, n.first_purchase, n.last_purchase, n.frequency, n.monetary::numeric(38, 6)
 				FROM measured n
 				WHERE NOT EXISTS (SELECT FROM gold_store.customer_snapshots s
 								  WHERE s.snapshot = $1 AND s.customer_id = n.customer_id)
 				RETURNING 1
 			)
 			SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM changed) + (SELECT count(*) FROM added)
-		$measures$ INTO row_count USING snap, keys;
+		$measured$, measures) INTO row_count USING snap, keys;
 		written := written + row_count;
 		IF stored IS NULL THEN
 			-- a new snapshot date, unknown to the statistics: the planner would

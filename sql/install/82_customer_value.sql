@@ -61,20 +61,27 @@ COMMENT ON COLUMN gold_store.clv_customers.monetary_value IS 'Mean value of the 
 ALTER TABLE gold_store.clv_customers SET (parallel_workers = 8);
 
 -- The rows of gold_store.clv_customers for the customers listed (all for
--- NULL), from the per-invoice-day state as retail.btyd_summary reads it.
+-- NULL), from the per-invoice-day state as retail.btyd_summary reads it.  A
+-- statement of PL/pgSQL planned for its argument: Citus cannot plan a SQL
+-- function with parameters over distributed tables (doc/citus.md).
 CREATE FUNCTION retail.clv_customer_rows(customers bigint[]) RETURNS SETOF gold_store.clv_customers
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-	SELECT p.customer_id, (count(*) - 1)::integer, min(p.day), max(p.day),
-		   round(coalesce((sum(p.value) FILTER (WHERE p.n > 1) / nullif(count(*) - 1, 0))::double precision,
-						  0)::numeric, 6)::double precision
-	FROM (SELECT d.customer_id, d.day, sum(d.revenue) AS value,
-				 row_number() OVER (PARTITION BY d.customer_id ORDER BY d.day) AS n
-		  FROM silver.customer_invoice_days d
-		  WHERE clv_customer_rows.customers IS NULL OR d.customer_id = ANY (clv_customer_rows.customers)
-		  GROUP BY d.customer_id, d.day) p
-	GROUP BY p.customer_id;
-END;
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY EXECUTE $rows$
+		SELECT p.customer_id, (count(*) - 1)::integer, min(p.day), max(p.day),
+			   round(coalesce((sum(p.value) FILTER (WHERE p.n > 1) / nullif(count(*) - 1, 0))::double precision,
+							  0)::numeric, 6)::double precision
+		FROM (SELECT d.customer_id, d.day, sum(d.revenue) AS value,
+					 row_number() OVER (PARTITION BY d.customer_id ORDER BY d.day) AS n
+			  FROM silver.customer_invoice_days d
+			  WHERE $1 IS NULL OR d.customer_id = ANY ($1)
+			  GROUP BY d.customer_id, d.day) p
+		GROUP BY p.customer_id
+	$rows$ USING customers;
+END
+$$;
 COMMENT ON FUNCTION retail.clv_customer_rows(bigint[]) IS
 	'Per customer listed (all for NULL): repeat purchase days, first and last purchase day, mean value of the repeat days to 6 decimals, from silver.customer_invoice_days';
 

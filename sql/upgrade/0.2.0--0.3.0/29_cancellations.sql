@@ -508,21 +508,29 @@ BEGIN
 	-- merged (the invoices of the product lines: the batch's and those whose
 	-- netting changed), and of the orders the netting emptied: every customer
 	-- after a merge of every line, found without reading the lines again.
-	UPDATE silver.customer_state c
-	SET first_order_country = f.country
-	FROM (SELECT k.customer_id,
-				 (SELECT o.country FROM silver.net_orders o
-				  WHERE o.customer_id = k.customer_id
-				  ORDER BY o.invoice_ts, o.invoice_no LIMIT 1) AS country
-		  FROM (SELECT s.customer_id FROM silver.customer_state s WHERE after = 0
-				UNION
-				SELECT t.customer_id FROM pg_temp.merge_customer_lines t WHERE after > 0
-				UNION
-				SELECT o.customer_id FROM silver.net_orders o
-				WHERE after > 0 AND o.invoice_no IN (SELECT t.invoice_no FROM pg_temp.merge_product_lines t)
-				UNION
-				SELECT unnest(orders_dropped)) k) f
-	WHERE c.customer_id = f.customer_id AND c.first_order_country IS DISTINCT FROM f.country;
+	-- The branches that do not apply are left out, not filtered out, and the
+	-- customers are found first: Citus refuses a statement on a distributed
+	-- state that names the views of a rebuild (SQL functions), even in a
+	-- branch that reads nothing, or that joins it directly to a local table.
+	EXECUTE format($sql$
+		WITH keys AS MATERIALIZED (%s)
+		UPDATE silver.customer_state c
+		SET first_order_country = f.country
+		FROM (SELECT k.customer_id,
+					 (SELECT o.country FROM silver.net_orders o
+					  WHERE o.customer_id = k.customer_id
+					  ORDER BY o.invoice_ts, o.invoice_no LIMIT 1) AS country
+			  FROM keys k) f
+		WHERE c.customer_id = f.customer_id AND c.first_order_country IS DISTINCT FROM f.country
+		$sql$,
+		CASE WHEN after = 0 THEN 'SELECT s.customer_id FROM silver.customer_state s'
+			 ELSE 'SELECT t.customer_id FROM pg_temp.merge_customer_lines t
+				   UNION
+				   SELECT o.customer_id FROM silver.net_orders o
+				   WHERE o.invoice_no IN (SELECT t.invoice_no FROM pg_temp.merge_product_lines t)
+				   UNION
+				   SELECT unnest($1)' END)
+		USING orders_dropped;
 
 	-- the customers whose measures the kept marts of gold compute again:
 	-- those of the batch's counted lines (a line netted to nothing changes no
