@@ -4,7 +4,7 @@
 COMMENT ON TABLE retail.refresh_log IS
 	'One row per object refreshed by retail.refresh() (rows, seconds, status), and for a step that failed: the error and the setting at fault';
 COMMENT ON COLUMN retail.refresh_log.step_order IS
-	'The step of retail.refresh_steps, or 0: the settings checked (or, status nothing_new, no new bronze line); step 10 classifies the silver lines (silver.transactions), step 20 merges them into silver.orders and the states, the later steps keep gold';
+	'The step of retail.refresh_steps, or 0: the settings checked and, on a Citus node, its workers (layer cluster) (or, status nothing_new, no new bronze line); step 10 classifies the silver lines (silver.transactions), step 20 merges them into silver.orders and the states, the later steps keep gold';
 COMMENT ON COLUMN retail.refresh_log.rows IS
 	'Silver: the lines of the batch; a materialized view: its rows after the refresh; a maintained table (retail.refresh_steps.maintain): the rows the step wrote';
 COMMENT ON COLUMN retail.refresh_log.concurrent IS

@@ -18,6 +18,55 @@ COMMENT ON FUNCTION retail.log_failed_step(bigint, integer, text, text, timestam
 										   text) IS
 	'Log a failed step of retail.refresh() in retail.refresh_log, with the setting at fault when the error names one';
 
+-- On a Citus node whose metadata lists workers, every active worker must have
+-- this extension at this version: the steps run its functions on the shards,
+-- and a worker that lacks them, or has other ones, would fail mid-refresh or
+-- compute something else.  Citus propagates CREATE and ALTER EXTENSION to the
+-- workers it knows, so a mismatch is a worker added or changed by hand.  An
+-- unreachable worker fails here too, before any work.  Citus's functions are
+-- called through EXECUTE: they exist only where Citus is installed.
+CREATE FUNCTION retail.check_workers() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	version text := (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'retail_analytics');
+	worker record;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+		RETURN;
+	END IF;
+	FOR worker IN EXECUTE $query$
+		SELECT w.nodename, w.nodeport, w.success, w.result
+		FROM pg_catalog.run_command_on_workers(
+			$command$SELECT coalesce((SELECT e.extversion FROM pg_catalog.pg_extension e
+									  WHERE e.extname = 'retail_analytics'), 'none')$command$) w
+		ORDER BY w.nodename, w.nodeport
+	$query$
+	LOOP
+		IF NOT worker.success THEN
+			RAISE EXCEPTION 'Citus worker %:% cannot be reached', worker.nodename, worker.nodeport
+				USING ERRCODE = 'connection_failure', DETAIL = worker.result,
+					  HINT = 'Start the worker, or remove it with citus_remove_node() once its shards are moved.';
+		END IF;
+		IF worker.result = 'none' THEN
+			RAISE EXCEPTION 'Citus worker %:% does not have the extension retail_analytics', worker.nodename,
+				worker.nodeport
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  HINT = format('Install version %s there, as on this node.', version);
+		END IF;
+		IF worker.result <> version THEN
+			RAISE EXCEPTION 'Citus worker %:% has retail_analytics %, this node %', worker.nodename, worker.nodeport,
+				worker.result, version
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  HINT = 'ALTER EXTENSION retail_analytics UPDATE on the coordinator updates every worker.';
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION retail.check_workers() IS
+	'On a Citus node with workers: an error naming the first worker that cannot be reached, lacks retail_analytics, or has another version of it; nothing elsewhere';
+
 -- The work of retail.refresh(), as the extension's owner so that a role
 -- without ownership (retail_loader) can refresh.  Silver is all or nothing:
 -- a failure there (or in the settings) is caught, the run's changes are
@@ -113,6 +162,11 @@ BEGIN
 			RAISE NOTICE 'nothing new in bronze.transactions_raw since the last refresh';
 			RETURN;
 		END IF;
+		current_layer := 'cluster';
+		current_relation := 'pg_catalog.pg_dist_node';
+		PERFORM retail.check_workers();
+		current_layer := 'settings';
+		current_relation := 'retail.settings';
 		PERFORM retail.check_settings();
 
 		after := progress.bronze_through;

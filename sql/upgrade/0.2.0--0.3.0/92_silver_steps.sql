@@ -93,6 +93,6 @@ REVOKE EXECUTE ON FUNCTION retail.silver_tables(), retail.maintain_silver_lines(
 	retail.maintain_silver_states(bigint, bigint, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retail.silver_tables() TO retail_bi;
 COMMENT ON COLUMN retail.refresh_log.step_order IS
-	'The step of retail.refresh_steps, or 0: the settings checked (or, status nothing_new, no new bronze line); step 10 classifies the silver lines (silver.transactions), step 20 merges them into silver.orders and the states, the later steps keep gold';
+	'The step of retail.refresh_steps, or 0: the settings checked and, on a Citus node, its workers (layer cluster) (or, status nothing_new, no new bronze line); step 10 classifies the silver lines (silver.transactions), step 20 merges them into silver.orders and the states, the later steps keep gold';
 COMMENT ON COLUMN retail.refresh_log.concurrent IS
 	'Readers of the relation were not blocked by the step; false for silver in a rebuild with concurrently => false, and for a materialized view refreshed with concurrently => false or populated for the first time';
