@@ -1,10 +1,13 @@
 # shellcheck shell=bash
-# Sourced by test/citus/run: a Citus coordinator and two workers, each a
-# throwaway cluster under one temporary directory, run as the postgres user
-# (PostgreSQL refuses root), trusting connections from this machine only.
+# Sourced by test/citus/run and bench/citus: a Citus coordinator and two
+# workers, each a throwaway cluster under one temporary directory, run as the
+# postgres user (PostgreSQL refuses root), trusting connections from this
+# machine only.
 #   citus_start DIR PORT0 PORT1 PORT2   make and start the three nodes
 #   citus_stop DIR                      stop them (idempotent)
 #   node_ctl DIR N start|stop           one node
+#   sql N DB [psql arguments]           psql on node N (port ${ports[N]})
+#   fingerprints DB                     silver and gold of DB on node 0, a line each
 # EXTENSION_DESTDIR, when set, is where the servers find retail_analytics.
 pg_bin=$(pg_config --bindir)
 as_postgres() {
@@ -54,4 +57,24 @@ citus_stop() {
 			node_ctl "$dir" "$n" stop || true
 		fi
 	done
+}
+sql() { # sql NODE DB [psql arguments]
+	local node=$1 db=$2
+	shift 2
+	psql -X -q -At -v ON_ERROR_STOP=1 -p "${ports[$node]}" -d "$db" "$@"
+}
+# One line per relation of silver and gold: its name and an md5 of its rows
+# in a fixed order, but for batch_id, the id of the loading transaction,
+# which differs between two databases.
+fingerprints() { # fingerprints DB
+	sql 0 "$1" <<'SQL'
+SELECT format('SELECT %L || '' '' || coalesce(md5(string_agg(r, E''\n'' ORDER BY r)), ''empty'')
+			   FROM (SELECT (to_jsonb(t) - ''batch_id'')::text AS r FROM %s t) t',
+			  c.oid::regclass, c.oid::regclass)
+FROM pg_class c
+WHERE c.relnamespace IN ('silver'::regnamespace, 'gold'::regnamespace, 'gold_store'::regnamespace)
+  AND c.relkind IN ('r', 'v', 'm')
+ORDER BY c.oid::regclass::text
+\gexec
+SQL
 }
