@@ -67,6 +67,37 @@ $$;
 COMMENT ON FUNCTION retail.check_workers() IS
 	'On a Citus node with workers: an error naming the first worker that cannot be reached, lacks retail_analytics, or has another version of it; nothing elsewhere';
 
+-- On Citus, the extension's distributed tables, in one order, before the
+-- refresh writes any.  A shard move locks its co-located tables first
+-- (RowExclusiveLock) and more as it goes; a move and a refresh that had
+-- each got part way deadlocked (on ShareUpdateExclusiveLock of two of the
+-- tables, test/citus/run).  Now the later of the two waits for the other to
+-- commit.  SHARE mode lets readers be and blocks only other writers, and the
+-- refresh, one at a time, is the only one.
+CREATE FUNCTION retail.lock_distributed_tables() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tables text;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN;
+	END IF;
+	EXECUTE $query$
+		SELECT string_agg(p.logicalrelid::regclass::text, ', ' ORDER BY p.logicalrelid)
+		FROM pg_catalog.pg_dist_partition p
+			 JOIN pg_catalog.pg_class c ON c.oid = p.logicalrelid
+		WHERE c.relnamespace IN ('bronze'::regnamespace, 'silver'::regnamespace, 'gold_store'::regnamespace)
+	$query$ INTO tables;
+	IF tables IS NOT NULL THEN
+		EXECUTE 'LOCK TABLE ' || tables || ' IN SHARE MODE';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION retail.lock_distributed_tables() IS
+	'On Citus: lock the distributed tables of bronze, silver and gold_store in SHARE mode, in the order of their oids, so that a shard move and a refresh wait for each other instead of deadlocking; nothing elsewhere';
+
 -- The work of retail.refresh(), as the extension's owner so that a role
 -- without ownership (retail_loader) can refresh.  Silver is all or nothing:
 -- a failure there (or in the settings) is caught, the run's changes are
@@ -165,6 +196,7 @@ BEGIN
 		current_layer := 'cluster';
 		current_relation := 'pg_catalog.pg_dist_node';
 		PERFORM retail.check_workers();
+		PERFORM retail.lock_distributed_tables();
 		current_layer := 'settings';
 		current_relation := 'retail.settings';
 		PERFORM retail.check_settings();

@@ -58,7 +58,7 @@ REVOKE EXECUTE ON FUNCTION retail.generate_transactions(bigint, integer, bigint,
 	retail.maintain_silver_states(bigint, bigint, boolean), retail.maintain_countries_abc(bigint, bigint, boolean),
 	retail.maintain_products_abc(bigint, bigint, boolean), retail.maintain_order_anomalies(bigint, bigint, boolean),
 	retail.sync_table(regclass, text), retail.schedule_refresh(text), retail.unschedule_refresh(),
-	retail.refresh_job() FROM retail_bi;
+	retail.refresh_job(), retail.lock_distributed_tables() FROM retail_bi;
 -- Trigger functions that mark gold stale: on a trigger of a reader's own
 -- table they would make every refresh recompute gold.  The extension's
 -- triggers fire them whatever the privileges.

@@ -50,6 +50,38 @@ COMMENT ON FUNCTION retail.check_workers() IS
 REVOKE EXECUTE ON FUNCTION retail.check_workers() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retail.check_workers() TO retail_bi;
 
+-- On Citus, the extension's distributed tables, in one order, before the
+-- refresh writes any.  A shard move locks its co-located tables first
+-- (RowExclusiveLock) and more as it goes; a move and a refresh that had
+-- each got part way deadlocked (on ShareUpdateExclusiveLock of two of the
+-- tables, test/citus/run).  Now the later of the two waits for the other to
+-- commit.  SHARE mode lets readers be and blocks only other writers, and the
+-- refresh, one at a time, is the only one.
+CREATE FUNCTION retail.lock_distributed_tables() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tables text;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN;
+	END IF;
+	EXECUTE $query$
+		SELECT string_agg(p.logicalrelid::regclass::text, ', ' ORDER BY p.logicalrelid)
+		FROM pg_catalog.pg_dist_partition p
+			 JOIN pg_catalog.pg_class c ON c.oid = p.logicalrelid
+		WHERE c.relnamespace IN ('bronze'::regnamespace, 'silver'::regnamespace, 'gold_store'::regnamespace)
+	$query$ INTO tables;
+	IF tables IS NOT NULL THEN
+		EXECUTE 'LOCK TABLE ' || tables || ' IN SHARE MODE';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION retail.lock_distributed_tables() IS
+	'On Citus: lock the distributed tables of bronze, silver and gold_store in SHARE mode, in the order of their oids, so that a shard move and a refresh wait for each other instead of deadlocking; nothing elsewhere';
+REVOKE EXECUTE ON FUNCTION retail.lock_distributed_tables() FROM PUBLIC;
+
 -- retail.refresh_run as in sql/install/91_refresh_run.sql: the kind of run and
 -- its reason in retail.refresh_log; a concurrent rebuild reclassifies
 -- silver.transactions in place of deleting it; the workers checked on Citus.
@@ -142,6 +174,7 @@ BEGIN
 		current_layer := 'cluster';
 		current_relation := 'pg_catalog.pg_dist_node';
 		PERFORM retail.check_workers();
+		PERFORM retail.lock_distributed_tables();
 		current_layer := 'settings';
 		current_relation := 'retail.settings';
 		PERFORM retail.check_settings();
