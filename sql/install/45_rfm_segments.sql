@@ -377,29 +377,33 @@ BEGIN
 
 		-- the measures of the customers touched (all when keys is NULL)
 		EXECUTE format($measured$
-			WITH measured AS MATERIALIZED (%s),
+			-- at the mart's scale, said: Citus passes the measures from the
+			-- shards without the column's implicit coercion
+			WITH measured AS MATERIALIZED (
+				SELECT m.customer_id, m.first_purchase, m.last_purchase, m.frequency,
+					   m.monetary::numeric(38, 6) AS monetary
+				FROM (%s) m
+			),
 			gone AS (
 				DELETE FROM gold_store.customer_snapshots s
 				WHERE s.snapshot = $1 AND ($2 IS NULL OR s.customer_id = ANY ($2))
 				  AND NOT EXISTS (SELECT FROM measured n WHERE n.customer_id = s.customer_id)
 				RETURNING 1
 			),
-			-- the mart's scale, said: Citus passes the measures from the shards
-			-- without the column's implicit coercion
 			changed AS (
 				UPDATE gold_store.customer_snapshots s
 				SET first_purchase = n.first_purchase, last_purchase = n.last_purchase, frequency = n.frequency,
-					monetary = n.monetary::numeric(38, 6), r = NULL
+					monetary = n.monetary, r = NULL
 				FROM measured n
 				WHERE s.snapshot = $1 AND s.customer_id = n.customer_id
 				  AND (s.first_purchase, s.last_purchase, s.frequency, s.monetary)
-					  IS DISTINCT FROM (n.first_purchase, n.last_purchase, n.frequency, n.monetary::numeric(38, 6))
+					  IS DISTINCT FROM (n.first_purchase, n.last_purchase, n.frequency, n.monetary)
 				RETURNING 1
 			),
 			added AS (
 				INSERT INTO gold_store.customer_snapshots (snapshot, customer_id, first_purchase, last_purchase,
 														   frequency, monetary)
-				SELECT $1, n.customer_id, n.first_purchase, n.last_purchase, n.frequency, n.monetary::numeric(38, 6)
+				SELECT $1, n.customer_id, n.first_purchase, n.last_purchase, n.frequency, n.monetary
 				FROM measured n
 				WHERE NOT EXISTS (SELECT FROM gold_store.customer_snapshots s
 								  WHERE s.snapshot = $1 AND s.customer_id = n.customer_id)
