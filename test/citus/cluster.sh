@@ -3,10 +3,13 @@
 # workers, each a throwaway cluster under one temporary directory, run as the
 # postgres user (PostgreSQL refuses root), trusting connections from this
 # machine only.
+#   citus_ports FIRST                   the first three free local ports from FIRST on, into ports
+#   citus_dir NAME                      a new directory for the nodes, the postgres user's
 #   citus_start DIR PORT0 PORT1 PORT2   make and start the three nodes
 #   citus_stop DIR                      stop them (idempotent)
 #   node_ctl DIR N start|stop           one node
 #   sql N DB [psql arguments]           psql on node N (port ${ports[N]})
+#   citus_database                      a database retail with Citus on each node, the workers added
 #   fingerprints DB                     silver and gold of DB on node 0, a line each
 # EXTENSION_DESTDIR, when set, is where the servers find retail_analytics.
 pg_bin=$(pg_config --bindir)
@@ -23,6 +26,23 @@ node_ctl() { # node_ctl DIR N start|stop
 		start) as_postgres "$pg_bin/pg_ctl" -D "$dir/node$n" -l "$dir/node$n.log" -w -t 120 start > /dev/null ;;
 		stop) as_postgres "$pg_bin/pg_ctl" -D "$dir/node$n" -m fast -w -t 120 stop > /dev/null ;;
 	esac
+}
+citus_ports() { # citus_ports FIRST
+	local p
+	ports=()
+	for p in $(seq "$1" $(($1 + 100))); do
+		if ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null; then
+			ports+=("$p")
+			[ ${#ports[@]} -lt 3 ] || break
+		fi
+	done
+}
+citus_dir() { # citus_dir NAME
+	local dir
+	dir=$(mktemp -d "/tmp/citus-$1.XXXXXX")
+	chmod 755 "$dir"
+	[ "$(id -u)" -ne 0 ] || chown postgres "$dir"
+	echo "$dir"
 }
 citus_start() { # citus_start DIR PORT0 PORT1 PORT2
 	local dir=$1 n port
@@ -78,4 +98,14 @@ WHERE c.relnamespace IN ('silver'::regnamespace, 'gold'::regnamespace, 'gold_sto
 ORDER BY c.oid::regclass::text
 \gexec
 SQL
+}
+citus_database() {
+	local n
+	for n in 0 1 2; do
+		sql "$n" postgres -c "CREATE DATABASE retail"
+		sql "$n" retail -c "CREATE EXTENSION citus"
+	done
+	sql 0 retail -c "SELECT citus_set_coordinator_host('127.0.0.1', ${ports[0]})" \
+		-c "SELECT citus_add_node('127.0.0.1', ${ports[1]})" -c "SELECT citus_add_node('127.0.0.1', ${ports[2]})" \
+		> /dev/null
 }
