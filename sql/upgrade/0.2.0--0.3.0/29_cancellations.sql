@@ -413,11 +413,19 @@ BEGIN
 		DELETE FROM silver.customer_months s USING retail.netting_changes c WHERE s.customer_id = c.customer_id;
 	END IF;
 
-	INSERT INTO silver.customer_invoice_days AS c (customer_id, invoice_no, day, first_ts, last_ts, revenue)
-	SELECT t.customer_id, t.invoice_no, t.invoice_ts::date, min(t.invoice_ts), max(t.invoice_ts),
-		   sum(t.line_total)
+	-- The sums of each kind of state in one pass over the lines (grouping
+	-- sets): a scan of the lines for each kind cost more than its sums.
+	CREATE TEMP TABLE merge_customer_sums AS
+	SELECT grouping(k.month) = 0 AS by_month, t.customer_id, t.invoice_no, k.day, k.month,
+		   min(t.invoice_ts) AS first_ts, max(t.invoice_ts) AS last_ts, sum(t.line_total) AS revenue
 	FROM pg_temp.merge_customer_lines t
-	GROUP BY 1, 2, 3
+		 CROSS JOIN LATERAL (SELECT t.invoice_ts::date, date_trunc('month', t.invoice_ts)::date) k(day, month)
+	GROUP BY GROUPING SETS ((t.customer_id, t.invoice_no, k.day), (t.customer_id, k.month));
+
+	INSERT INTO silver.customer_invoice_days AS c (customer_id, invoice_no, day, first_ts, last_ts, revenue)
+	SELECT s.customer_id, s.invoice_no, s.day, s.first_ts, s.last_ts, s.revenue
+	FROM pg_temp.merge_customer_sums s
+	WHERE NOT s.by_month
 	ON CONFLICT (customer_id, invoice_no, day) DO UPDATE
 	SET first_ts = least(c.first_ts, excluded.first_ts),
 		last_ts = greatest(c.last_ts, excluded.last_ts),
@@ -444,25 +452,38 @@ BEGIN
 		CASE WHEN after > 0 THEN 'WHERE d.customer_id IN (SELECT t.customer_id FROM pg_temp.merge_customer_lines t)' END);
 
 	INSERT INTO silver.customer_months AS c (customer_id, month, revenue)
-	SELECT t.customer_id, date_trunc('month', t.invoice_ts)::date, sum(t.line_total)
-	FROM pg_temp.merge_customer_lines t
-	GROUP BY 1, 2
+	SELECT s.customer_id, s.month, s.revenue
+	FROM pg_temp.merge_customer_sums s
+	WHERE s.by_month
 	ON CONFLICT (customer_id, month) DO UPDATE SET revenue = c.revenue + excluded.revenue;
 
 	-- Sums that counts are taken back from keep no trailing zeros: their
-	-- scale would otherwise tell the order of the batches.
-	INSERT INTO silver.country_state AS c (country, revenue, lines)
-	SELECT t.country, trim_scale(sum(t.sign * t.line_total)), sum(t.sign)
+	-- scale would otherwise tell the order of the batches.  2.5 and 2.50 are
+	-- one price.
+	CREATE TEMP TABLE merge_product_sums AS
+	SELECT CASE WHEN grouping(t.country) = 0 THEN 'country'
+				WHEN grouping(k.month) = 0 THEN 'month'
+				WHEN grouping(t.description) = 0 THEN 'description'
+				ELSE 'price' END AS sums_of,
+		   t.country, t.stock_code, k.month, t.description, k.unit_price, sum(t.sign * t.quantity) AS units,
+		   trim_scale(sum(t.sign * t.line_total)) AS revenue, sum(t.sign) AS lines
 	FROM pg_temp.merge_product_lines t
-	GROUP BY 1
+		 CROSS JOIN LATERAL (SELECT date_trunc('month', t.invoice_ts)::date, trim_scale(t.unit_price))
+			 k(month, unit_price)
+	GROUP BY GROUPING SETS ((t.country), (t.stock_code, k.month), (t.stock_code, t.description),
+							(t.stock_code, k.unit_price));
+
+	INSERT INTO silver.country_state AS c (country, revenue, lines)
+	SELECT s.country, s.revenue, s.lines
+	FROM pg_temp.merge_product_sums s
+	WHERE s.sums_of = 'country'
 	ON CONFLICT (country) DO UPDATE
 	SET revenue = trim_scale(c.revenue + excluded.revenue), lines = c.lines + excluded.lines;
 
 	INSERT INTO silver.product_months AS p (stock_code, month, units, revenue, lines)
-	SELECT t.stock_code, date_trunc('month', t.invoice_ts)::date, sum(t.sign * t.quantity),
-		   trim_scale(sum(t.sign * t.line_total)), sum(t.sign)
-	FROM pg_temp.merge_product_lines t
-	GROUP BY 1, 2
+	SELECT s.stock_code, s.month, s.units, s.revenue, s.lines
+	FROM pg_temp.merge_product_sums s
+	WHERE s.sums_of = 'month'
 	ON CONFLICT (stock_code, month) DO UPDATE
 	SET units = p.units + excluded.units, revenue = trim_scale(p.revenue + excluded.revenue),
 		lines = p.lines + excluded.lines;
@@ -470,10 +491,9 @@ BEGIN
 	-- No unique key holds a description (see the table): count the known
 	-- ones, add the others.
 	WITH batch AS (
-		SELECT t.stock_code, t.description, sum(t.sign) AS lines
-		FROM pg_temp.merge_product_lines t
-		WHERE t.description IS NOT NULL
-		GROUP BY 1, 2
+		SELECT s.stock_code, s.description, s.lines
+		FROM pg_temp.merge_product_sums s
+		WHERE s.sums_of = 'description' AND s.description IS NOT NULL
 	),
 	counted AS (
 		UPDATE silver.product_descriptions p
@@ -489,11 +509,10 @@ BEGIN
 	FROM batch b
 	WHERE NOT EXISTS (SELECT FROM counted c WHERE c.stock_code = b.stock_code AND c.description = b.description);
 
-	-- 2.5 and 2.50 are one price, kept without trailing zeros
 	INSERT INTO silver.product_prices AS p (stock_code, unit_price, lines)
-	SELECT t.stock_code, trim_scale(t.unit_price), sum(t.sign)
-	FROM pg_temp.merge_product_lines t
-	GROUP BY 1, 2
+	SELECT s.stock_code, s.unit_price, s.lines
+	FROM pg_temp.merge_product_sums s
+	WHERE s.sums_of = 'price'
 	ON CONFLICT (stock_code, unit_price) DO UPDATE SET lines = p.lines + excluded.lines;
 
 	IF netting_changed THEN
@@ -549,6 +568,7 @@ BEGIN
 	-- unqualified (found in pg_temp by the search_path): Citus cannot look up
 	-- the schema name pg_temp in a DROP
 	EXECUTE format('DROP %s merge_customer_lines, merge_product_lines', relation_kind);
+	DROP TABLE merge_customer_sums, merge_product_sums;
 END
 $$;
 COMMENT ON FUNCTION retail.merge_lines(bigint, bigint) IS
