@@ -98,6 +98,18 @@ $$;
 COMMENT ON FUNCTION retail.lock_distributed_tables() IS
 	'On Citus: lock the distributed tables of bronze, silver and gold_store in SHARE mode, in the order of their oids, so that a shard move and a refresh wait for each other instead of deadlocking; nothing elsewhere';
 
+-- The log rows of a failed run, kept in the backend across the rollback of
+-- its transaction (src/refresh.c): retail.refresh() rolls a failed run back
+-- and logs them again (retail.log_failed_run).
+CREATE FUNCTION retail.remember_failed_run(rows text) RETURNS void
+	AS 'MODULE_PATHNAME', 'ra_remember_failed_run' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION retail.remember_failed_run(text) IS
+	'Keep the log rows of a failed run (retail.refresh_log[] as text) in this backend, outside any transaction; NULL forgets them';
+CREATE FUNCTION retail.take_failed_run() RETURNS text
+	AS 'MODULE_PATHNAME', 'ra_take_failed_run' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION retail.take_failed_run() IS
+	'The log rows that retail.remember_failed_run kept in this backend, forgotten as they are returned; NULL if none';
+
 -- The work of retail.refresh(), as the extension's owner so that a role
 -- without ownership (retail_loader) can refresh.  Silver is all or nothing:
 -- a failure there (or in the settings) is caught, the run's changes are
@@ -105,8 +117,9 @@ COMMENT ON FUNCTION retail.lock_distributed_tables() IS
 -- retail.refresh() to raise after committing the log row.  A gold view that
 -- fails keeps its contents (a subtransaction per view), is logged, and the
 -- others are refreshed; gold stays stale, so the next refresh tries again,
--- and the run ends with a WARNING naming it.  This part is also run by the
--- upgrade scripts.
+-- and the run ends with a WARNING naming it.  A failed run's log rows are
+-- also kept in the backend for retail.refresh() (retail.remember_failed_run).
+-- This part is also run by the upgrade scripts.
 CREATE FUNCTION retail.refresh_run(concurrently boolean, full boolean,
 								   OUT failed_sqlstate text, OUT failed_message text,
 								   OUT failed_detail text, OUT failed_hint text)
@@ -154,6 +167,7 @@ BEGIN
 				  DETAIL = 'Its snapshot would be older than the loads it waits for, and their lines would never reach silver.',
 				  HINT = 'Run it at READ COMMITTED, or outside a transaction block, where CALL retail.refresh() switches to READ COMMITTED itself.';
 	END IF;
+	PERFORM retail.remember_failed_run(NULL);
 	-- One refresh at a time; a second caller waits for the first.
 	PERFORM pg_advisory_xact_lock('retail.refresh_steps'::regclass::oid::bigint);
 	BEGIN
@@ -316,6 +330,10 @@ BEGIN
 	END;
 	-- every row of the run, a failed one included, says what kind it was
 	UPDATE retail.refresh_log l SET run_kind = kind, reason = why WHERE l.run_id = run;
+	IF failed_sqlstate IS NOT NULL THEN
+		PERFORM retail.remember_failed_run((SELECT array_agg(l ORDER BY l.step_order)::text
+											FROM retail.refresh_log l WHERE l.run_id = run));
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION retail.refresh_run(boolean, boolean) IS

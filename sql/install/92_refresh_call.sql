@@ -5,10 +5,23 @@ CREATE FUNCTION retail.in_transaction_block() RETURNS boolean
 COMMENT ON FUNCTION retail.in_transaction_block() IS
 	'Whether the current statement runs inside a transaction block (BEGIN ... COMMIT), where a procedure cannot commit';
 
--- No SET clause and no SECURITY DEFINER here: either would forbid the COMMITs
--- that start the work at READ COMMITTED and keep the failure's log row.  So
--- it runs on the caller's search_path: it names nothing unqualified and
--- qualifies its one operator.
+-- The log rows of the failed run that retail.refresh_run remembered in this
+-- backend, logged by retail.refresh() after it rolled the run back.  Only
+-- what a run remembered can be logged; nothing if none.
+CREATE FUNCTION retail.log_failed_run() RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	INSERT INTO retail.refresh_log
+	SELECT * FROM unnest(retail.take_failed_run()::retail.refresh_log[]);
+END;
+COMMENT ON FUNCTION retail.log_failed_run() IS
+	'Log the rows of the failed run that retail.refresh_run remembered in this backend (see retail.remember_failed_run), once retail.refresh() has rolled the run back; nothing if none';
+
+-- No SET clause and no SECURITY DEFINER here: either would forbid the COMMIT
+-- that starts the work at READ COMMITTED, and the ROLLBACK and COMMIT that
+-- keep the failure's log row.  So it runs on the caller's search_path: it
+-- names nothing unqualified and qualifies its one operator.
 CREATE PROCEDURE retail.refresh(concurrently boolean DEFAULT true, full boolean DEFAULT false)
 LANGUAGE plpgsql
 AS $$
@@ -24,8 +37,12 @@ BEGIN
 	END IF;
 	failure := retail.refresh_run(refresh.concurrently, refresh.full);
 	IF failure.failed_sqlstate IS NOT NULL THEN
-		-- Keep the log row, unless the caller's transaction block owns it.
+		-- Roll the run back and keep its log row in a transaction of its
+		-- own, unless the caller's transaction block owns them: on Citus, a
+		-- run that lost a worker it wrote to cannot commit, log row and all.
 		IF NOT retail.in_transaction_block() THEN
+			ROLLBACK;
+			PERFORM retail.log_failed_run();
 			COMMIT;
 		END IF;
 		IF failure.failed_hint IS NOT NULL THEN

@@ -82,9 +82,22 @@ COMMENT ON FUNCTION retail.lock_distributed_tables() IS
 	'On Citus: lock the distributed tables of bronze, silver and gold_store in SHARE mode, in the order of their oids, so that a shard move and a refresh wait for each other instead of deadlocking; nothing elsewhere';
 REVOKE EXECUTE ON FUNCTION retail.lock_distributed_tables() FROM PUBLIC;
 
+-- The log rows of a failed run, kept in the backend across the rollback of
+-- its transaction (src/refresh.c): retail.refresh() rolls a failed run back
+-- and logs them again (retail.log_failed_run).
+CREATE FUNCTION retail.remember_failed_run(rows text) RETURNS void
+	AS 'MODULE_PATHNAME', 'ra_remember_failed_run' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION retail.remember_failed_run(text) IS
+	'Keep the log rows of a failed run (retail.refresh_log[] as text) in this backend, outside any transaction; NULL forgets them';
+CREATE FUNCTION retail.take_failed_run() RETURNS text
+	AS 'MODULE_PATHNAME', 'ra_take_failed_run' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION retail.take_failed_run() IS
+	'The log rows that retail.remember_failed_run kept in this backend, forgotten as they are returned; NULL if none';
+
 -- retail.refresh_run as in sql/install/91_refresh_run.sql: the kind of run and
 -- its reason in retail.refresh_log; a concurrent rebuild reclassifies
--- silver.transactions in place of deleting it; the workers checked on Citus.
+-- silver.transactions in place of deleting it; the workers checked on Citus;
+-- a failed run's log rows remembered for retail.refresh().
 CREATE OR REPLACE FUNCTION retail.refresh_run(concurrently boolean, full boolean,
 								   OUT failed_sqlstate text, OUT failed_message text,
 								   OUT failed_detail text, OUT failed_hint text)
@@ -132,6 +145,7 @@ BEGIN
 				  DETAIL = 'Its snapshot would be older than the loads it waits for, and their lines would never reach silver.',
 				  HINT = 'Run it at READ COMMITTED, or outside a transaction block, where CALL retail.refresh() switches to READ COMMITTED itself.';
 	END IF;
+	PERFORM retail.remember_failed_run(NULL);
 	-- One refresh at a time; a second caller waits for the first.
 	PERFORM pg_advisory_xact_lock('retail.refresh_steps'::regclass::oid::bigint);
 	BEGIN
@@ -294,7 +308,66 @@ BEGIN
 	END;
 	-- every row of the run, a failed one included, says what kind it was
 	UPDATE retail.refresh_log l SET run_kind = kind, reason = why WHERE l.run_id = run;
+	IF failed_sqlstate IS NOT NULL THEN
+		PERFORM retail.remember_failed_run((SELECT array_agg(l ORDER BY l.step_order)::text
+											FROM retail.refresh_log l WHERE l.run_id = run));
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION retail.refresh_run(boolean, boolean) IS
 	'The work of retail.refresh(), at READ COMMITTED only: silver from the new bronze lines (or all of them), then gold, logged; a failure in the settings or silver rolls the run back, is logged and its error returned; a gold view that fails keeps its contents, is logged, and leaves gold stale for the next refresh';
+
+-- The log rows of the failed run that retail.refresh_run remembered in this
+-- backend, logged by retail.refresh() after it rolled the run back.  Only
+-- what a run remembered can be logged; nothing if none.
+CREATE FUNCTION retail.log_failed_run() RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	INSERT INTO retail.refresh_log
+	SELECT * FROM unnest(retail.take_failed_run()::retail.refresh_log[]);
+END;
+COMMENT ON FUNCTION retail.log_failed_run() IS
+	'Log the rows of the failed run that retail.refresh_run remembered in this backend (see retail.remember_failed_run), once retail.refresh() has rolled the run back; nothing if none';
+
+-- retail.refresh() as in sql/install/92_refresh_call.sql: a failed run is
+-- rolled back and its log row kept in a transaction of its own.
+-- No SET clause and no SECURITY DEFINER here: either would forbid the COMMIT
+-- that starts the work at READ COMMITTED, and the ROLLBACK and COMMIT that
+-- keep the failure's log row.  So it runs on the caller's search_path: it
+-- names nothing unqualified and qualifies its one operator.
+CREATE OR REPLACE PROCEDURE retail.refresh(concurrently boolean DEFAULT true, full boolean DEFAULT false)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	failure record;
+BEGIN
+	-- retail.refresh_run needs a snapshot per statement (see there); inside a
+	-- transaction block it refuses any other isolation level.
+	IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed'
+		AND NOT retail.in_transaction_block() THEN
+		COMMIT;
+		SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+	END IF;
+	failure := retail.refresh_run(refresh.concurrently, refresh.full);
+	IF failure.failed_sqlstate IS NOT NULL THEN
+		-- Roll the run back and keep its log row in a transaction of its
+		-- own, unless the caller's transaction block owns them: on Citus, a
+		-- run that lost a worker it wrote to cannot commit, log row and all.
+		IF NOT retail.in_transaction_block() THEN
+			ROLLBACK;
+			PERFORM retail.log_failed_run();
+			COMMIT;
+		END IF;
+		IF failure.failed_hint IS NOT NULL THEN
+			RAISE EXCEPTION USING ERRCODE = failure.failed_sqlstate, MESSAGE = failure.failed_message,
+								  DETAIL = failure.failed_detail, HINT = failure.failed_hint;
+		END IF;
+		RAISE EXCEPTION USING ERRCODE = failure.failed_sqlstate, MESSAGE = failure.failed_message,
+							  DETAIL = failure.failed_detail;
+	END IF;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION retail.remember_failed_run(text), retail.take_failed_run(), retail.log_failed_run()
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retail.log_failed_run() TO retail_loader;
