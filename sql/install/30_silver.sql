@@ -849,8 +849,9 @@ COMMENT ON FUNCTION retail.silver_tables() IS
 -- rebuilding.  A rebuild reclassifies the lines in place, and readers keep the
 -- old rows until the commit.  An empty table (the first load, or a rebuild
 -- that emptied it with a TRUNCATE) has no rows to show: readers wait for the
--- commit, and the lookup indexes are built once, after the rows, instead of
--- row by row (3 to 4 times less work for a first load).
+-- commit, and its indexes, the primary key's too, are built once, after the
+-- rows, instead of row by row (3 to 4 times less work for a first load; the
+-- primary key alone, about 0.5 s of the real file's).
 CREATE FUNCTION retail.maintain_silver_lines(after bigint, through bigint, rebuild boolean) RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -860,6 +861,8 @@ DECLARE
 	lookup_indexes regclass[];
 	definitions text[];
 	definition text;
+	primary_key name;
+	primary_key_definition text;
 BEGIN
 	IF EXISTS (SELECT FROM silver.transactions) THEN
 		IF rebuild THEN
@@ -871,8 +874,13 @@ BEGIN
 	INTO lookup_indexes, definitions
 	FROM pg_index i
 	WHERE i.indrelid = 'silver.transactions'::regclass AND NOT i.indisprimary AND NOT i.indisunique;
+	SELECT c.conname, pg_get_constraintdef(c.oid) INTO primary_key, primary_key_definition
+	FROM pg_constraint c
+	WHERE c.conrelid = 'silver.transactions'::regclass AND c.contype = 'p';
 	EXECUTE 'DROP INDEX ' || array_to_string(lookup_indexes, ', ');
+	EXECUTE format('ALTER TABLE silver.transactions DROP CONSTRAINT %I', primary_key);
 	classified := retail.classify_lines(after, through);
+	EXECUTE format('ALTER TABLE silver.transactions ADD CONSTRAINT %I %s', primary_key, primary_key_definition);
 	FOREACH definition IN ARRAY definitions LOOP
 		EXECUTE definition;
 	END LOOP;
