@@ -23,7 +23,7 @@ COMMENT ON FUNCTION retail.silver_tables() IS
 -- that emptied it with a TRUNCATE) has no rows to show: readers wait for the
 -- commit, and its indexes, the primary key's too, are built once, after the
 -- rows, instead of row by row (3 to 4 times less work for a first load; the
--- primary key alone, about 0.5 s of the real file's).
+-- primary key alone, about a second of the real file's 5).
 CREATE FUNCTION retail.maintain_silver_lines(after bigint, through bigint, rebuild boolean) RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
