@@ -94,6 +94,19 @@ SELECT count(*) AS log_rows FROM retail.refresh_log \gset
 SELECT retail.log_failed_run();
 SELECT retail.take_failed_run() IS NULL AS nothing_remembered,
 	   (SELECT count(*) FROM retail.refresh_log) = :log_rows AS nothing_logged_again;
+-- what a run remembers is given back once, as it was, and NULL forgets it
+SELECT retail.remember_failed_run('a run''s rows');
+SELECT retail.take_failed_run() AS taken;
+SELECT retail.take_failed_run() IS NULL AS taken_once;
+SELECT retail.remember_failed_run('kept');
+SELECT retail.remember_failed_run(NULL);
+SELECT retail.take_failed_run() IS NULL AS forgotten;
+-- text that is not log rows: a clear error, nothing logged, and it is not
+-- tried again
+SELECT retail.remember_failed_run('not rows');
+SELECT retail.log_failed_run();
+SELECT retail.take_failed_run() IS NULL AS not_kept,
+	   (SELECT count(*) FROM retail.refresh_log) = :log_rows AS nothing_logged;
 DELETE FROM retail.settings;
 
 -- (2) a gold view that fails keeps its contents, the other views are
