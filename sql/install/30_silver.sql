@@ -578,68 +578,71 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	orders regclass;
-	counted boolean;
+	-- an orders table's merge of its rows of sums
+	merge constant text := $sql$
+		INSERT INTO %s AS o (invoice_no, customer_id, country, invoice_ts, lines, units, total, mixed_parties)
+		SELECT s.invoice_no, s.customer_id, s.country, s.invoice_ts, s.lines, s.units, s.total, s.mixed_parties
+		FROM sums s
+		WHERE s.counted = %L
+		ON CONFLICT (invoice_no) DO UPDATE
+		SET invoice_ts = least(o.invoice_ts, excluded.invoice_ts),
+			lines = o.lines + excluded.lines,
+			units = o.units + excluded.units,
+			total = o.total + excluded.total,
+			mixed_parties = o.mixed_parties OR excluded.mixed_parties
+				OR (o.customer_id, o.country) IS DISTINCT FROM (excluded.customer_id, excluded.country)
+		$sql$;
 BEGIN
-	CREATE TEMP TABLE merge_order_sums AS
-	SELECT g.invoice_no, s.*
-	FROM (SELECT t.invoice_no COLLATE "C" AS invoice_no,
-				 min(t.load_ordinal) FILTER (WHERE t.in_batch) AS first_line,
-				 min(t.invoice_ts) FILTER (WHERE t.in_batch) AS invoice_ts,
-				 count(*) FILTER (WHERE t.in_batch) AS lines,
-				 sum(t.quantity) FILTER (WHERE t.in_batch) AS units,
-				 sum(t.line_total) FILTER (WHERE t.in_batch) AS total,
-				 min(t.customer_id) FILTER (WHERE t.in_batch) <> max(t.customer_id) FILTER (WHERE t.in_batch)
-				 OR min(t.country COLLATE "C") FILTER (WHERE t.in_batch)
-					<> max(t.country COLLATE "C") FILTER (WHERE t.in_batch) AS mixed_parties,
-				 min(t.load_ordinal) FILTER (WHERE q.quantity > 0) AS counted_first_line,
-				 min(t.invoice_ts) FILTER (WHERE q.quantity > 0) AS counted_invoice_ts,
-				 count(*) FILTER (WHERE q.quantity > 0) AS counted_lines,
-				 sum(q.quantity) FILTER (WHERE q.quantity > 0) AS counted_units,
-				 sum(q.quantity * t.unit_price) FILTER (WHERE q.quantity > 0) AS counted_total,
-				 min(t.customer_id) FILTER (WHERE q.quantity > 0) <> max(t.customer_id) FILTER (WHERE q.quantity > 0)
-				 OR min(t.country COLLATE "C") FILTER (WHERE q.quantity > 0)
-					<> max(t.country COLLATE "C") FILTER (WHERE q.quantity > 0) AS counted_mixed_parties
-		  FROM (SELECT t.load_ordinal, t.invoice_no, t.quantity, t.cancelled_quantity, t.invoice_ts, t.unit_price,
-					   t.line_total, t.customer_id, t.country, true AS in_batch
-				FROM silver.transactions t
-				WHERE t.load_ordinal > after AND t.load_ordinal <= through AND t.reason IS NULL
-				UNION ALL
-				SELECT t.load_ordinal, t.invoice_no, t.quantity, t.cancelled_quantity, t.invoice_ts, t.unit_price,
-					   t.line_total, t.customer_id, t.country, false
-				FROM silver.transactions t
-				WHERE net AND t.load_ordinal <= after AND t.reason IS NULL
-				  AND t.invoice_no IN (SELECT c.invoice_no FROM retail.netting_changes c)) t
-			   CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN net THEN t.cancelled_quantity ELSE 0 END) q(quantity)
-		  GROUP BY t.invoice_no COLLATE "C") g
-		 CROSS JOIN LATERAL (VALUES (false, g.first_line, g.invoice_ts, g.lines, g.units, g.total, g.mixed_parties),
-									(true, g.counted_first_line, g.counted_invoice_ts, g.counted_lines,
-									 g.counted_units, g.counted_total, g.counted_mixed_parties))
-			 s(counted, first_line, invoice_ts, lines, units, total, mixed_parties)
-	WHERE s.lines > 0;
-
-	FOR orders, counted IN VALUES ('silver.orders'::regclass, false), ('silver.net_orders', true)
-	LOOP
-		EXECUTE format($sql$
-			INSERT INTO %s AS o (invoice_no, customer_id, country, invoice_ts, lines, units, total, mixed_parties)
-			SELECT s.invoice_no, f.customer_id, f.country, s.invoice_ts, s.lines, s.units, s.total, s.mixed_parties
-			FROM pg_temp.merge_order_sums s
+	-- one statement, both tables
+	EXECUTE format($sql$
+		WITH sums AS MATERIALIZED (
+			SELECT g.invoice_no, s.*, f.customer_id, f.country
+			FROM (SELECT t.invoice_no COLLATE "C" AS invoice_no,
+						 min(t.load_ordinal) FILTER (WHERE t.in_batch) AS first_line,
+						 min(t.invoice_ts) FILTER (WHERE t.in_batch) AS invoice_ts,
+						 count(*) FILTER (WHERE t.in_batch) AS lines,
+						 sum(t.quantity) FILTER (WHERE t.in_batch) AS units,
+						 sum(t.line_total) FILTER (WHERE t.in_batch) AS total,
+						 min(t.customer_id) FILTER (WHERE t.in_batch) <> max(t.customer_id) FILTER (WHERE t.in_batch)
+						 OR min(t.country COLLATE "C") FILTER (WHERE t.in_batch)
+							<> max(t.country COLLATE "C") FILTER (WHERE t.in_batch) AS mixed_parties,
+						 min(t.load_ordinal) FILTER (WHERE q.quantity > 0) AS counted_first_line,
+						 min(t.invoice_ts) FILTER (WHERE q.quantity > 0) AS counted_invoice_ts,
+						 count(*) FILTER (WHERE q.quantity > 0) AS counted_lines,
+						 sum(q.quantity) FILTER (WHERE q.quantity > 0) AS counted_units,
+						 sum(q.quantity * t.unit_price) FILTER (WHERE q.quantity > 0) AS counted_total,
+						 min(t.customer_id) FILTER (WHERE q.quantity > 0)
+							<> max(t.customer_id) FILTER (WHERE q.quantity > 0)
+						 OR min(t.country COLLATE "C") FILTER (WHERE q.quantity > 0)
+							<> max(t.country COLLATE "C") FILTER (WHERE q.quantity > 0) AS counted_mixed_parties
+				  FROM (SELECT t.load_ordinal, t.invoice_no, t.quantity, t.cancelled_quantity, t.invoice_ts,
+							   t.unit_price, t.line_total, t.customer_id, t.country, true AS in_batch
+						FROM silver.transactions t
+						WHERE t.load_ordinal > $1 AND t.load_ordinal <= $2 AND t.reason IS NULL
+						UNION ALL
+						SELECT t.load_ordinal, t.invoice_no, t.quantity, t.cancelled_quantity, t.invoice_ts,
+							   t.unit_price, t.line_total, t.customer_id, t.country, false
+						FROM silver.transactions t
+						WHERE $3 AND t.load_ordinal <= $1 AND t.reason IS NULL
+						  AND t.invoice_no IN (SELECT c.invoice_no FROM retail.netting_changes c)) t
+					   CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN $3 THEN t.cancelled_quantity ELSE 0 END)
+						   q(quantity)
+				  GROUP BY t.invoice_no COLLATE "C") g
+				 CROSS JOIN LATERAL (VALUES (false, g.first_line, g.invoice_ts, g.lines, g.units, g.total,
+											 g.mixed_parties),
+											(true, g.counted_first_line, g.counted_invoice_ts, g.counted_lines,
+											 g.counted_units, g.counted_total, g.counted_mixed_parties))
+					 s(counted, first_line, invoice_ts, lines, units, total, mixed_parties)
 				 CROSS JOIN LATERAL (SELECT f.customer_id, f.country
 									 FROM silver.transactions f
 									 WHERE f.load_ordinal = s.first_line
 									 OFFSET 0) f
-			WHERE s.counted = $1
-			ON CONFLICT (invoice_no) DO UPDATE
-			SET invoice_ts = least(o.invoice_ts, excluded.invoice_ts),
-				lines = o.lines + excluded.lines,
-				units = o.units + excluded.units,
-				total = o.total + excluded.total,
-				mixed_parties = o.mixed_parties OR excluded.mixed_parties
-					OR (o.customer_id, o.country) IS DISTINCT FROM (excluded.customer_id, excluded.country)
-			$sql$, orders)
-			USING counted;
-	END LOOP;
-	DROP TABLE merge_order_sums;
+			WHERE s.lines > 0
+		),
+		clean AS (%s)
+		%s
+		$sql$, format(merge, 'silver.orders', false), format(merge, 'silver.net_orders', true))
+		USING after, through, net;
 END
 $$;
 COMMENT ON FUNCTION retail.merge_orders(bigint, bigint, boolean) IS
