@@ -39,6 +39,8 @@ FROM (VALUES ('1', '2011-01-01'::timestamp, 1.0), ('2', '2011-01-02', 2.0)) v(i,
 SELECT name, value FROM retail.current_settings WHERE name = 'rfm_bins';
 SELECT status FROM retail.last_refresh WHERE step_order = 400;
 SELECT count(*) AS valued_customers FROM gold.mart_customer_value;
+-- the refresh's warning check of that mart, which reads its store as the owner
+SELECT customers, unpredicted FROM retail.customer_value_counts();
 SELECT customers, unit FROM gold.clv_model;
 -- through the views of gold over the stored marts, functions that read them too
 SELECT bgnbd IS NULL AS unfitted_while_no_repeat_customer FROM retail.clv_models();
