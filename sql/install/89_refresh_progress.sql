@@ -87,33 +87,21 @@ CREATE TRIGGER note_change AFTER INSERT OR UPDATE OR DELETE ON retail.segment_ru
 -- What in a mart deserves a warning (retail.refresh_steps.warning_check).
 -- Customer value: the models are fitted once a customer bought twice; a
 -- prediction that is NULL then could not be evaluated for that customer.
--- The predictions depend on a customer's row alone, and customers share
--- rows (a third of them on 10M generated lines): each distinct one is
--- evaluated once, as gold.mart_customer_value evaluates it, read as the
--- owner (retail_bi may call this, and sees gold only).  The counts come from
--- RETURN QUERY, which runs its query to the end, so that parallel workers can
--- share the predictions: PostgreSQL runs a query whose first row alone is
--- wanted (a SQL function's scalar result, SELECT INTO) in one process.
+-- The counts come from RETURN QUERY, which runs its query to the end, so that
+-- parallel workers can share the predictions of every customer: PostgreSQL
+-- runs a query whose first row alone is wanted (a SQL function's scalar
+-- result, SELECT INTO) in one process.
 CREATE FUNCTION retail.customer_value_counts(OUT customers bigint, OUT fitted boolean, OUT unpredicted bigint)
 	RETURNS SETOF record
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	RETURN QUERY
-	SELECT coalesce(sum(s.customers), 0)::bigint, bool_or(s.frequency > 0),
-		   coalesce(sum(s.customers) FILTER (WHERE p.p_alive IS NULL OR p.expected_purchases_90d IS NULL
-												OR p.expected_value IS NULL OR p.clv IS NULL), 0)::bigint
-	FROM retail.clv_model_in_force() x
-		 CROSS JOIN (SELECT c.frequency, c.first_day, c.last_day, c.monetary_value, count(*) AS customers
-					 FROM gold_store.clv_customers c
-					 GROUP BY c.frequency, c.first_day, c.last_day, c.monetary_value) s
-		 CROSS JOIN LATERAL retail.customer_value_predictions(x.model, x.bgnbd, x.mbgnbd, x.paretonbd,
-															  x.gamma_gamma, x.calibration_end, x.unit, x.unit_days,
-															  x.t_90, x.horizon_months, x.discount_rate,
-															  s.frequency, s.first_day, s.last_day,
-															  s.monetary_value) p
-	WHERE x.calibration_end IS NOT NULL;
+	SELECT count(*), bool_or(v.frequency > 0),
+		   count(*) FILTER (WHERE v.p_alive IS NULL OR v.expected_purchases_90d IS NULL
+							OR v.expected_value IS NULL OR v.clv IS NULL)
+	FROM gold.mart_customer_value v;
 END
 $$;
 COMMENT ON FUNCTION retail.customer_value_counts() IS

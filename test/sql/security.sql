@@ -39,7 +39,7 @@ FROM (VALUES ('1', '2011-01-01'::timestamp, 1.0), ('2', '2011-01-02', 2.0)) v(i,
 SELECT name, value FROM retail.current_settings WHERE name = 'rfm_bins';
 SELECT status FROM retail.last_refresh WHERE step_order = 400;
 SELECT count(*) AS valued_customers FROM gold.mart_customer_value;
--- the refresh's warning check of that mart, which reads its store as the owner
+-- and the counts of the refresh's warning check of that mart
 SELECT customers, unpredicted FROM retail.customer_value_counts();
 SELECT customers, unit FROM gold.clv_model;
 -- through the views of gold over the stored marts, functions that read them too

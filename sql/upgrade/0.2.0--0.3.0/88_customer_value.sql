@@ -168,63 +168,36 @@ END;
 COMMENT ON FUNCTION retail.clv_model_in_force() IS
 	'The row of gold.clv_model with its models as values and the unit in days: what gold.mart_customer_value applies; NULLs without a model';
 
--- What the model in force (retail.clv_model_in_force) predicts for one
--- customer of gold_store.clv_customers: the columns of
--- gold.mart_customer_value from its summary on, which its refresh warning
--- evaluates once for each distinct customer row.  A SQL body, inlined where
--- it is called.
-CREATE FUNCTION retail.customer_value_predictions(
-	model text, bgnbd retail.bgnbd_model, mbgnbd retail.mbgnbd_model, paretonbd retail.paretonbd_model,
-	gamma_gamma retail.gamma_gamma_model, calibration_end date, unit text, unit_days double precision,
-	t_90 double precision, horizon_months integer, discount_rate double precision,
-	frequency integer, first_day date, last_day date, monetary_value double precision)
-	RETURNS TABLE (recency double precision, age double precision, p_alive double precision,
-				   expected_purchases_90d double precision, expected_value double precision,
-				   clv double precision)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-	SELECT t.recency, t.age,
-		   CASE model
-			   WHEN 'mbgnbd' THEN retail.mbgnbd_p_alive(mbgnbd, frequency, t.recency, t.age)
-			   WHEN 'paretonbd' THEN retail.paretonbd_p_alive(paretonbd, frequency, t.recency, t.age)
-			   ELSE retail.bgnbd_p_alive(bgnbd, frequency, t.recency, t.age)
-		   END,
-		   CASE model
-			   WHEN 'mbgnbd' THEN retail.mbgnbd_expected_purchases(mbgnbd, t_90, frequency, t.recency, t.age)
-			   WHEN 'paretonbd' THEN retail.paretonbd_expected_purchases(paretonbd, t_90, frequency, t.recency,
-																		 t.age)
-			   ELSE retail.bgnbd_expected_purchases(bgnbd, t_90, frequency, t.recency, t.age)
-		   END,
-		   retail.gamma_gamma_expected_value(gamma_gamma, frequency, monetary_value),
-		   CASE model
-			   WHEN 'mbgnbd' THEN retail.mbgnbd_clv(mbgnbd, gamma_gamma, frequency, t.recency, t.age, monetary_value,
-												   horizon_months, discount_rate, unit)
-			   WHEN 'paretonbd' THEN retail.paretonbd_clv(paretonbd, gamma_gamma, frequency, t.recency, t.age,
-														 monetary_value, horizon_months, discount_rate, unit)
-			   ELSE retail.clv(bgnbd, gamma_gamma, frequency, t.recency, t.age, monetary_value, horizon_months,
-							   discount_rate, unit)
-		   END
-	FROM (SELECT (last_day - first_day) / unit_days AS recency,
-				 (calibration_end - first_day) / unit_days AS age) t;
-END;
-COMMENT ON FUNCTION retail.customer_value_predictions(text, retail.bgnbd_model, retail.mbgnbd_model,
-													   retail.paretonbd_model, retail.gamma_gamma_model, date, text,
-													   double precision, double precision, integer,
-													   double precision, integer, date, date, double precision) IS
-	'What the model in force (retail.clv_model_in_force, passed field by field) predicts for a customer of gold_store.clv_customers: recency and age in its unit, P(alive), the expected purchases in 90 days, the Gamma-Gamma expected value and the CLV, as gold.mart_customer_value shows them';
-
 -- Each customer under the models of gold.clv_model, in its unit and with its
 -- settings, as of its calibration end: the fits are not made again.
 CREATE OR REPLACE VIEW gold.mart_customer_value AS
-SELECT s.customer_id, s.frequency, p.recency, p.age, s.monetary_value::numeric(38, 6) AS monetary_value,
-	   p.p_alive, p.expected_purchases_90d, p.expected_value::numeric(38, 6) AS expected_value,
-	   p.clv::numeric(38, 6) AS clv, x.model
+SELECT s.customer_id, s.frequency, t.recency, t.age, s.monetary_value::numeric(38, 6) AS monetary_value,
+	   CASE x.model
+		   WHEN 'mbgnbd' THEN retail.mbgnbd_p_alive(x.mbgnbd, s.frequency, t.recency, t.age)
+		   WHEN 'paretonbd' THEN retail.paretonbd_p_alive(x.paretonbd, s.frequency, t.recency, t.age)
+		   ELSE retail.bgnbd_p_alive(x.bgnbd, s.frequency, t.recency, t.age)
+	   END AS p_alive,
+	   CASE x.model
+		   WHEN 'mbgnbd' THEN retail.mbgnbd_expected_purchases(x.mbgnbd, x.t_90, s.frequency, t.recency, t.age)
+		   WHEN 'paretonbd' THEN retail.paretonbd_expected_purchases(x.paretonbd, x.t_90, s.frequency, t.recency,
+																	 t.age)
+		   ELSE retail.bgnbd_expected_purchases(x.bgnbd, x.t_90, s.frequency, t.recency, t.age)
+	   END AS expected_purchases_90d,
+	   retail.gamma_gamma_expected_value(x.gamma_gamma, s.frequency, s.monetary_value)::numeric(38, 6)
+		   AS expected_value,
+	   CASE x.model
+		   WHEN 'mbgnbd' THEN retail.mbgnbd_clv(x.mbgnbd, x.gamma_gamma, s.frequency, t.recency, t.age,
+												s.monetary_value, x.horizon_months, x.discount_rate, x.unit)
+		   WHEN 'paretonbd' THEN retail.paretonbd_clv(x.paretonbd, x.gamma_gamma, s.frequency, t.recency, t.age,
+													  s.monetary_value, x.horizon_months, x.discount_rate, x.unit)
+		   ELSE retail.clv(x.bgnbd, x.gamma_gamma, s.frequency, t.recency, t.age, s.monetary_value,
+						   x.horizon_months, x.discount_rate, x.unit)
+	   END::numeric(38, 6) AS clv,
+	   x.model
 FROM retail.clv_model_in_force() x
 	 CROSS JOIN gold_store.clv_customers s
-	 CROSS JOIN LATERAL retail.customer_value_predictions(x.model, x.bgnbd, x.mbgnbd, x.paretonbd, x.gamma_gamma,
-														  x.calibration_end, x.unit, x.unit_days, x.t_90,
-														  x.horizon_months, x.discount_rate, s.frequency,
-														  s.first_day, s.last_day, s.monetary_value) p
+	 CROSS JOIN LATERAL (SELECT (s.last_day - s.first_day) / x.unit_days AS recency,
+								(x.calibration_end - s.first_day) / x.unit_days AS age) t
 WHERE x.calibration_end IS NOT NULL;
 COMMENT ON VIEW gold.mart_customer_value IS
 	'One row per customer of silver: the BTYD summary (to the last date of the lines, in the unit of setting clv_unit) and what the purchase model (setting clv_model) and Gamma-Gamma model of gold.clv_model, fitted on it, predict (NULL while no customer bought twice)';
@@ -294,33 +267,21 @@ $$;
 COMMENT ON FUNCTION retail.maintain_customer_value(bigint, bigint, boolean) IS
 	'Step 500 of retail.refresh(): brings gold_store.clv_customers up to silver after the lines with load_ordinal in (after, through] were merged (all of them when rebuild), writing only the rows that change, and fits gold_store.clv_model again; returns the rows it wrote';
 
--- The predictions depend on a customer's row alone, and customers share
--- rows (a third of them on 10M generated lines): each distinct one is
--- evaluated once, as gold.mart_customer_value evaluates it, read as the
--- owner (retail_bi may call this, and sees gold only).  The counts come from
--- RETURN QUERY, which runs its query to the end, so that parallel workers can
--- share the predictions: PostgreSQL runs a query whose first row alone is
--- wanted (a SQL function's scalar result, SELECT INTO) in one process.
+-- The counts come from RETURN QUERY, which runs its query to the end, so that
+-- parallel workers can share the predictions of every customer: PostgreSQL
+-- runs a query whose first row alone is wanted (a SQL function's scalar
+-- result, SELECT INTO) in one process.
 CREATE FUNCTION retail.customer_value_counts(OUT customers bigint, OUT fitted boolean, OUT unpredicted bigint)
 	RETURNS SETOF record
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	RETURN QUERY
-	SELECT coalesce(sum(s.customers), 0)::bigint, bool_or(s.frequency > 0),
-		   coalesce(sum(s.customers) FILTER (WHERE p.p_alive IS NULL OR p.expected_purchases_90d IS NULL
-												OR p.expected_value IS NULL OR p.clv IS NULL), 0)::bigint
-	FROM retail.clv_model_in_force() x
-		 CROSS JOIN (SELECT c.frequency, c.first_day, c.last_day, c.monetary_value, count(*) AS customers
-					 FROM gold_store.clv_customers c
-					 GROUP BY c.frequency, c.first_day, c.last_day, c.monetary_value) s
-		 CROSS JOIN LATERAL retail.customer_value_predictions(x.model, x.bgnbd, x.mbgnbd, x.paretonbd,
-															  x.gamma_gamma, x.calibration_end, x.unit, x.unit_days,
-															  x.t_90, x.horizon_months, x.discount_rate,
-															  s.frequency, s.first_day, s.last_day,
-															  s.monetary_value) p
-	WHERE x.calibration_end IS NOT NULL;
+	SELECT count(*), bool_or(v.frequency > 0),
+		   count(*) FILTER (WHERE v.p_alive IS NULL OR v.expected_purchases_90d IS NULL
+							OR v.expected_value IS NULL OR v.clv IS NULL)
+	FROM gold.mart_customer_value v;
 END
 $$;
 COMMENT ON FUNCTION retail.customer_value_counts() IS
@@ -341,16 +302,6 @@ REVOKE EXECUTE ON FUNCTION retail.clv_customer_rows(bigint[]), retail.clv_fit(),
 	retail.customer_value_counts(), retail.maintain_customer_value(bigint, bigint, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retail.clv_customer_rows(bigint[]), retail.clv_fit(), retail.clv_model_in_force(),
 	retail.customer_value_counts() TO retail_bi;
-REVOKE EXECUTE ON FUNCTION retail.customer_value_predictions(text, retail.bgnbd_model, retail.mbgnbd_model,
-															  retail.paretonbd_model, retail.gamma_gamma_model, date,
-															  text, double precision, double precision, integer,
-															  double precision, integer, date, date,
-															  double precision) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION retail.customer_value_predictions(text, retail.bgnbd_model, retail.mbgnbd_model,
-															 retail.paretonbd_model, retail.gamma_gamma_model, date,
-															 text, double precision, double precision, integer,
-															 double precision, integer, date, date,
-															 double precision) TO retail_bi;
 -- a series per month of the horizon: the planner must know it is dear
 ALTER FUNCTION retail.clv(retail.bgnbd_model, retail.gamma_gamma_model, integer, double precision, double precision,
 						  double precision, integer, double precision, text) COST 2000;
