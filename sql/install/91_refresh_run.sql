@@ -330,7 +330,9 @@ BEGIN
 	END;
 	-- every row of the run, a failed one included, says what kind it was
 	UPDATE retail.refresh_log l SET run_kind = kind, reason = why WHERE l.run_id = run;
-	IF failed_sqlstate IS NOT NULL THEN
+	-- in a caller's transaction block the rows are the block's: retail.refresh()
+	-- rolls nothing back there, and nothing is left for it to log again
+	IF failed_sqlstate IS NOT NULL AND NOT retail.in_transaction_block() THEN
 		PERFORM retail.remember_failed_run((SELECT array_agg(l ORDER BY l.step_order)::text
 											FROM retail.refresh_log l WHERE l.run_id = run));
 	END IF;

@@ -107,6 +107,15 @@ SELECT retail.remember_failed_run('not rows');
 SELECT retail.log_failed_run();
 SELECT retail.take_failed_run() IS NULL AS not_kept,
 	   (SELECT count(*) FROM retail.refresh_log) = :log_rows AS nothing_logged;
+-- in a caller's transaction block the failed run's log row is the block's:
+-- rolled back with it, and nothing remembered for retail.log_failed_run()
+BEGIN;
+\set VERBOSITY terse
+CALL retail.refresh();
+\set VERBOSITY default
+ROLLBACK;
+SELECT retail.take_failed_run() IS NULL AS nothing_remembered_in_a_block,
+	   (SELECT count(*) FROM retail.refresh_log) = :log_rows AS block_rolled_back;
 DELETE FROM retail.settings;
 
 -- (2) a gold view that fails keeps its contents, the other views are
