@@ -308,8 +308,8 @@ COMMENT ON FUNCTION retail.product_lines(bigint, bigint, boolean) IS
 -- (the batch's clean lines as they are) and silver.net_orders (its counted
 -- lines, and under net every counted line of the orders in
 -- retail.netting_changes, whose rows the caller deleted to build them
--- again).  Both tables' sums come from one pass over the lines: a pass for
--- each cost more than its sums.  Earlier batches hold earlier lines, so an
+-- again).  Both tables' sums come from one pass over the lines, and one
+-- statement writes them.  Earlier batches hold earlier lines, so an
 -- invoice already there keeps its customer and country; the batch mixes
 -- parties when its lines differ among themselves, the invoice when they do
 -- or when the batch's first line differs from its first line.  The lines
