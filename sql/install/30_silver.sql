@@ -28,7 +28,8 @@ CREATE TABLE silver.transactions (
 	raw_country text,
 	fingerprint bigint,
 	cancelled_quantity bigint,
-	unmatched_quantity bigint
+	unmatched_quantity bigint,
+	distribution_key bigint NOT NULL
 ) WITH (fillfactor = 90);
 -- Pages keep a tenth free: the netting sets a line's cancelled_quantity after
 -- its insert, and the new version then stays on the line's page (a HOT
@@ -44,6 +45,8 @@ COMMENT ON COLUMN silver.transactions.cancelled_quantity IS
 	'Clean line: the units that cancellation lines cancel (retail.net_cancellations); NULL for a rejected line';
 COMMENT ON COLUMN silver.transactions.unmatched_quantity IS
 	'Cancellation line that cancels units (rule 3 first broken, product, positive price, negative quantity): the units no clean line was left to cancel; NULL for every other line';
+COMMENT ON COLUMN silver.transactions.distribution_key IS
+	'What Citus distributes the lines by (retail.distribute): the customer, or for a line without one a negative number, -1 - load_ordinal % 1024, that spreads such lines over the shards';
 -- Rule 7 looks up the clean lines of earlier batches by invoice, as do the
 -- merges of the orders whose netting changed; the audit looks up the lines
 -- of a product at a price, and the netting those of a customer among them
@@ -68,13 +71,15 @@ COMMENT ON VIEW silver.cleaned_transactions IS
 
 -- The lines gold reads: under the setting cancellations = net each clean
 -- line with the units its cancellations left (none left: no line); under
--- 'ignore' the clean lines as they are.
+-- 'ignore' the clean lines as they are.  The setting is read once (OFFSET 0
+-- keeps its subquery apart), and not inside the lateral subquery, which
+-- Citus cannot plan there.
 CREATE VIEW silver.net_transactions AS
 SELECT t.invoice_no, t.stock_code, t.description, n.quantity, t.invoice_ts, t.unit_price,
 	   n.quantity * t.unit_price AS line_total, t.customer_id, t.country, t.load_ordinal
 FROM silver.transactions t
-	 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN (SELECT retail.setting('cancellations')) = 'net'
-												   THEN t.cancelled_quantity ELSE 0 END) n(quantity)
+	 CROSS JOIN (SELECT retail.setting('cancellations') = 'net' OFFSET 0) s(net)
+	 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN s.net THEN t.cancelled_quantity ELSE 0 END) n(quantity)
 WHERE t.reason IS NULL AND n.quantity > 0;
 COMMENT ON VIEW silver.net_transactions IS
 	'The lines gold reads: clean lines with the units left after their cancellations (setting cancellations = net; all clean lines as they are under ignore), line_total of those units';
@@ -227,8 +232,8 @@ CREATE TABLE silver.product_prices (
 COMMENT ON TABLE silver.product_prices IS
 	'State: per product, how many counted lines have each unit price (the audit''s price centre)';
 
--- The rows of silver.transactions for the bronze lines with load_ordinal in
--- (after, through].  Rule 7 compares a passing line with the passing lines
+-- Classify the bronze lines with load_ordinal in (after, through] into
+-- silver.transactions, or into a table like it (a rebuild's).  Rule 7 compares a passing line with the passing lines
 -- before it: the clean lines of earlier batches (load_ordinal <= after) are
 -- found by invoice (equal lines have one invoice_no; a batch's invoices are
 -- new, or few, where an index on the fingerprint would take an insert at a
@@ -237,150 +242,168 @@ COMMENT ON TABLE silver.product_prices IS
 -- invoice, fingerprint of each passing line): the batch's text is read
 -- again from bronze, and its rules and fingerprints computed again, rather
 -- than held in a tuplestore that spills (on the real file the second
--- computation costs about 0.15 s, the spill cost about 0.8 s).  A plain SQL
--- body, so that the caller's statement inlines it rather than collecting its
--- rows first.
-CREATE FUNCTION retail.classified_lines(after bigint, through bigint) RETURNS SETOF silver.transactions
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	WITH passing AS MATERIALIZED (
-		-- the batch's lines that break none of rules 1-6
-		SELECT b.load_ordinal, retail.clean_code(b.invoice_no) AS invoice_no,
-			   retail.line_fingerprint(b.invoice_no, b.stock_code, b.description, b.quantity,
-									   b.invoice_date, b.unit_price, b.customer_id, b.country) AS fingerprint
-		FROM bronze.transactions_raw b
-		WHERE b.load_ordinal > after AND b.load_ordinal <= through
-		  AND retail.rule_reason(b.invoice_no, b.stock_code, b.quantity, b.invoice_date, b.unit_price,
-								 b.customer_id, b.country) IS NULL
-	),
-	recurring AS MATERIALIZED (
-		-- fingerprints of passing lines seen twice in the batch (found in
-		-- order: the fingerprints of a big batch are too many to hash in
-		-- work_mem) or before it
-		SELECT f.fingerprint
-		FROM (SELECT p.fingerprint, lag(p.fingerprint) OVER (ORDER BY p.fingerprint) AS previous
-			  FROM passing p) f
-		WHERE f.fingerprint = f.previous
-		UNION
-		SELECT s.fingerprint
-		FROM silver.transactions s
-		WHERE after > 0 AND s.reason IS NULL AND s.load_ordinal <= after
-		  AND s.invoice_no IN (SELECT p.invoice_no FROM passing p)
-		  AND s.fingerprint IN (SELECT p.fingerprint FROM passing p)
-	),
-	candidates AS MATERIALIZED (
-		SELECT p.load_ordinal, p.invoice_no
-		FROM passing p
-		WHERE p.fingerprint IN (SELECT r.fingerprint FROM recurring r)
-	),
-	duplicates AS (
-		SELECT c.load_ordinal
-		FROM (SELECT e.load_ordinal, e.in_batch,
-					 row_number() OVER (
-						 PARTITION BY coalesce(btrim(e.invoice_no), ''), coalesce(btrim(e.stock_code), ''),
-							 coalesce(btrim(e.description), ''), coalesce(btrim(e.quantity), ''),
-							 coalesce(btrim(e.invoice_date), ''), coalesce(btrim(e.unit_price), ''),
-							 coalesce(btrim(e.customer_id), ''), coalesce(btrim(e.country), '')
-						 ORDER BY e.load_ordinal) AS occurrence
-			  FROM (SELECT b.*, true AS in_batch
-					FROM candidates c
-						 JOIN bronze.transactions_raw b ON b.load_ordinal = c.load_ordinal
-					UNION ALL
-					SELECT b.*, false
-					FROM silver.transactions s
-						 JOIN bronze.transactions_raw b ON b.load_ordinal = s.load_ordinal
-					WHERE after > 0 AND s.reason IS NULL AND s.load_ordinal <= after
-					  AND s.invoice_no IN (SELECT c.invoice_no FROM candidates c)
-					  AND s.fingerprint IN (SELECT r.fingerprint FROM recurring r)) e) c
-		WHERE c.in_batch AND c.occurrence > 1
-	),
-	classified AS (
-		SELECT b.*,
-			   coalesce(r.rule, CASE WHEN d.load_ordinal IS NOT NULL THEN 'duplicate' END) AS reason,
-			   retail.try_int4(b.quantity) AS typed_quantity,
-			   retail.try_numeric(b.unit_price) AS typed_unit_price
-		FROM bronze.transactions_raw b
-			 CROSS JOIN LATERAL (SELECT retail.rule_reason(b.invoice_no, b.stock_code, b.quantity,
-														   b.invoice_date, b.unit_price, b.customer_id,
-														   b.country) AS rule) r
-			 LEFT JOIN duplicates d ON d.load_ordinal = b.load_ordinal
-		WHERE b.load_ordinal > after AND b.load_ordinal <= through
-		OFFSET 0				-- parse once per row, not once per reference
-	)
-	SELECT c.load_ordinal,
-		   c.batch_id,
-		   c.reason,
-		   retail.clean_code(c.invoice_no),
-		   retail.clean_code(c.stock_code),
-		   NULLIF(btrim(c.description), ''),
-		   c.typed_quantity,
-		   retail.try_timestamp(c.invoice_date),
-		   c.typed_unit_price,
-		   c.typed_quantity * c.typed_unit_price,
-		   retail.try_customer_id(c.customer_id),
-		   btrim(c.country),
-		   -- the raw text is kept for rejected rows only
-		   CASE WHEN c.reason IS NOT NULL THEN c.invoice_no END,
-		   CASE WHEN c.reason IS NOT NULL THEN c.stock_code END,
-		   CASE WHEN c.reason IS NOT NULL THEN c.description END,
-		   CASE WHEN c.reason IS NOT NULL THEN c.quantity END,
-		   CASE WHEN c.reason IS NOT NULL THEN c.invoice_date END,
-		   CASE WHEN c.reason IS NOT NULL THEN c.unit_price END,
-		   CASE WHEN c.reason IS NOT NULL THEN c.customer_id END,
-		   CASE WHEN c.reason IS NOT NULL THEN c.country END,
-		   CASE WHEN c.reason IS NULL
-				THEN retail.line_fingerprint(c.invoice_no, c.stock_code, c.description, c.quantity,
-											 c.invoice_date, c.unit_price, c.customer_id, c.country)
-		   END,
-		   -- until retail.net_cancellations sees the other lines: nothing
-		   -- cancelled, nothing matched
-		   CASE WHEN c.reason IS NULL THEN 0 END,
-		   CASE WHEN c.reason = 'cancellation' AND c.typed_quantity < 0 AND c.typed_unit_price > 0
-					 AND NOT retail.is_non_product(c.stock_code)
-				THEN -c.typed_quantity::bigint END
-	FROM classified c;
-END;
-COMMENT ON FUNCTION retail.classified_lines(bigint, bigint) IS
-	'The rows of silver.transactions for the bronze lines with load_ordinal in (after, through] (rules 1-7; rule 7 against every clean line up to after)';
-
--- Classify the bronze lines with load_ordinal in (after, through] into
--- silver.transactions.
-CREATE FUNCTION retail.classify_lines(after bigint, through bigint) RETURNS bigint
+-- computation costs about 0.15 s, the spill cost about 0.8 s).  One
+-- statement, run by EXECUTE with the bounds as parameters: Citus plans no
+-- SQL function over a distributed table (doc/citus.md), and the rows go
+-- straight into the table.
+CREATE FUNCTION retail.classify_lines(after bigint, through bigint,
+									  target regclass DEFAULT 'silver.transactions') RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	classified bigint;
 BEGIN
-	INSERT INTO silver.transactions SELECT * FROM retail.classified_lines(after, through);
+	EXECUTE format($sql$
+		INSERT INTO %s
+		WITH passing AS MATERIALIZED (
+			-- the batch's lines that break none of rules 1-6
+			SELECT b.load_ordinal, retail.clean_code(b.invoice_no) AS invoice_no,
+				   retail.line_fingerprint(b.invoice_no, b.stock_code, b.description, b.quantity,
+										   b.invoice_date, b.unit_price, b.customer_id, b.country) AS fingerprint
+			FROM bronze.transactions_raw b
+			WHERE b.load_ordinal > $1 AND b.load_ordinal <= $2
+			  AND retail.rule_reason(b.invoice_no, b.stock_code, b.quantity, b.invoice_date, b.unit_price,
+									 b.customer_id, b.country) IS NULL
+		),
+		recurring AS MATERIALIZED (
+			-- fingerprints of passing lines seen twice in the batch (found in
+			-- order: the fingerprints of a big batch are too many to hash in
+			-- work_mem) or before it
+			SELECT f.fingerprint
+			FROM (SELECT p.fingerprint, lag(p.fingerprint) OVER (ORDER BY p.fingerprint) AS previous
+				  FROM passing p) f
+			WHERE f.fingerprint = f.previous
+			UNION
+			SELECT s.fingerprint
+			FROM silver.transactions s
+			WHERE $1 > 0 AND s.reason IS NULL AND s.load_ordinal <= $1
+			  AND s.invoice_no IN (SELECT p.invoice_no FROM passing p)
+			  AND s.fingerprint IN (SELECT p.fingerprint FROM passing p)
+		),
+		candidates AS MATERIALIZED (
+			SELECT p.load_ordinal, p.invoice_no
+			FROM passing p
+			WHERE p.fingerprint IN (SELECT r.fingerprint FROM recurring r)
+		),
+		duplicates AS (
+			SELECT c.load_ordinal
+			FROM (SELECT e.load_ordinal, e.in_batch,
+						 row_number() OVER (
+							 PARTITION BY coalesce(btrim(e.invoice_no), ''), coalesce(btrim(e.stock_code), ''),
+								 coalesce(btrim(e.description), ''), coalesce(btrim(e.quantity), ''),
+								 coalesce(btrim(e.invoice_date), ''), coalesce(btrim(e.unit_price), ''),
+								 coalesce(btrim(e.customer_id), ''), coalesce(btrim(e.country), '')
+							 ORDER BY e.load_ordinal) AS occurrence
+				  FROM (SELECT b.*, true AS in_batch
+						FROM candidates c
+							 JOIN bronze.transactions_raw b ON b.load_ordinal = c.load_ordinal
+						UNION ALL
+						SELECT b.*, false
+						FROM silver.transactions s
+							 JOIN bronze.transactions_raw b ON b.load_ordinal = s.load_ordinal
+						WHERE $1 > 0 AND s.reason IS NULL AND s.load_ordinal <= $1
+						  AND s.invoice_no IN (SELECT c.invoice_no FROM candidates c)
+						  AND s.fingerprint IN (SELECT r.fingerprint FROM recurring r)) e) c
+			WHERE c.in_batch AND c.occurrence > 1
+		),
+		classified AS (
+			SELECT b.*,
+				   coalesce(r.rule, CASE WHEN d.load_ordinal IS NOT NULL THEN 'duplicate' END) AS reason,
+				   retail.try_int4(b.quantity) AS typed_quantity,
+				   retail.try_numeric(b.unit_price) AS typed_unit_price,
+				   retail.try_customer_id(b.customer_id) AS typed_customer_id
+			FROM bronze.transactions_raw b
+				 CROSS JOIN LATERAL (SELECT retail.rule_reason(b.invoice_no, b.stock_code, b.quantity,
+															   b.invoice_date, b.unit_price, b.customer_id,
+															   b.country) AS rule) r
+				 LEFT JOIN duplicates d ON d.load_ordinal = b.load_ordinal
+			WHERE b.load_ordinal > $1 AND b.load_ordinal <= $2
+			OFFSET 0				-- parse once per row, not once per reference
+		)
+		SELECT c.load_ordinal,
+			   c.batch_id,
+			   c.reason,
+			   retail.clean_code(c.invoice_no),
+			   retail.clean_code(c.stock_code),
+			   NULLIF(btrim(c.description), ''),
+			   c.typed_quantity,
+			   retail.try_timestamp(c.invoice_date),
+			   c.typed_unit_price,
+			   c.typed_quantity * c.typed_unit_price,
+			   c.typed_customer_id,
+			   btrim(c.country),
+			   -- the raw text is kept for rejected rows only
+			   CASE WHEN c.reason IS NOT NULL THEN c.invoice_no END,
+			   CASE WHEN c.reason IS NOT NULL THEN c.stock_code END,
+			   CASE WHEN c.reason IS NOT NULL THEN c.description END,
+			   CASE WHEN c.reason IS NOT NULL THEN c.quantity END,
+			   CASE WHEN c.reason IS NOT NULL THEN c.invoice_date END,
+			   CASE WHEN c.reason IS NOT NULL THEN c.unit_price END,
+			   CASE WHEN c.reason IS NOT NULL THEN c.customer_id END,
+			   CASE WHEN c.reason IS NOT NULL THEN c.country END,
+			   CASE WHEN c.reason IS NULL
+					THEN retail.line_fingerprint(c.invoice_no, c.stock_code, c.description, c.quantity,
+												 c.invoice_date, c.unit_price, c.customer_id, c.country)
+			   END,
+			   -- until retail.net_cancellations sees the other lines: nothing
+			   -- cancelled, nothing matched
+			   CASE WHEN c.reason IS NULL THEN 0 END,
+			   CASE WHEN c.reason = 'cancellation' AND c.typed_quantity < 0 AND c.typed_unit_price > 0
+						 AND NOT retail.is_non_product(c.stock_code)
+					THEN -c.typed_quantity::bigint END,
+			   coalesce(c.typed_customer_id, -1 - c.load_ordinal %% 1024)
+		FROM classified c
+	$sql$, target) USING after, through;
 	GET DIAGNOSTICS classified = ROW_COUNT;
 	RETURN classified;
 END
 $$;
-COMMENT ON FUNCTION retail.classify_lines(bigint, bigint) IS
-	'Classify the bronze lines with load_ordinal in (after, through] into silver.transactions (rules 1-7; rule 7 against every earlier clean line); returns how many';
+COMMENT ON FUNCTION retail.classify_lines(bigint, bigint, regclass) IS
+	'Classify the bronze lines with load_ordinal in (after, through] into silver.transactions, or into target, a table like it (rules 1-7; rule 7 against every clean line of silver.transactions up to after); returns how many';
 
 -- Classify every bronze line up to through anew without blocking readers of
 -- silver.transactions: the new rows are built beside it, and only the rows
 -- that differ (by image, so that 2.5 and 2.50 differ) are deleted and
 -- inserted.  Deleting and inserting them all would rewrite every tuple and
--- index entry, and each insert would meet the deleted row of its key.
+-- index entry, and each insert would meet the deleted row of its key.  On
+-- Citus the rows are built in a table on the same shards, where each shard
+-- compares its own (a local table cannot be joined to the lines there).
 CREATE FUNCTION retail.reclassify_lines(through bigint) RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	classified bigint;
+	distributed constant boolean := retail.is_distributed('silver.transactions');
+	beside regclass;
 BEGIN
-	CREATE TEMPORARY TABLE reclassified_lines AS
-	SELECT * FROM retail.classified_lines(0, through);
-	GET DIAGNOSTICS classified = ROW_COUNT;
-	DELETE FROM silver.transactions s
-	WHERE NOT EXISTS (SELECT FROM reclassified_lines r WHERE r.load_ordinal = s.load_ordinal AND r *= s);
-	INSERT INTO silver.transactions
-	SELECT * FROM reclassified_lines r
-	WHERE NOT EXISTS (SELECT FROM silver.transactions s WHERE s.load_ordinal = r.load_ordinal);
-	DROP TABLE reclassified_lines;
+	IF distributed THEN
+		CREATE TABLE retail.reclassified_lines (LIKE silver.transactions);
+		beside := 'retail.reclassified_lines';
+		EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''distribution_key'',
+															 colocate_with => ''silver.transactions'')'
+			USING beside;
+	ELSE
+		CREATE TEMPORARY TABLE reclassified_lines (LIKE silver.transactions);
+		beside := 'pg_temp.reclassified_lines';
+	END IF;
+	classified := retail.classify_lines(0, through, beside);
+	EXECUTE format($sql$
+		DELETE FROM silver.transactions s
+		WHERE NOT EXISTS (SELECT 1 FROM %1$s r
+						  WHERE r.distribution_key = s.distribution_key AND r.load_ordinal = s.load_ordinal
+							AND r *= s)
+		$sql$, beside);
+	EXECUTE format($sql$
+		INSERT INTO silver.transactions
+		SELECT * FROM %1$s r
+		WHERE NOT EXISTS (SELECT 1 FROM silver.transactions s
+						  WHERE s.distribution_key = r.distribution_key AND s.load_ordinal = r.load_ordinal)
+		$sql$, beside);
+	-- unqualified where temporary: Citus cannot look up the schema name
+	-- pg_temp in a DROP
+	EXECUTE 'DROP TABLE ' || CASE WHEN distributed THEN 'retail.reclassified_lines' ELSE 'reclassified_lines' END;
 	RETURN classified;
 END
 $$;
@@ -415,8 +438,9 @@ BEGIN
 		FROM silver.transactions t
 			 LEFT JOIN LATERAL (SELECT true AS found
 								FROM silver.transactions k
-								WHERE k.unmatched_quantity IS NOT NULL AND k.customer_id = t.customer_id
-								  AND k.stock_code = t.stock_code AND k.unit_price = t.unit_price
+								WHERE k.unmatched_quantity IS NOT NULL AND k.distribution_key = t.distribution_key
+								  AND k.customer_id = t.customer_id AND k.stock_code = t.stock_code
+								  AND k.unit_price = t.unit_price
 								LIMIT 1) c ON t.reason IS NULL
 		WHERE t.load_ordinal > after AND t.load_ordinal <= through
 		  AND (t.unmatched_quantity IS NOT NULL OR c.found);
@@ -435,16 +459,16 @@ BEGIN
 		SELECT e.*, sum(-e.quantity::bigint) OVER (PARTITION BY e.customer_id, e.stock_code COLLATE "C", e.unit_price
 										   ORDER BY e.invoice_ts, NOT e.is_line, e.load_ordinal
 										   ROWS UNBOUNDED PRECEDING) AS g
-		FROM (SELECT t.load_ordinal, true AS is_line, t.quantity, t.customer_id, t.stock_code, t.unit_price,
-					 t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
+		FROM (SELECT t.distribution_key, t.load_ordinal, true AS is_line, t.quantity, t.customer_id, t.stock_code,
+					 t.unit_price, t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
 			  FROM netting_groups g
 				   JOIN silver.transactions t
 						ON t.customer_id = g.customer_id AND t.stock_code = g.stock_code
 						   AND t.unit_price = g.unit_price AND t.reason IS NULL
 			  WHERE t.load_ordinal <= $2
 			  UNION ALL
-			  SELECT t.load_ordinal, false, t.quantity, t.customer_id, t.stock_code, t.unit_price,
-					 t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
+			  SELECT t.distribution_key, t.load_ordinal, false, t.quantity, t.customer_id, t.stock_code,
+					 t.unit_price, t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
 			  FROM netting_groups g
 				   JOIN silver.transactions t
 						ON t.customer_id = g.customer_id AND t.stock_code = g.stock_code
@@ -452,7 +476,7 @@ BEGIN
 			  WHERE t.load_ordinal <= $2) e
 	),
 	netted AS (
-		SELECT e.load_ordinal, e.is_line, e.customer_id, e.invoice_no, e.invoice_ts,
+		SELECT e.distribution_key, e.load_ordinal, e.is_line, e.customer_id, e.invoice_no, e.invoice_ts,
 			   e.cancelled_quantity AS old_cancelled, e.unmatched_quantity AS old_unmatched,
 			   CASE WHEN e.is_line THEN least(e.quantity, greatest(0, max(e.g) OVER later - e.g)) END AS cancelled,
 			   CASE WHEN NOT e.is_line
@@ -468,7 +492,7 @@ BEGIN
 		UPDATE silver.transactions t
 		SET cancelled_quantity = n.cancelled, unmatched_quantity = n.unmatched
 		FROM netted n
-		WHERE t.load_ordinal = n.load_ordinal
+		WHERE t.distribution_key = n.distribution_key AND t.load_ordinal = n.load_ordinal
 		  AND (n.old_cancelled, n.old_unmatched) IS DISTINCT FROM (n.cancelled, n.unmatched)
 		RETURNING n.*
 	)
@@ -483,82 +507,6 @@ $$;
 COMMENT ON FUNCTION retail.net_cancellations(bigint, bigint) IS
 	'Net the cancellation lines against the clean lines of the groups (customer, product, price) that the lines with load_ordinal in (after, through] touch: silver.transactions.cancelled_quantity and unmatched_quantity; earlier lines that change go to retail.netting_changes';
 
--- A line as the states count it: a clean line with the units left after
--- the cancellations (setting cancellations = net; all of them under
--- 'ignore'), and a sign: -1 takes back what an earlier refresh counted.
-CREATE TYPE retail.counted_line AS (
-	sign integer,
-	load_ordinal bigint,
-	invoice_no text,
-	stock_code text,
-	description text,
-	quantity bigint,
-	invoice_ts timestamp,
-	unit_price numeric,
-	line_total numeric,
-	customer_id bigint,
-	country text
-);
-COMMENT ON TYPE retail.counted_line IS
-	'A clean line as the silver states count it: net quantity and line_total under the setting cancellations = net, and a sign (-1 takes back an earlier count)';
-
--- The counted lines with load_ordinal in (after, through].  Plain SQL
--- bodies here and below, inlined into the merges' statements.
-CREATE FUNCTION retail.counted_lines(after bigint, through bigint, net boolean)
-	RETURNS SETOF retail.counted_line
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT 1, t.load_ordinal, t.invoice_no, t.stock_code, t.description, q.quantity, t.invoice_ts, t.unit_price,
-		   q.quantity * t.unit_price, t.customer_id, t.country
-	FROM silver.transactions t
-		 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN counted_lines.net THEN t.cancelled_quantity ELSE 0 END)
-			 q(quantity)
-	WHERE t.load_ordinal > counted_lines.after AND t.load_ordinal <= counted_lines.through
-	  AND t.reason IS NULL AND q.quantity > 0;
-END;
-COMMENT ON FUNCTION retail.counted_lines(bigint, bigint, boolean) IS
-	'Clean lines with load_ordinal in (after, through] that have units left after the cancellations (net), with their net quantity and line_total; all of them, as they are, when net is false';
-
--- What the merge adds to the states of the customers (or orders): the
--- batch's counted lines, except those of a customer (an order) that an
--- earlier line's netting changed, whose states are built again from all
--- their counted lines.
-CREATE FUNCTION retail.customer_lines(after bigint, through bigint, net boolean)
-	RETURNS SETOF retail.counted_line
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT l.*
-	FROM retail.counted_lines(customer_lines.after, customer_lines.through, customer_lines.net) l
-	WHERE l.customer_id NOT IN (SELECT c.customer_id FROM retail.netting_changes c)
-	UNION ALL
-	SELECT l.*
-	FROM retail.counted_lines(0, customer_lines.through, customer_lines.net) l
-	WHERE l.customer_id IN (SELECT c.customer_id FROM retail.netting_changes c);
-END;
-COMMENT ON FUNCTION retail.customer_lines(bigint, bigint, boolean) IS
-	'Counted lines a merge adds to the customer states: the batch''s, and every line of the customers in retail.netting_changes (their states are built again)';
-
--- What the merge adds to the sums of products and countries: the batch's
--- counted lines, and for each earlier line whose netting changed, its old
--- count taken back and its new one added.
-CREATE FUNCTION retail.product_lines(after bigint, through bigint, net boolean)
-	RETURNS SETOF retail.counted_line
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT l.*
-	FROM retail.counted_lines(product_lines.after, product_lines.through, product_lines.net) l
-	UNION ALL
-	SELECT v.sign, t.load_ordinal, t.invoice_no, t.stock_code, t.description, v.quantity, t.invoice_ts,
-		   t.unit_price, v.quantity * t.unit_price, t.customer_id, t.country
-	FROM retail.netting_changes c
-		 JOIN silver.transactions t ON t.load_ordinal = c.load_ordinal
-		 CROSS JOIN LATERAL (VALUES (-1, t.quantity - c.old_cancelled), (1, t.quantity - c.new_cancelled))
-			 v(sign, quantity)
-	WHERE v.quantity > 0;
-END;
-COMMENT ON FUNCTION retail.product_lines(bigint, bigint, boolean) IS
-	'Counted lines a merge adds to the product and country sums: the batch''s, and for the lines in retail.netting_changes the old count with sign -1 and the new one';
-
 -- Merge the lines with load_ordinal in (after, through] into silver.orders
 -- (the batch's clean lines as they are) and silver.net_orders (its counted
 -- lines, and under net every counted line of the orders in
@@ -572,7 +520,8 @@ COMMENT ON FUNCTION retail.product_lines(bigint, bigint, boolean) IS
 -- the collation's), and each invoice's first line is then read by its
 -- ordinal: sorting every line by invoice cost twice as much.  That read is
 -- kept a lookup (OFFSET 0), not a join that the planner may make a hash of
--- every line of silver.transactions.
+-- every line of silver.transactions; on Citus, which cannot push such a
+-- lookup down to the shards, it is a join.
 CREATE FUNCTION retail.merge_orders(after bigint, through bigint, net boolean) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -592,6 +541,12 @@ DECLARE
 			mixed_parties = o.mixed_parties OR excluded.mixed_parties
 				OR (o.customer_id, o.country) IS DISTINCT FROM (excluded.customer_id, excluded.country)
 		$sql$;
+	first_line constant text := CASE WHEN retail.is_distributed('silver.transactions')
+									 THEN 'JOIN silver.transactions f ON f.load_ordinal = s.first_line'
+									 ELSE 'CROSS JOIN LATERAL (SELECT f.customer_id, f.country
+															   FROM silver.transactions f
+															   WHERE f.load_ordinal = s.first_line
+															   OFFSET 0) f' END;
 BEGIN
 	-- one statement, both tables
 	EXECUTE format($sql$
@@ -633,15 +588,12 @@ BEGIN
 											(true, g.counted_first_line, g.counted_invoice_ts, g.counted_lines,
 											 g.counted_units, g.counted_total, g.counted_mixed_parties))
 					 s(counted, first_line, invoice_ts, lines, units, total, mixed_parties)
-				 CROSS JOIN LATERAL (SELECT f.customer_id, f.country
-									 FROM silver.transactions f
-									 WHERE f.load_ordinal = s.first_line
-									 OFFSET 0) f
+				 %s
 			WHERE s.lines > 0
 		),
 		clean AS (%s)
 		%s
-		$sql$, format(merge, 'silver.orders', false), format(merge, 'silver.net_orders', true))
+		$sql$, first_line, format(merge, 'silver.orders', false), format(merge, 'silver.net_orders', true))
 		USING after, through, net;
 END
 $$;
@@ -652,9 +604,9 @@ COMMENT ON FUNCTION retail.merge_orders(bigint, bigint, boolean) IS
 -- silver.net_orders and the states, after netting their cancellations.  The
 -- states count the counted lines; when the netting changed earlier lines,
 -- their customers' and orders' states are built again from all their
--- counted lines (deleted here, then merged from retail.customer_lines and
+-- counted lines (deleted here, then merged from merge_customer_lines and
 -- by retail.merge_orders), and their products' and countries' sums corrected
--- (retail.product_lines).  On a Citus coordinator the temporary views are
+-- (merge_product_lines).  On a Citus coordinator the temporary views are
 -- kept from DDL propagation, which would warn at each rebuild that it cannot
 -- send them to the workers (setting a placeholder where Citus is absent).
 CREATE FUNCTION retail.merge_lines(after bigint, through bigint) RETURNS void
@@ -672,6 +624,18 @@ DECLARE
 	-- room that the netting's updates freed) and each group of merges would
 	-- read them again
 	relation_kind text := CASE WHEN after = 0 THEN 'VIEW' ELSE 'TABLE' END;
+	-- The counted lines with load_ordinal in (%1, %2]: clean lines with the
+	-- units left after their cancellations (%3 = net; all of them, as they
+	-- are, otherwise), and a sign: -1 takes back an earlier count.  Statement
+	-- text, not a SQL function: Citus refuses one over a distributed table,
+	-- or, nested in another, lets PostgreSQL read the coordinator's empty
+	-- shell of the table (doc/citus.md).
+	counted constant text := $sql$
+		SELECT 1 AS sign, t.load_ordinal, t.invoice_no, t.stock_code, t.description, q.quantity, t.invoice_ts,
+			   t.unit_price, q.quantity * t.unit_price AS line_total, t.customer_id, t.country
+		FROM silver.transactions t
+			 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN %3$L THEN t.cancelled_quantity ELSE 0 END) q(quantity)
+		WHERE t.load_ordinal > %1$s AND t.load_ordinal <= %2$s AND t.reason IS NULL AND q.quantity > 0$sql$;
 BEGIN
 	PERFORM retail.net_cancellations(after, through);
 	IF NOT net THEN
@@ -683,10 +647,29 @@ BEGIN
 		-- few rows: let the planner see so, and reach their lines by index
 		ANALYZE retail.netting_changes;
 	END IF;
-	EXECUTE format('CREATE TEMP %s merge_customer_lines AS SELECT * FROM retail.customer_lines(%s, %s, %L)',
-				   relation_kind, after, through, net);
-	EXECUTE format('CREATE TEMP %s merge_product_lines AS SELECT * FROM retail.product_lines(%s, %s, %L)',
-				   relation_kind, after, through, net);
+	-- What the merge adds to the customers' states: the batch's counted
+	-- lines, except those of a customer whose earlier line's netting changed,
+	-- whose states are built again from all their counted lines.
+	EXECUTE format('CREATE TEMP %s merge_customer_lines AS %s
+						AND t.customer_id NOT IN (SELECT c.customer_id FROM retail.netting_changes c)
+					UNION ALL
+					%s
+						AND t.customer_id IN (SELECT c.customer_id FROM retail.netting_changes c)',
+				   relation_kind, format(counted, after, through, net), format(counted, 0, through, net));
+	-- What it adds to the sums of products and countries: the batch's
+	-- counted lines, and for each earlier line whose netting changed, its old
+	-- count taken back and its new one added.
+	EXECUTE format($sql$
+		CREATE TEMP %s merge_product_lines AS %s
+		UNION ALL
+		SELECT v.sign, t.load_ordinal, t.invoice_no, t.stock_code, t.description, v.quantity, t.invoice_ts,
+			   t.unit_price, v.quantity * t.unit_price, t.customer_id, t.country
+		FROM retail.netting_changes c
+			 JOIN silver.transactions t ON t.load_ordinal = c.load_ordinal
+			 CROSS JOIN LATERAL (VALUES (-1, t.quantity - c.old_cancelled), (1, t.quantity - c.new_cancelled))
+				 v(sign, quantity)
+		WHERE v.quantity > 0
+		$sql$, relation_kind, format(counted, after, through, net));
 
 	WITH dropped AS (
 		DELETE FROM silver.net_orders o USING retail.netting_changes c
@@ -894,12 +877,14 @@ AS $$
 DECLARE
 	classified bigint;
 	lookup_indexes regclass[];
+	lookup_index regclass;
 	definitions text[];
 	definition text;
 	primary_key name;
 	primary_key_definition text;
 BEGIN
-	IF EXISTS (SELECT FROM silver.transactions) THEN
+	-- (SELECT 1: Citus fails on an empty select list)
+	IF EXISTS (SELECT 1 FROM silver.transactions) THEN
 		IF rebuild THEN
 			RETURN retail.reclassify_lines(through);
 		END IF;
@@ -912,7 +897,10 @@ BEGIN
 	SELECT c.conname, pg_get_constraintdef(c.oid) INTO primary_key, primary_key_definition
 	FROM pg_constraint c
 	WHERE c.conrelid = 'silver.transactions'::regclass AND c.contype = 'p';
-	EXECUTE 'DROP INDEX ' || array_to_string(lookup_indexes, ', ');
+	-- one at a time: Citus drops one distributed index a statement
+	FOREACH lookup_index IN ARRAY lookup_indexes LOOP
+		EXECUTE 'DROP INDEX ' || lookup_index;
+	END LOOP;
 	EXECUTE format('ALTER TABLE silver.transactions DROP CONSTRAINT %I', primary_key);
 	classified := retail.classify_lines(after, through);
 	EXECUTE format('ALTER TABLE silver.transactions ADD CONSTRAINT %I %s', primary_key, primary_key_definition);

@@ -100,13 +100,18 @@ INSERT INTO retail.setting_defaults (name, default_value, description, value_typ
 -- median price); mixed_parties when its lines carry more than one customer
 -- or country (z NULL).  The price z's scale is at least ln(1.25) / 3.5, as
 -- the contract says: a product sold at one list price (MAD 0 or near it)
--- must not flag its ordinary variants within a factor 1.25.
+-- must not flag its ordinary variants within a factor 1.25.  PL/pgSQL, as
+-- Citus plans a SQL function's statement over distributed tables only there
+-- (doc/citus.md); it returns few rows.
 CREATE FUNCTION retail.order_anomalies(threshold double precision DEFAULT 3.5)
 RETURNS TABLE (invoice_no text, customer_id bigint, country text, invoice_ts timestamp,
 			   total numeric, z double precision, reason text, stock_code text, unit_price numeric,
 			   product_median_price numeric)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
 	-- one row, computed once (however few orders the statistics expect):
 	-- the centre, and the total that an order must exceed for its z to
 	-- exceed the threshold, less a millionth (the z's rounding is some
@@ -201,7 +206,8 @@ BEGIN ATOMIC
 	SELECT f.*
 	FROM flags f
 	ORDER BY abs(f.z) DESC NULLS LAST, f.invoice_no, f.reason;
-END;
+END
+$$;
 COMMENT ON FUNCTION retail.order_anomalies(double precision) IS
 	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders), unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines, the scale at least ln(1.25) / 3.5; the line named), and mixed_parties (lines of more than one customer or country); the query of gold.audit_order_anomalies';
 

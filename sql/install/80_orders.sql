@@ -14,17 +14,19 @@ COMMENT ON VIEW gold.orders IS
 	'One row per order (invoice) with lines left after the cancellations (setting cancellations): net lines, units and total';
 
 -- What the netting did, for the report and for people: from the cancellation
--- lines alone (few, and indexed), not from every line.
+-- lines alone (few, and indexed), not from every line.  The setting is read
+-- above the sums: Citus cannot push a subquery beside them down.
 CREATE VIEW gold.cancellation_summary AS
-SELECT (SELECT retail.setting('cancellations')) AS cancellations,
-	   count(*) AS cancellation_lines,
-	   coalesce(sum(-t.quantity::bigint), 0)::bigint AS cancelled_units,
-	   coalesce(sum(-t.quantity::bigint - t.unmatched_quantity), 0)::bigint AS matched_units,
-	   coalesce(sum(t.unmatched_quantity), 0)::bigint AS unmatched_units,
-	   coalesce(sum((-t.quantity::bigint - t.unmatched_quantity) * t.unit_price), 0)::numeric(38, 6) AS matched_value,
-	   coalesce(sum(t.unmatched_quantity * t.unit_price), 0)::numeric(38, 6) AS unmatched_value
-FROM silver.transactions t
-WHERE t.unmatched_quantity IS NOT NULL;
+SELECT (SELECT retail.setting('cancellations')) AS cancellations, c.*
+FROM (SELECT count(*) AS cancellation_lines,
+			 coalesce(sum(-t.quantity::bigint), 0)::bigint AS cancelled_units,
+			 coalesce(sum(-t.quantity::bigint - t.unmatched_quantity), 0)::bigint AS matched_units,
+			 coalesce(sum(t.unmatched_quantity), 0)::bigint AS unmatched_units,
+			 coalesce(sum((-t.quantity::bigint - t.unmatched_quantity) * t.unit_price), 0)::numeric(38, 6)
+				 AS matched_value,
+			 coalesce(sum(t.unmatched_quantity * t.unit_price), 0)::numeric(38, 6) AS unmatched_value
+	  FROM silver.transactions t
+	  WHERE t.unmatched_quantity IS NOT NULL) c;
 COMMENT ON VIEW gold.cancellation_summary IS
 	'One row: the cancellation lines that cancel product units, the units they cancel, how many matched earlier lines of the same customer, product and price (netted from gold under cancellations = net) and how many matched none, with their value';
 

@@ -77,13 +77,15 @@ COMMENT ON VIEW silver.rejected_transactions IS
 
 -- The lines gold reads: under the setting cancellations = net each clean
 -- line with the units its cancellations left (none left: no line); under
--- 'ignore' the clean lines as they are.
+-- 'ignore' the clean lines as they are.  The setting is read once (OFFSET 0
+-- keeps its subquery apart), and not inside the lateral subquery, which
+-- Citus cannot plan there.
 CREATE VIEW silver.net_transactions AS
 SELECT t.invoice_no, t.stock_code, t.description, n.quantity, t.invoice_ts, t.unit_price,
 	   n.quantity * t.unit_price AS line_total, t.customer_id, t.country, t.load_ordinal
 FROM silver.transactions t
-	 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN (SELECT retail.setting('cancellations')) = 'net'
-												   THEN t.cancelled_quantity ELSE 0 END) n(quantity)
+	 CROSS JOIN (SELECT retail.setting('cancellations') = 'net' OFFSET 0) s(net)
+	 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN s.net THEN t.cancelled_quantity ELSE 0 END) n(quantity)
 WHERE t.reason IS NULL AND n.quantity > 0;
 COMMENT ON VIEW silver.net_transactions IS
 	'The lines gold reads: clean lines with the units left after their cancellations (setting cancellations = net; all clean lines as they are under ignore), line_total of those units';
@@ -160,8 +162,9 @@ BEGIN
 		FROM silver.transactions t
 			 LEFT JOIN LATERAL (SELECT true AS found
 								FROM silver.transactions k
-								WHERE k.unmatched_quantity IS NOT NULL AND k.customer_id = t.customer_id
-								  AND k.stock_code = t.stock_code AND k.unit_price = t.unit_price
+								WHERE k.unmatched_quantity IS NOT NULL AND k.distribution_key = t.distribution_key
+								  AND k.customer_id = t.customer_id AND k.stock_code = t.stock_code
+								  AND k.unit_price = t.unit_price
 								LIMIT 1) c ON t.reason IS NULL
 		WHERE t.load_ordinal > after AND t.load_ordinal <= through
 		  AND (t.unmatched_quantity IS NOT NULL OR c.found);
@@ -180,16 +183,16 @@ BEGIN
 		SELECT e.*, sum(-e.quantity::bigint) OVER (PARTITION BY e.customer_id, e.stock_code COLLATE "C", e.unit_price
 										   ORDER BY e.invoice_ts, NOT e.is_line, e.load_ordinal
 										   ROWS UNBOUNDED PRECEDING) AS g
-		FROM (SELECT t.load_ordinal, true AS is_line, t.quantity, t.customer_id, t.stock_code, t.unit_price,
-					 t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
+		FROM (SELECT t.distribution_key, t.load_ordinal, true AS is_line, t.quantity, t.customer_id, t.stock_code,
+					 t.unit_price, t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
 			  FROM netting_groups g
 				   JOIN silver.transactions t
 						ON t.customer_id = g.customer_id AND t.stock_code = g.stock_code
 						   AND t.unit_price = g.unit_price AND t.reason IS NULL
 			  WHERE t.load_ordinal <= $2
 			  UNION ALL
-			  SELECT t.load_ordinal, false, t.quantity, t.customer_id, t.stock_code, t.unit_price,
-					 t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
+			  SELECT t.distribution_key, t.load_ordinal, false, t.quantity, t.customer_id, t.stock_code,
+					 t.unit_price, t.invoice_no, t.invoice_ts, t.cancelled_quantity, t.unmatched_quantity
 			  FROM netting_groups g
 				   JOIN silver.transactions t
 						ON t.customer_id = g.customer_id AND t.stock_code = g.stock_code
@@ -197,7 +200,7 @@ BEGIN
 			  WHERE t.load_ordinal <= $2) e
 	),
 	netted AS (
-		SELECT e.load_ordinal, e.is_line, e.customer_id, e.invoice_no, e.invoice_ts,
+		SELECT e.distribution_key, e.load_ordinal, e.is_line, e.customer_id, e.invoice_no, e.invoice_ts,
 			   e.cancelled_quantity AS old_cancelled, e.unmatched_quantity AS old_unmatched,
 			   CASE WHEN e.is_line THEN least(e.quantity, greatest(0, max(e.g) OVER later - e.g)) END AS cancelled,
 			   CASE WHEN NOT e.is_line
@@ -213,7 +216,7 @@ BEGIN
 		UPDATE silver.transactions t
 		SET cancelled_quantity = n.cancelled, unmatched_quantity = n.unmatched
 		FROM netted n
-		WHERE t.load_ordinal = n.load_ordinal
+		WHERE t.distribution_key = n.distribution_key AND t.load_ordinal = n.load_ordinal
 		  AND (n.old_cancelled, n.old_unmatched) IS DISTINCT FROM (n.cancelled, n.unmatched)
 		RETURNING n.*
 	)
@@ -228,82 +231,6 @@ $$;
 COMMENT ON FUNCTION retail.net_cancellations(bigint, bigint) IS
 	'Net the cancellation lines against the clean lines of the groups (customer, product, price) that the lines with load_ordinal in (after, through] touch: silver.transactions.cancelled_quantity and unmatched_quantity; earlier lines that change go to retail.netting_changes';
 
--- A line as the states count it: a clean line with the units left after
--- the cancellations (setting cancellations = net; all of them under
--- 'ignore'), and a sign: -1 takes back what an earlier refresh counted.
-CREATE TYPE retail.counted_line AS (
-	sign integer,
-	load_ordinal bigint,
-	invoice_no text,
-	stock_code text,
-	description text,
-	quantity bigint,
-	invoice_ts timestamp,
-	unit_price numeric,
-	line_total numeric,
-	customer_id bigint,
-	country text
-);
-COMMENT ON TYPE retail.counted_line IS
-	'A clean line as the silver states count it: net quantity and line_total under the setting cancellations = net, and a sign (-1 takes back an earlier count)';
-
--- The counted lines with load_ordinal in (after, through].  Plain SQL
--- bodies here and below, inlined into the merges' statements.
-CREATE FUNCTION retail.counted_lines(after bigint, through bigint, net boolean)
-	RETURNS SETOF retail.counted_line
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT 1, t.load_ordinal, t.invoice_no, t.stock_code, t.description, q.quantity, t.invoice_ts, t.unit_price,
-		   q.quantity * t.unit_price, t.customer_id, t.country
-	FROM silver.transactions t
-		 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN counted_lines.net THEN t.cancelled_quantity ELSE 0 END)
-			 q(quantity)
-	WHERE t.load_ordinal > counted_lines.after AND t.load_ordinal <= counted_lines.through
-	  AND t.reason IS NULL AND q.quantity > 0;
-END;
-COMMENT ON FUNCTION retail.counted_lines(bigint, bigint, boolean) IS
-	'Clean lines with load_ordinal in (after, through] that have units left after the cancellations (net), with their net quantity and line_total; all of them, as they are, when net is false';
-
--- What the merge adds to the states of the customers (or orders): the
--- batch's counted lines, except those of a customer (an order) that an
--- earlier line's netting changed, whose states are built again from all
--- their counted lines.
-CREATE FUNCTION retail.customer_lines(after bigint, through bigint, net boolean)
-	RETURNS SETOF retail.counted_line
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT l.*
-	FROM retail.counted_lines(customer_lines.after, customer_lines.through, customer_lines.net) l
-	WHERE l.customer_id NOT IN (SELECT c.customer_id FROM retail.netting_changes c)
-	UNION ALL
-	SELECT l.*
-	FROM retail.counted_lines(0, customer_lines.through, customer_lines.net) l
-	WHERE l.customer_id IN (SELECT c.customer_id FROM retail.netting_changes c);
-END;
-COMMENT ON FUNCTION retail.customer_lines(bigint, bigint, boolean) IS
-	'Counted lines a merge adds to the customer states: the batch''s, and every line of the customers in retail.netting_changes (their states are built again)';
-
--- What the merge adds to the sums of products and countries: the batch's
--- counted lines, and for each earlier line whose netting changed, its old
--- count taken back and its new one added.
-CREATE FUNCTION retail.product_lines(after bigint, through bigint, net boolean)
-	RETURNS SETOF retail.counted_line
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-	SELECT l.*
-	FROM retail.counted_lines(product_lines.after, product_lines.through, product_lines.net) l
-	UNION ALL
-	SELECT v.sign, t.load_ordinal, t.invoice_no, t.stock_code, t.description, v.quantity, t.invoice_ts,
-		   t.unit_price, v.quantity * t.unit_price, t.customer_id, t.country
-	FROM retail.netting_changes c
-		 JOIN silver.transactions t ON t.load_ordinal = c.load_ordinal
-		 CROSS JOIN LATERAL (VALUES (-1, t.quantity - c.old_cancelled), (1, t.quantity - c.new_cancelled))
-			 v(sign, quantity)
-	WHERE v.quantity > 0;
-END;
-COMMENT ON FUNCTION retail.product_lines(bigint, bigint, boolean) IS
-	'Counted lines a merge adds to the product and country sums: the batch''s, and for the lines in retail.netting_changes the old count with sign -1 and the new one';
-
 -- Merge the lines with load_ordinal in (after, through] into silver.orders
 -- (the batch's clean lines as they are) and silver.net_orders (its counted
 -- lines, and under net every counted line of the orders in
@@ -317,7 +244,8 @@ COMMENT ON FUNCTION retail.product_lines(bigint, bigint, boolean) IS
 -- the collation's), and each invoice's first line is then read by its
 -- ordinal: sorting every line by invoice cost twice as much.  That read is
 -- kept a lookup (OFFSET 0), not a join that the planner may make a hash of
--- every line of silver.transactions.
+-- every line of silver.transactions; on Citus, which cannot push such a
+-- lookup down to the shards, it is a join.
 CREATE FUNCTION retail.merge_orders(after bigint, through bigint, net boolean) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -337,6 +265,12 @@ DECLARE
 			mixed_parties = o.mixed_parties OR excluded.mixed_parties
 				OR (o.customer_id, o.country) IS DISTINCT FROM (excluded.customer_id, excluded.country)
 		$sql$;
+	first_line constant text := CASE WHEN retail.is_distributed('silver.transactions')
+									 THEN 'JOIN silver.transactions f ON f.load_ordinal = s.first_line'
+									 ELSE 'CROSS JOIN LATERAL (SELECT f.customer_id, f.country
+															   FROM silver.transactions f
+															   WHERE f.load_ordinal = s.first_line
+															   OFFSET 0) f' END;
 BEGIN
 	-- one statement, both tables
 	EXECUTE format($sql$
@@ -378,15 +312,12 @@ BEGIN
 											(true, g.counted_first_line, g.counted_invoice_ts, g.counted_lines,
 											 g.counted_units, g.counted_total, g.counted_mixed_parties))
 					 s(counted, first_line, invoice_ts, lines, units, total, mixed_parties)
-				 CROSS JOIN LATERAL (SELECT f.customer_id, f.country
-									 FROM silver.transactions f
-									 WHERE f.load_ordinal = s.first_line
-									 OFFSET 0) f
+				 %s
 			WHERE s.lines > 0
 		),
 		clean AS (%s)
 		%s
-		$sql$, format(merge, 'silver.orders', false), format(merge, 'silver.net_orders', true))
+		$sql$, first_line, format(merge, 'silver.orders', false), format(merge, 'silver.net_orders', true))
 		USING after, through, net;
 END
 $$;
@@ -397,9 +328,9 @@ COMMENT ON FUNCTION retail.merge_orders(bigint, bigint, boolean) IS
 -- silver.net_orders and the states, after netting their cancellations.  The
 -- states count the counted lines; when the netting changed earlier lines,
 -- their customers' and orders' states are built again from all their
--- counted lines (deleted here, then merged from retail.customer_lines and
+-- counted lines (deleted here, then merged from merge_customer_lines and
 -- by retail.merge_orders), and their products' and countries' sums corrected
--- (retail.product_lines).  On a Citus coordinator the temporary views are
+-- (merge_product_lines).  On a Citus coordinator the temporary views are
 -- kept from DDL propagation, which would warn at each rebuild that it cannot
 -- send them to the workers (setting a placeholder where Citus is absent).
 CREATE OR REPLACE FUNCTION retail.merge_lines(after bigint, through bigint) RETURNS void
@@ -417,6 +348,18 @@ DECLARE
 	-- room that the netting's updates freed) and each group of merges would
 	-- read them again
 	relation_kind text := CASE WHEN after = 0 THEN 'VIEW' ELSE 'TABLE' END;
+	-- The counted lines with load_ordinal in (%1, %2]: clean lines with the
+	-- units left after their cancellations (%3 = net; all of them, as they
+	-- are, otherwise), and a sign: -1 takes back an earlier count.  Statement
+	-- text, not a SQL function: Citus refuses one over a distributed table,
+	-- or, nested in another, lets PostgreSQL read the coordinator's empty
+	-- shell of the table (doc/citus.md).
+	counted constant text := $sql$
+		SELECT 1 AS sign, t.load_ordinal, t.invoice_no, t.stock_code, t.description, q.quantity, t.invoice_ts,
+			   t.unit_price, q.quantity * t.unit_price AS line_total, t.customer_id, t.country
+		FROM silver.transactions t
+			 CROSS JOIN LATERAL (SELECT t.quantity - CASE WHEN %3$L THEN t.cancelled_quantity ELSE 0 END) q(quantity)
+		WHERE t.load_ordinal > %1$s AND t.load_ordinal <= %2$s AND t.reason IS NULL AND q.quantity > 0$sql$;
 BEGIN
 	PERFORM retail.net_cancellations(after, through);
 	IF NOT net THEN
@@ -428,10 +371,29 @@ BEGIN
 		-- few rows: let the planner see so, and reach their lines by index
 		ANALYZE retail.netting_changes;
 	END IF;
-	EXECUTE format('CREATE TEMP %s merge_customer_lines AS SELECT * FROM retail.customer_lines(%s, %s, %L)',
-				   relation_kind, after, through, net);
-	EXECUTE format('CREATE TEMP %s merge_product_lines AS SELECT * FROM retail.product_lines(%s, %s, %L)',
-				   relation_kind, after, through, net);
+	-- What the merge adds to the customers' states: the batch's counted
+	-- lines, except those of a customer whose earlier line's netting changed,
+	-- whose states are built again from all their counted lines.
+	EXECUTE format('CREATE TEMP %s merge_customer_lines AS %s
+						AND t.customer_id NOT IN (SELECT c.customer_id FROM retail.netting_changes c)
+					UNION ALL
+					%s
+						AND t.customer_id IN (SELECT c.customer_id FROM retail.netting_changes c)',
+				   relation_kind, format(counted, after, through, net), format(counted, 0, through, net));
+	-- What it adds to the sums of products and countries: the batch's
+	-- counted lines, and for each earlier line whose netting changed, its old
+	-- count taken back and its new one added.
+	EXECUTE format($sql$
+		CREATE TEMP %s merge_product_lines AS %s
+		UNION ALL
+		SELECT v.sign, t.load_ordinal, t.invoice_no, t.stock_code, t.description, v.quantity, t.invoice_ts,
+			   t.unit_price, v.quantity * t.unit_price, t.customer_id, t.country
+		FROM retail.netting_changes c
+			 JOIN silver.transactions t ON t.load_ordinal = c.load_ordinal
+			 CROSS JOIN LATERAL (VALUES (-1, t.quantity - c.old_cancelled), (1, t.quantity - c.new_cancelled))
+				 v(sign, quantity)
+		WHERE v.quantity > 0
+		$sql$, relation_kind, format(counted, after, through, net));
 
 	WITH dropped AS (
 		DELETE FROM silver.net_orders o USING retail.netting_changes c
@@ -630,26 +592,26 @@ COMMENT ON VIEW gold.orders IS
 	'One row per order (invoice) with lines left after the cancellations (setting cancellations): net lines, units and total';
 
 -- What the netting did, for the report and for people: from the cancellation
--- lines alone (few, and indexed), not from every line.
+-- lines alone (few, and indexed), not from every line.  The setting is read
+-- above the sums: Citus cannot push a subquery beside them down.
 CREATE VIEW gold.cancellation_summary AS
-SELECT (SELECT retail.setting('cancellations')) AS cancellations,
-	   count(*) AS cancellation_lines,
-	   coalesce(sum(-t.quantity::bigint), 0)::bigint AS cancelled_units,
-	   coalesce(sum(-t.quantity::bigint - t.unmatched_quantity), 0)::bigint AS matched_units,
-	   coalesce(sum(t.unmatched_quantity), 0)::bigint AS unmatched_units,
-	   coalesce(sum((-t.quantity::bigint - t.unmatched_quantity) * t.unit_price), 0)::numeric(38, 6) AS matched_value,
-	   coalesce(sum(t.unmatched_quantity * t.unit_price), 0)::numeric(38, 6) AS unmatched_value
-FROM silver.transactions t
-WHERE t.unmatched_quantity IS NOT NULL;
+SELECT (SELECT retail.setting('cancellations')) AS cancellations, c.*
+FROM (SELECT count(*) AS cancellation_lines,
+			 coalesce(sum(-t.quantity::bigint), 0)::bigint AS cancelled_units,
+			 coalesce(sum(-t.quantity::bigint - t.unmatched_quantity), 0)::bigint AS matched_units,
+			 coalesce(sum(t.unmatched_quantity), 0)::bigint AS unmatched_units,
+			 coalesce(sum((-t.quantity::bigint - t.unmatched_quantity) * t.unit_price), 0)::numeric(38, 6)
+				 AS matched_value,
+			 coalesce(sum(t.unmatched_quantity * t.unit_price), 0)::numeric(38, 6) AS unmatched_value
+	  FROM silver.transactions t
+	  WHERE t.unmatched_quantity IS NOT NULL) c;
 COMMENT ON VIEW gold.cancellation_summary IS
 	'One row: the cancellation lines that cancel product units, the units they cancel, how many matched earlier lines of the same customer, product and price (netted from gold under cancellations = net) and how many matched none, with their value';
 
 -- as 99_privileges.sql grants them
 REVOKE EXECUTE ON FUNCTION retail.is_non_product(text), retail.net_cancellations(bigint, bigint),
-	retail.counted_lines(bigint, bigint, boolean), retail.customer_lines(bigint, bigint, boolean),
-	retail.product_lines(bigint, bigint, boolean), retail.merge_orders(bigint, bigint, boolean) FROM PUBLIC;
+	retail.merge_orders(bigint, bigint, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retail.is_non_product(text), retail.net_cancellations(bigint, bigint),
-	retail.counted_lines(bigint, bigint, boolean), retail.customer_lines(bigint, bigint, boolean),
-	retail.product_lines(bigint, bigint, boolean), retail.merge_orders(bigint, bigint, boolean) TO retail_bi;
+	retail.merge_orders(bigint, bigint, boolean) TO retail_bi;
 GRANT SELECT ON silver.net_orders, silver.net_transactions TO retail_loader;
 GRANT SELECT ON gold.cancellation_summary TO retail_bi;

@@ -31,12 +31,17 @@ COMMENT ON FUNCTION retail.modified_z(double precision, retail.median_mad_result
 REVOKE EXECUTE ON FUNCTION retail.modified_z(double precision, retail.median_mad_result, double precision) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retail.modified_z(double precision, retail.median_mad_result, double precision) TO retail_bi;
 
+-- The audit's query with that floor, in PL/pgSQL, where Citus plans its
+-- statement over distributed lines (70_audit.sql).
 CREATE OR REPLACE FUNCTION retail.order_anomalies(threshold double precision DEFAULT 3.5)
 RETURNS TABLE (invoice_no text, customer_id bigint, country text, invoice_ts timestamp,
 			   total numeric, z double precision, reason text, stock_code text, unit_price numeric,
 			   product_median_price numeric)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
 	-- one row, computed once (however few orders the statistics expect):
 	-- the centre, and the total that an order must exceed for its z to
 	-- exceed the threshold, less a millionth (the z's rounding is some
@@ -131,7 +136,8 @@ BEGIN ATOMIC
 	SELECT f.*
 	FROM flags f
 	ORDER BY abs(f.z) DESC NULLS LAST, f.invoice_no, f.reason;
-END;
+END
+$$;
 COMMENT ON FUNCTION retail.order_anomalies(double precision) IS
 	'Orders with a modified z-score above threshold: wholesale_total (z of ln(total) among all orders), unit_price_outlier (|z| of a line''s ln(unit_price) among its product''s lines, the scale at least ln(1.25) / 3.5; the line named), and mixed_parties (lines of more than one customer or country); the query of gold.audit_order_anomalies';
 -- OR REPLACE resets what 99_privileges.sql set

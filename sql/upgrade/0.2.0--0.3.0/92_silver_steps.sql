@@ -31,12 +31,14 @@ AS $$
 DECLARE
 	classified bigint;
 	lookup_indexes regclass[];
+	lookup_index regclass;
 	definitions text[];
 	definition text;
 	primary_key name;
 	primary_key_definition text;
 BEGIN
-	IF EXISTS (SELECT FROM silver.transactions) THEN
+	-- (SELECT 1: Citus fails on an empty select list)
+	IF EXISTS (SELECT 1 FROM silver.transactions) THEN
 		IF rebuild THEN
 			RETURN retail.reclassify_lines(through);
 		END IF;
@@ -49,7 +51,10 @@ BEGIN
 	SELECT c.conname, pg_get_constraintdef(c.oid) INTO primary_key, primary_key_definition
 	FROM pg_constraint c
 	WHERE c.conrelid = 'silver.transactions'::regclass AND c.contype = 'p';
-	EXECUTE 'DROP INDEX ' || array_to_string(lookup_indexes, ', ');
+	-- one at a time: Citus drops one distributed index a statement
+	FOREACH lookup_index IN ARRAY lookup_indexes LOOP
+		EXECUTE 'DROP INDEX ' || lookup_index;
+	END LOOP;
 	EXECUTE format('ALTER TABLE silver.transactions DROP CONSTRAINT %I', primary_key);
 	classified := retail.classify_lines(after, through);
 	EXECUTE format('ALTER TABLE silver.transactions ADD CONSTRAINT %I %s', primary_key, primary_key_definition);
