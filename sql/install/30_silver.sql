@@ -883,8 +883,9 @@ DECLARE
 	primary_key name;
 	primary_key_definition text;
 BEGIN
-	-- (SELECT 1: Citus fails on an empty select list)
-	IF EXISTS (SELECT 1 FROM silver.transactions) THEN
+	-- (SELECT 1: Citus fails on an empty select list; LIMIT 1, or it brings
+	-- every line to the coordinator to see whether there is one)
+	IF EXISTS (SELECT 1 FROM silver.transactions LIMIT 1) THEN
 		IF rebuild THEN
 			RETURN retail.reclassify_lines(through);
 		END IF;
