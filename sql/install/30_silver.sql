@@ -233,8 +233,9 @@ COMMENT ON TABLE silver.product_prices IS
 	'State: per product, how many counted lines have each unit price (the audit''s price centre)';
 
 -- Classify the bronze lines with load_ordinal in (after, through] into
--- silver.transactions, or into a table like it (a rebuild's).  Rule 7 compares a passing line with the passing lines
--- before it: the clean lines of earlier batches (load_ordinal <= after) are
+-- silver.transactions, or into a table like it (a rebuild's).  Rule 7
+-- compares a passing line with the passing lines before it: the clean
+-- lines of earlier batches (load_ordinal <= after) are
 -- found by invoice (equal lines have one invoice_no; a batch's invoices are
 -- new, or few, where an index on the fingerprint would take an insert at a
 -- random place for every line), and only lines whose fingerprint recurs are

@@ -19,8 +19,9 @@ COMMENT ON COLUMN silver.transactions.distribution_key IS
 	'What Citus distributes the lines by (retail.distribute): the customer, or for a line without one a negative number, -1 - load_ordinal % 1024, that spreads such lines over the shards';
 
 -- Classify the bronze lines with load_ordinal in (after, through] into
--- silver.transactions, or into a table like it (a rebuild's).  Rule 7 compares a passing line with the passing lines
--- before it: the clean lines of earlier batches (load_ordinal <= after) are
+-- silver.transactions, or into a table like it (a rebuild's).  Rule 7
+-- compares a passing line with the passing lines before it: the clean
+-- lines of earlier batches (load_ordinal <= after) are
 -- found by invoice (equal lines have one invoice_no; a batch's invoices are
 -- new, or few, where an index on the fingerprint would take an insert at a
 -- random place for every line), and only lines whose fingerprint recurs are
