@@ -519,10 +519,10 @@ COMMENT ON FUNCTION retail.net_cancellations(bigint, bigint) IS
 -- collation's), per distribution key and invoice, then per invoice: on
 -- Citus the first sums run on each shard, and only they travel.  Each
 -- invoice's first line is then read by its ordinal: sorting every line by
--- invoice cost twice as much.  That read is
--- kept a lookup (OFFSET 0), not a join that the planner may make a hash of
--- every line of silver.transactions; on Citus, which cannot push such a
--- lookup down to the shards, it is a join.
+-- invoice cost twice as much.  That read is kept a lookup (OFFSET 0), not a
+-- join that the planner may make a hash of every line of
+-- silver.transactions; on Citus, which cannot push such a lookup down to the
+-- shards, it is a join.
 CREATE FUNCTION retail.merge_orders(after bigint, through bigint, net boolean) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
