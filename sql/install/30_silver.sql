@@ -256,7 +256,7 @@ DECLARE
 	classified bigint;
 BEGIN
 	EXECUTE format($sql$
-		INSERT INTO %s
+		INSERT INTO %1$s
 		WITH passing AS MATERIALIZED (
 			-- the batch's lines that break none of rules 1-6
 			SELECT b.load_ordinal, retail.clean_code(b.invoice_no) AS invoice_no,
@@ -275,12 +275,7 @@ BEGIN
 			FROM (SELECT p.fingerprint, lag(p.fingerprint) OVER (ORDER BY p.fingerprint) AS previous
 				  FROM passing p) f
 			WHERE f.fingerprint = f.previous
-			UNION
-			SELECT s.fingerprint
-			FROM silver.transactions s
-			WHERE $1 > 0 AND s.reason IS NULL AND s.load_ordinal <= $1
-			  AND s.invoice_no IN (SELECT p.invoice_no FROM passing p)
-			  AND s.fingerprint IN (SELECT p.fingerprint FROM passing p)
+			%2$s
 		),
 		candidates AS MATERIALIZED (
 			SELECT p.load_ordinal, p.invoice_no
@@ -299,13 +294,7 @@ BEGIN
 				  FROM (SELECT b.*, true AS in_batch
 						FROM candidates c
 							 JOIN bronze.transactions_raw b ON b.load_ordinal = c.load_ordinal
-						UNION ALL
-						SELECT b.*, false
-						FROM silver.transactions s
-							 JOIN bronze.transactions_raw b ON b.load_ordinal = s.load_ordinal
-						WHERE $1 > 0 AND s.reason IS NULL AND s.load_ordinal <= $1
-						  AND s.invoice_no IN (SELECT c.invoice_no FROM candidates c)
-						  AND s.fingerprint IN (SELECT r.fingerprint FROM recurring r)) e) c
+						%3$s) e) c
 			WHERE c.in_batch AND c.occurrence > 1
 		),
 		classified AS (
@@ -355,7 +344,25 @@ BEGIN
 					THEN -c.typed_quantity::bigint END,
 			   coalesce(c.typed_customer_id, -1 - c.load_ordinal %% 1024)
 		FROM classified c
-	$sql$, target) USING after, through;
+	$sql$, target,
+		-- the earlier lines, read only when there are some: on Citus the
+		-- batch's lines go to the shards to meet them (10M of them exceeded
+		-- citus.max_intermediate_result_size)
+		CASE WHEN after > 0 THEN $sql$
+			UNION
+			SELECT s.fingerprint
+			FROM silver.transactions s
+			WHERE s.reason IS NULL AND s.load_ordinal <= $1
+			  AND s.invoice_no IN (SELECT p.invoice_no FROM passing p)
+			  AND s.fingerprint IN (SELECT p.fingerprint FROM passing p)$sql$ END,
+		CASE WHEN after > 0 THEN $sql$
+			UNION ALL
+			SELECT b.*, false
+			FROM silver.transactions s
+				 JOIN bronze.transactions_raw b ON b.load_ordinal = s.load_ordinal
+			WHERE s.reason IS NULL AND s.load_ordinal <= $1
+			  AND s.invoice_no IN (SELECT c.invoice_no FROM candidates c)
+			  AND s.fingerprint IN (SELECT r.fingerprint FROM recurring r)$sql$ END) USING after, through;
 	GET DIAGNOSTICS classified = ROW_COUNT;
 	RETURN classified;
 END
