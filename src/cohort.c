@@ -19,6 +19,11 @@
  * to numeric arithmetic only when a value does not fit (more than 38
  * significant digits, NaN or infinity).  Sums keep the display scale that
  * sum(numeric) would give.
+ *
+ * A state may also hold cells counted before they reached it (the
+ * aggregate cohort_matrix_of_cells): customers and revenue per cohort and
+ * period, from customers disjoint from every other part of the state, such
+ * as a shard's.  A shard then sends the matrix's cells, not its customers.
  */
 #include "retail_analytics.h"
 
@@ -45,8 +50,12 @@
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
-/* Format version word at the start of a serialized state */
+/*
+ * Format version word at the start of a serialized state: 1 for customers
+ * only, 2 when counted cells follow them
+ */
 #define COHORT_STATE_VERSION 1
+#define COHORT_STATE_VERSION_CELLS 2
 #define COHORT_STATE "cohort"		/* its name in errors */
 
 /*
@@ -97,9 +106,9 @@ typedef struct CustomerEntry
 
 /* The 64-bit finalizer of MurmurHash3 (core has murmurhash64 only from 16) */
 static inline uint32
-hash_customer(int64 customer_id)
+hash_int64_key(int64 key)
 {
-	uint64		h = (uint64) customer_id;
+	uint64		h = (uint64) key;
 
 	h ^= h >> 33;
 	h *= UINT64CONST(0xff51afd7ed558ccd);
@@ -113,7 +122,45 @@ hash_customer(int64 customer_id)
 #define SH_ELEMENT_TYPE CustomerEntry
 #define SH_KEY_TYPE int64
 #define SH_KEY customer_id
-#define SH_HASH_KEY(tb, key) hash_customer(key)
+#define SH_HASH_KEY(tb, key) hash_int64_key(key)
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* A counted cell: its customers and revenue, keyed by cohort and period */
+typedef struct CellEntry
+{
+	int64		key;			/* hash key: cell_key(cohort, period) */
+	int64		customers;
+	ExactSum	revenue;
+	char		status;			/* used by simplehash */
+} CellEntry;
+
+static inline int64
+cell_key(int32 cohort, int32 period)
+{
+	return (int64) (((uint64) (uint32) cohort << 32) | (uint32) period);
+}
+
+static inline int32
+cell_cohort(const CellEntry *cell)
+{
+	return (int32) (uint32) ((uint64) cell->key >> 32);
+}
+
+static inline int32
+cell_period(const CellEntry *cell)
+{
+	return (int32) (uint32) (uint64) cell->key;
+}
+
+#define SH_PREFIX cells
+#define SH_ELEMENT_TYPE CellEntry
+#define SH_KEY_TYPE int64
+#define SH_KEY key
+#define SH_HASH_KEY(tb, key) hash_int64_key(key)
 #define SH_EQUAL(tb, a, b) ((a) == (b))
 #define SH_SCOPE static inline
 #define SH_DECLARE
@@ -126,6 +173,9 @@ typedef struct CohortState
 	bool		unbounded;
 	MemoryContext context;		/* holds the table, the arrays, the numerics */
 	customers_hash *customers;
+	cells_hash *cells;			/* counted cells, NULL until there is one */
+	int32		cells_first;	/* the first cohort and the last period ... */
+	int32		cells_last;		/* ... of the counted cells */
 	CustomerEntry *last_customer;	/* valid until the next insertion */
 	int			granularity_len;	/* granularity argument last checked ... */
 	char		granularity_text[8];	/* ... (valid names are short) */
@@ -353,6 +403,48 @@ customer_entry(CohortState *state, int64 customer_id)
 	return customer;
 }
 
+/*
+ * The counted cell of a cohort and period, created empty when missing.  The
+ * cells' span is bounded as a matrix's is, which bounds their number.
+ */
+static CellEntry *
+cohort_cell(CohortState *state, int32 cohort, int32 period)
+{
+	CellEntry  *cell;
+	bool		found;
+
+	if (state->cells == NULL)
+	{
+		state->cells = cells_create(state->context, 64, NULL);
+		state->cells_first = cohort;
+		state->cells_last = period;
+	}
+	check_span(state->granularity, Min(cohort, state->cells_first),
+			   Max(period, state->cells_last));
+	state->cells_first = Min(cohort, state->cells_first);
+	state->cells_last = Max(period, state->cells_last);
+	cell = cells_insert(state->cells, cell_key(cohort, period), &found);
+	if (!found)
+	{
+		cell->customers = 0;
+		exact_sum_init(&cell->revenue);
+	}
+	return cell;
+}
+
+/* A count of customers that no int64 can hold is an error, not a wrap */
+static inline int64
+add_customers(int64 a, int64 b)
+{
+	int64		result;
+
+	if (pg_add_s64_overflow(a, b, &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("cohort customer count out of range")));
+	return result;
+}
+
 /* Add every customer and period of source to target, copying into target */
 static void
 cohort_state_merge(CohortState *target, const CohortState *source)
@@ -411,6 +503,22 @@ cohort_state_merge(CohortState *target, const CohortState *source)
 	}
 	/* Insertions may have moved entries */
 	target->last_customer = NULL;
+
+	if (source->cells != NULL)
+	{
+		cells_iterator cit;
+		CellEntry  *cell;
+
+		cells_start_iterate(source->cells, &cit);
+		while ((cell = cells_iterate(source->cells, &cit)) != NULL)
+		{
+			CellEntry  *to = cohort_cell(target, cell_cohort(cell), cell_period(cell));
+
+			CHECK_FOR_INTERRUPTS();
+			to->customers = add_customers(to->customers, cell->customers);
+			exact_sum_add_sum(&to->revenue, &cell->revenue, target->context);
+		}
+	}
 }
 
 /* Common transition: one order line */
@@ -554,15 +662,84 @@ ra_cohort_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(target);
 }
 
+/* The month of a cell's date argument; a cell needs finite dates */
+static int32
+cell_month_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	DateADT		day;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cohort cell %s must not be NULL", name)));
+	day = PG_GETARG_DATEADT(argno);
+	if (DATE_NOT_FINITE(day))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("cohort cell %s must be a finite date, not \"%s\"", name,
+						DATE_IS_NOBEGIN(day) ? "-infinity" : "infinity")));
+	return period_of_day(COHORT_MONTH, day);
+}
+
+/*
+ * Transition of cohort_matrix_from_cells: one counted cell, its cohort and
+ * active month, its customers and their revenue in that month
+ */
+PG_FUNCTION_INFO_V1(ra_cohort_cells_trans);
+Datum
+ra_cohort_cells_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	CohortState *state;
+	int32		cohort;
+	int32		month;
+	int64		customers;
+	CellEntry  *cell;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "ra_cohort_cells_trans called in non-aggregate context");
+
+	cohort = cell_month_arg(fcinfo, 1, "cohort");
+	month = cell_month_arg(fcinfo, 2, "month");
+	if (month < cohort)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cohort cell month %s is before its cohort %s",
+						DatumGetCString(DirectFunctionCall1(date_out, PG_GETARG_DATUM(2))),
+						DatumGetCString(DirectFunctionCall1(date_out, PG_GETARG_DATUM(1))))));
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cohort cell customers must not be NULL")));
+	customers = PG_GETARG_INT64(3);
+	if (customers < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cohort cell customers must not be negative: %lld",
+						(long long) customers)));
+
+	state = PG_ARGISNULL(0) ? cohort_state_create(aggcontext, COHORT_MONTH, false) :
+		(CohortState *) PG_GETARG_POINTER(0);
+	cell = cohort_cell(state, cohort, month);
+	cell->customers = add_customers(cell->customers, customers);
+	if (!PG_ARGISNULL(4))
+		exact_sum_add_datum(&cell->revenue, PG_GETARG_DATUM(4), state->context);
+	PG_RETURN_POINTER(state);
+}
+
 /*
  * Serialized state: int32 version, int32 granularity, byte unbounded, int64
  * number of customers; per customer int64 id, int32 number of periods, and
  * per period (ascending) int32 period, int16 dscale, then either the scaled
  * sum as int64 high and low halves (dscale >= 0) or, for dscale -1, int32
- * length and the numeric in its binary send format.
+ * length and the numeric in its binary send format.  Version 2 follows with
+ * int64 number of counted cells and per cell int32 cohort, int32 period,
+ * int64 customers and the revenue as above.
  */
 #define SERIAL_CUSTOMER_BYTES (8 + 4)
-#define SERIAL_PERIOD_MIN_BYTES (4 + 2 + Min(8 + 8, 4 + 8))
+#define SERIAL_SUM_MIN_BYTES (2 + Min(8 + 8, 4 + 8))
+#define SERIAL_PERIOD_MIN_BYTES (4 + SERIAL_SUM_MIN_BYTES)
+#define SERIAL_CELL_MIN_BYTES (4 + 4 + 8 + SERIAL_SUM_MIN_BYTES)
 
 static void
 serialize_state(StringInfo buf, const CohortState *state)
@@ -570,7 +747,7 @@ serialize_state(StringInfo buf, const CohortState *state)
 	customers_iterator it;
 	CustomerEntry *customer;
 
-	pq_sendint32(buf, COHORT_STATE_VERSION);
+	pq_sendint32(buf, state->cells == NULL ? COHORT_STATE_VERSION : COHORT_STATE_VERSION_CELLS);
 	pq_sendint32(buf, (int32) state->granularity);
 	pq_sendbyte(buf, state->unbounded ? 1 : 0);
 	pq_sendint64(buf, (int64) state->customers->members);
@@ -590,11 +767,71 @@ serialize_state(StringInfo buf, const CohortState *state)
 			exact_sum_send(buf, &sum->sum);
 		}
 	}
+	if (state->cells != NULL)
+	{
+		cells_iterator cit;
+		CellEntry  *cell;
+
+		pq_sendint64(buf, (int64) state->cells->members);
+		cells_start_iterate(state->cells, &cit);
+		while ((cell = cells_iterate(state->cells, &cit)) != NULL)
+		{
+			CHECK_FOR_INTERRUPTS();
+			pq_sendint32(buf, cell_cohort(cell));
+			pq_sendint32(buf, cell_period(cell));
+			pq_sendint64(buf, cell->customers);
+			exact_sum_send(buf, &cell->revenue);
+		}
+	}
 }
 
-/* Read a serialized state, past its version, into a new state in the current context */
+/* Read the counted cells of a serialized state into state */
+static void
+deserialize_cells(StringInfo buf, CohortState *state, int32 min_period, int32 max_period)
+{
+	int64		ncells;
+
+	if (state->unbounded)
+		state_corrupt(COHORT_STATE, "An unbounded state has counted cells.");
+	state_need_bytes(buf, 8, COHORT_STATE);
+	ncells = pq_getmsgint64(buf);
+	if (ncells < 1 || ncells > (buf->len - buf->cursor) / SERIAL_CELL_MIN_BYTES)
+		state_corrupt(COHORT_STATE, "Cell count %lld does not fit the state.",
+					  (long long) ncells);
+	for (int64 c = 0; c < ncells; c++)
+	{
+		int32		cohort;
+		int32		period;
+		int64		customers;
+		uint32		members;
+		CellEntry  *cell;
+
+		CHECK_FOR_INTERRUPTS();
+		cohort = state_recv_int32(buf, COHORT_STATE);
+		period = state_recv_int32(buf, COHORT_STATE);
+		customers = state_recv_int64(buf, COHORT_STATE);
+		if (cohort < min_period || period > max_period || period < cohort)
+			state_corrupt(COHORT_STATE, "Cell of cohort %d and period %d is out of range.",
+						  cohort, period);
+		if (customers < 0)
+			state_corrupt(COHORT_STATE, "Cell of cohort %d and period %d has %lld customers.",
+						  cohort, period, (long long) customers);
+		members = state->cells == NULL ? 0 : state->cells->members;
+		cell = cohort_cell(state, cohort, period);
+		if (state->cells->members == members)
+			state_corrupt(COHORT_STATE, "Cell of cohort %d and period %d appears twice.",
+						  cohort, period);
+		cell->customers = customers;
+		exact_sum_recv(buf, &cell->revenue, COHORT_STATE);
+	}
+}
+
+/*
+ * Read a serialized state, past its version word, into a new state in the
+ * current context
+ */
 static CohortState *
-deserialize_state(StringInfo buf)
+deserialize_state(StringInfo buf, int32 version)
 {
 	CohortState *state;
 	int32		granularity;
@@ -663,6 +900,8 @@ deserialize_state(StringInfo buf)
 			state_corrupt(COHORT_STATE, "The periods of customer %lld span more than the limit of %d.",
 						  (long long) customer_id, COHORT_MAX_PERIODS);
 	}
+	if (version == COHORT_STATE_VERSION_CELLS)
+		deserialize_cells(buf, state, min_period, max_period);
 	state_recv_end(buf, COHORT_STATE);
 	return state;
 }
@@ -689,11 +928,13 @@ ra_cohort_deserial(PG_FUNCTION_ARGS)
 {
 	bytea	   *serialized = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
+	int32		version;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "ra_cohort_deserial called in non-aggregate context");
-	state_recv_begin(&buf, serialized, COHORT_STATE_VERSION, COHORT_STATE);
-	PG_RETURN_POINTER(deserialize_state(&buf));
+	version = state_recv_begin_versions(&buf, serialized, COHORT_STATE_VERSION,
+										COHORT_STATE_VERSION_CELLS, COHORT_STATE);
+	PG_RETURN_POINTER(deserialize_state(&buf, version));
 }
 
 /* Transition of cohort_merge: one serialized state, e.g. from a shard */
@@ -706,6 +947,7 @@ ra_cohort_merge_trans(PG_FUNCTION_ARGS)
 	bool		unbounded = false;
 	bytea	   *serialized;
 	StringInfoData buf;
+	int32		version;
 	CohortState *part;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
@@ -728,8 +970,9 @@ ra_cohort_merge_trans(PG_FUNCTION_ARGS)
 	}
 
 	serialized = PG_GETARG_BYTEA_PP(1);
-	state_recv_begin(&buf, serialized, COHORT_STATE_VERSION, COHORT_STATE);
-	part = deserialize_state(&buf);
+	version = state_recv_begin_versions(&buf, serialized, COHORT_STATE_VERSION,
+										COHORT_STATE_VERSION_CELLS, COHORT_STATE);
+	part = deserialize_state(&buf, version);
 	/* The flag stored in a partial state is not a choice of the merge */
 	if (state == NULL)
 		state = cohort_state_create(aggcontext, part->granularity, unbounded);
@@ -760,6 +1003,56 @@ find_int32(const int32 *values, int n, int32 value)
 }
 
 /*
+ * Add the counted cells to the matrix's cells and cohort sizes.  A cohort's
+ * customers are those active in its first period, and no period may count
+ * more: cells that say otherwise were not counted from one set of customers.
+ */
+static void
+add_counted_cells(const CohortState *state, const int32 *cohorts, int ncohorts,
+				  const int64 *offsets, int64 *sizes, int64 *active, ExactSum *revenue,
+				  MemoryContext work)
+{
+	cells_iterator cit;
+	CellEntry  *cell;
+
+	cells_start_iterate(state->cells, &cit);
+	while ((cell = cells_iterate(state->cells, &cit)) != NULL)
+	{
+		int			k = find_int32(cohorts, ncohorts, cell_cohort(cell));
+		int64		at = offsets[k] + (cell_period(cell) - cell_cohort(cell));
+
+		CHECK_FOR_INTERRUPTS();
+		active[at] = add_customers(active[at], cell->customers);
+		exact_sum_add_sum(&revenue[at], &cell->revenue, work);
+		if (cell_period(cell) == cell_cohort(cell))
+			sizes[k] = add_customers(sizes[k], cell->customers);
+	}
+	for (int k = 0; k < ncohorts; k++)
+	{
+		char	   *cohort = DatumGetCString(DirectFunctionCall1(date_out,
+																 DateADTGetDatum(period_start(state->granularity,
+																							  cohorts[k]))));
+
+		if (sizes[k] == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cohort %s counts no customers in its first period", cohort),
+					 errhint("Counted cells must come from one set of customers, each counted in its cohort's first period.")));
+		for (int64 at = offsets[k]; at < offsets[k + 1]; at++)
+		{
+			if (active[at] > sizes[k])
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("cohort %s counts %lld customers in period %d, more than the %lld of its first period",
+								cohort, (long long) active[at], (int) (at - offsets[k]),
+								(long long) sizes[k]),
+						 errhint("Counted cells must come from one set of customers, each counted in its cohort's first period.")));
+		}
+		pfree(cohort);
+	}
+}
+
+/*
  * The dense matrix as an array of cohort_cell: every cohort (first period of
  * a customer), every period from 0 to the last period present in the state.
  * Reads the state without changing it.
@@ -771,6 +1064,8 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 	MemoryContext old;
 	customers_iterator it;
 	CustomerEntry *customer;
+	cells_iterator cit;
+	CellEntry  *counted;
 	int32	   *cohorts;
 	int			ncohorts = 0;
 	int32		first = PG_INT32_MAX;
@@ -790,15 +1085,23 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 	int			i;
 	int64		cell;
 
-	if (state == NULL || state->customers->members == 0)
+	if (state == NULL ||
+		(state->customers->members == 0 && (state->cells == NULL || state->cells->members == 0)))
 		return construct_empty_array(element_type);
+	if (state->unbounded && state->cells != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("unbounded cohort retention cannot be computed from counted cells"),
+				 errhint("Counted cells give bounded retention only: active customers per period.")));
 
 	work = AllocSetContextCreate(CurrentMemoryContext, "cohort matrix",
 								 ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(work);
 
 	/* Cohorts: the distinct first periods; and the first and last overall */
-	cohorts = palloc_extended(state->customers->members * sizeof(int32), MCXT_ALLOC_HUGE);
+	cohorts = palloc_extended(((Size) state->customers->members +
+							   (state->cells == NULL ? 0 : state->cells->members)) * sizeof(int32),
+							  MCXT_ALLOC_HUGE);
 	customers_start_iterate(state->customers, &it);
 	while ((customer = customers_iterate(state->customers, &it)) != NULL)
 	{
@@ -806,6 +1109,16 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 		cohorts[ncohorts++] = customer->periods[0].period;
 		first = Min(first, customer->periods[0].period);
 		last = Max(last, customer->periods[customer->nperiods - 1].period);
+	}
+	if (state->cells != NULL)
+	{
+		cells_start_iterate(state->cells, &cit);
+		while ((counted = cells_iterate(state->cells, &cit)) != NULL)
+		{
+			cohorts[ncohorts++] = cell_cohort(counted);
+			first = Min(first, cell_cohort(counted));
+			last = Max(last, cell_period(counted));
+		}
 	}
 	check_span(state->granularity, first, last);
 	sort_int32s(cohorts, ncohorts);
@@ -852,6 +1165,8 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 		if (state->unbounded)
 			active[base + (customer->periods[customer->nperiods - 1].period - cohort)]++;
 	}
+	if (state->cells != NULL)
+		add_counted_cells(state, cohorts, ncohorts, offsets, sizes, active, revenue, work);
 	/* Unbounded: active in p or later = customers whose last period is >= p */
 	if (state->unbounded)
 		for (k = 0; k < ncohorts; k++)

@@ -29,6 +29,10 @@ CREATE FUNCTION retail.cohort_trans(internal, bigint, timestamp, numeric, text, 
 	AS 'MODULE_PATHNAME', 'ra_cohort_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION retail.cohort_trans(internal, bigint, timestamp, numeric, text, boolean) IS
 	'Transition of retail.cohort_matrix: adds one order line at the given granularity and retention mode';
+CREATE FUNCTION retail.cohort_cells_trans(internal, date, date, bigint, numeric) RETURNS internal
+	AS 'MODULE_PATHNAME', 'ra_cohort_cells_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retail.cohort_cells_trans(internal, date, date, bigint, numeric) IS
+	'Transition of retail.cohort_matrix_from_cells: adds one counted cell (cohort month, active month, customers, revenue)';
 CREATE FUNCTION retail.cohort_merge_trans(internal, bytea) RETURNS internal
 	AS 'MODULE_PATHNAME', 'ra_cohort_merge_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION retail.cohort_merge_trans(internal, bytea) IS
@@ -77,6 +81,16 @@ CREATE AGGREGATE retail.cohort_matrix(customer_id bigint, ts timestamp, amount n
 COMMENT ON AGGREGATE retail.cohort_matrix(bigint, timestamp, numeric, text, boolean) IS
 	'Cohort retention matrix; unbounded counts a customer active in period p or later; expand with unnest(); at most 2400 periods from the first cohort to the last period (the contract''s 1900-2099 in months), more is an error';
 
+-- Cells counted elsewhere, e.g. on each shard from its own customers: only
+-- the cells travel, and a cell met twice is added up.
+CREATE AGGREGATE retail.cohort_matrix_from_cells(cohort date, month date, customers bigint, revenue numeric) (
+	SFUNC = retail.cohort_cells_trans, STYPE = internal, SSPACE = 16384,
+	FINALFUNC = retail.cohort_final, COMBINEFUNC = retail.cohort_combine,
+	SERIALFUNC = retail.cohort_serial, DESERIALFUNC = retail.cohort_deserial,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE retail.cohort_matrix_from_cells(date, date, bigint, numeric) IS
+	'Monthly cohort retention matrix (bounded) of counted cells: cohort month, active month, customers of the cohort active in that month and their revenue there, from sets of customers that do not overlap; a cohort''s size is its first month''s count; expand with unnest()';
+
 CREATE AGGREGATE retail.cohort_state(customer_id bigint, ts timestamp, amount numeric) (
 	SFUNC = retail.cohort_trans, STYPE = internal, SSPACE = 16384,
 	FINALFUNC = retail.cohort_serial, COMBINEFUNC = retail.cohort_combine,
@@ -119,8 +133,9 @@ COMMENT ON FUNCTION retail.cohort_retention(regclass, text, boolean, name, name,
 
 -- The mart: monthly cohorts of silver, bounded retention, from the
 -- customers' monthly state (one row per customer and active month: the same
--- matrix as from the lines).  A cell is complete when its month had ended by
--- the last day with a line.
+-- matrix as from the lines), counted per cell first: on Citus each shard
+-- counts its own customers, and only the cells reach the coordinator.  A
+-- cell is complete when its month had ended by the last day with a line.
 CREATE MATERIALIZED VIEW gold_store.mart_cohort_retention AS
 SELECT c.cohort AS cohort_month,
 	   c.period,
@@ -129,8 +144,11 @@ SELECT c.cohort AS cohort_month,
 	   retail.fraction(c.active_customers, c.cohort_size) AS retention,
 	   c.revenue::numeric(38, 6) AS revenue,
 	   (c.cohort + make_interval(months => c.period + 1))::date <= l.last_day + 1 AS complete
-FROM (SELECT retail.cohort_matrix(s.customer_id, s.month::timestamp, s.revenue) AS cells
-	  FROM silver.customer_months s) m
+FROM (SELECT retail.cohort_matrix_from_cells(n.cohort, n.month, n.customers, n.revenue) AS cells
+	  FROM (SELECT a.cohort, a.month, count(*) AS customers, sum(a.revenue) AS revenue
+			FROM (SELECT s.month, s.revenue, min(s.month) OVER (PARTITION BY s.customer_id) AS cohort
+				  FROM silver.customer_months s) a
+			GROUP BY a.cohort, a.month) n) m
 	 CROSS JOIN LATERAL pg_catalog.unnest(m.cells) AS c
 	 CROSS JOIN (SELECT max(s.last_purchase)::date AS last_day FROM silver.customer_state s) l
 WITH NO DATA;

@@ -161,6 +161,95 @@ SELECT (SELECT retail.cohort_merge(s, true)
 		FROM cohort_test.weeks)
 	AS merged_equals_whole;
 
+-- Counted cells (retail.cohort_matrix_from_cells): the cells of a set of
+-- customers, counted elsewhere (the mart counts them per shard).  By hand:
+-- cohort 2021-01 has 3 customers (revenue 30.00 in January), 1 of them back
+-- in March (5); cohort 2021-02 (any day names its month) has 2, both back in
+-- March (4.5 and a NULL revenue, which adds nothing), and its February cell
+-- comes in two rows (two shards) of 1 customer each, 8 and 0.
+--   2021-01 (size 3): p0 3, 1, 30.00; p1 0, 0, 0; p2 1, 0.333.., 5
+--   2021-02 (size 2): p0 2, 1, 8; p1 2, 1, 4.5
+SELECT c.* FROM unnest((SELECT retail.cohort_matrix_from_cells(cohort, month, customers, revenue)
+						FROM (VALUES (date '2021-01-01', date '2021-01-01', 3::bigint, 30.00),
+									 ('2021-01-01', '2021-03-01', 1, 5),
+									 ('2021-02-15', '2021-03-20', 1, 4.5),
+									 ('2021-02-01', '2021-03-01', 1, NULL),
+									 ('2021-02-01', '2021-02-01', 1, 8),
+									 ('2021-02-28', '2021-02-01', 1, 0)) v(cohort, month, customers, revenue))) c;
+-- The cells of any tables counted in plain SQL as the mart counts them (per
+-- customer and month, then per cohort and month) give the matrix of the
+-- lines, revenue exact; so do cells counted per half of the customers and
+-- given in two rows each, as two shards would send them.
+CREATE FUNCTION pg_temp.counted_cells(lines regclass, parts integer)
+RETURNS TABLE (cohort date, month date, customers bigint, revenue numeric)
+LANGUAGE plpgsql AS $fn$
+BEGIN
+	RETURN QUERY EXECUTE format($q$
+		SELECT a.cohort, a.month, count(*), sum(a.revenue)
+		FROM (SELECT m.customer_id, m.month, m.revenue, min(m.month) OVER (PARTITION BY m.customer_id) AS cohort
+			  FROM (SELECT customer_id, date_trunc('month', invoice_ts)::date AS month, sum(line_total) AS revenue
+					FROM %s WHERE customer_id IS NOT NULL AND invoice_ts IS NOT NULL
+					GROUP BY 1, 2) m) a
+		GROUP BY a.customer_id %% %s, a.cohort, a.month$q$, lines, parts);
+END
+$fn$;
+SELECT t.name, parts,
+	   (SELECT retail.cohort_matrix_from_cells(cohort, month, customers, revenue)
+		FROM pg_temp.counted_cells(t.name, parts))
+	   = CASE t.name
+			 WHEN 'cohort_test.hand'::regclass THEN
+				 (SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total) FROM cohort_test.hand)
+			 ELSE (SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total) FROM cohort_test.money)
+		 END AS same_matrix
+FROM (VALUES ('cohort_test.hand'::regclass), ('cohort_test.money')) t(name), (VALUES (1), (2)) p(parts)
+ORDER BY 1, 2;
+-- Cells and customers in one state: cohort_merge of a customer's state
+-- (customer 1, cohort 2021-01, active in January only) and a state of
+-- counted cells (serialized by hand, format 2: no customers, the cell of
+-- cohort 2021-01 = month 24252 in its first month with 2 customers and
+-- revenue 7, dscale 0) is one cohort of 3 customers, revenue 10.00 + 5.50 + 7.
+SELECT c.* FROM unnest((SELECT retail.cohort_merge(s)
+						FROM (SELECT retail.cohort_state(customer_id, invoice_ts, line_total) AS s
+							  FROM cohort_test.hand WHERE customer_id = 1
+							  UNION ALL
+							  SELECT ('\x00000002' || '00000000' || '00' || '0000000000000000'
+									  || '0000000000000001' || '00005ebc' || '00005ebc' || '0000000000000002'
+									  || '0000' || '0000000000000000' || '0000000000000007')::bytea) x)) c;
+-- Refused: a row without a cohort, a month or a count, a negative count, a
+-- month before its cohort, an infinite date; a cohort without customers in
+-- its first month, or with more customers in a later month than in its first
+-- (cells not counted from one set of customers); counts past int64; counted
+-- cells merged into unbounded retention, which they cannot give.
+SELECT retail.cohort_matrix_from_cells(NULL, '2021-01-01', 1, 1);
+SELECT retail.cohort_matrix_from_cells('2021-01-01', NULL, 1, 1);
+SELECT retail.cohort_matrix_from_cells('2021-01-01', '2021-01-01', NULL, 1);
+SELECT retail.cohort_matrix_from_cells('2021-01-01', '2021-01-01', -1, 1);
+SELECT retail.cohort_matrix_from_cells('2021-02-01', '2021-01-31', 1, 1);
+SELECT retail.cohort_matrix_from_cells('2021-01-01', 'infinity', 1, 1);
+SELECT retail.cohort_matrix_from_cells(cohort, month, customers, 1)
+FROM (VALUES (date '2021-01-01', date '2021-02-01', 1::bigint)) v(cohort, month, customers);
+SELECT retail.cohort_matrix_from_cells(cohort, month, customers, 1)
+FROM (VALUES (date '2021-01-01', date '2021-01-01', 2::bigint), ('2021-01-01', '2021-02-01', 3)) v(cohort, month, customers);
+SELECT retail.cohort_matrix_from_cells('2021-01-01', '2021-01-01', 9223372036854775807, 1)
+FROM generate_series(1, 2);
+SELECT retail.cohort_merge(('\x00000002' || '00000000' || '00' || '0000000000000000' || '0000000000000001'
+							|| '00005ebc' || '00005ebc' || '0000000000000002' || '0000' || repeat('0', 32))::bytea, true);
+-- Forged counted cells are refused by every reader of a state: a count of
+-- none, a cell twice, a negative count, a period before its cohort, cells in
+-- an unbounded state.
+SELECT retail.cohort_merge(('\x00000002' || '00000000' || '00' || '0000000000000000' || '0000000000000000')::bytea);
+SELECT retail.cohort_merge(('\x00000002' || '00000000' || '00' || '0000000000000000' || '0000000000000002'
+							|| repeat('00005ebc' || '00005ebc' || '0000000000000002' || '0000' || repeat('0', 32), 2))::bytea);
+SELECT retail.cohort_merge(('\x00000002' || '00000000' || '00' || '0000000000000000' || '0000000000000001'
+							|| '00005ebc' || '00005ebc' || 'ffffffffffffffff' || '0000' || repeat('0', 32))::bytea);
+SELECT retail.cohort_merge(('\x00000002' || '00000000' || '00' || '0000000000000000' || '0000000000000001'
+							|| '00005ebc' || '00005ebb' || '0000000000000002' || '0000' || repeat('0', 32))::bytea);
+SELECT retail.cohort_merge(('\x00000002' || '00000000' || '01' || '0000000000000000' || '0000000000000001'
+							|| '00005ebc' || '00005ebc' || '0000000000000002' || '0000' || repeat('0', 32))::bytea);
+-- No rows: an empty matrix.
+SELECT retail.cohort_matrix_from_cells(cohort, month, customers, revenue)
+FROM pg_temp.counted_cells('cohort_test.hand', 1) WHERE customers < 0;
+
 -- Errors.
 SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total, 'fortnight') FROM cohort_test.hand;
 SELECT * FROM retail.cohort_retention('cohort_test.hand', 'quarter');
@@ -249,7 +338,7 @@ SELECT ('\x00000001' || '00000000' || '00' || '0000000000000001'
 		|| '00005ebc' || '0002' || '0000000000000000' || '00000000000003e8')::bytea AS good;
 SELECT c.* FROM unnest((SELECT retail.cohort_merge(good) FROM cohort_test.state)) c;
 SELECT retail.cohort_merge('\x'::bytea);
-SELECT retail.cohort_merge(overlay(good PLACING '\x00000002' FROM 1)) FROM cohort_test.state;
+SELECT retail.cohort_merge(overlay(good PLACING '\x00000003' FROM 1)) FROM cohort_test.state;
 SELECT retail.cohort_merge(overlay(good PLACING '\x00000009' FROM 5)) FROM cohort_test.state;
 SELECT retail.cohort_merge(set_byte(good, 8, 2)) FROM cohort_test.state;
 SELECT retail.cohort_merge(overlay(good PLACING '\x7fffffffffffffff' FROM 10)) FROM cohort_test.state;
@@ -282,7 +371,7 @@ SELECT retail.cohort_merge(substr(good, 1, 33)
 FROM cohort_test.state;
 -- The two-argument merge reads states the same way: wrong version, truncated,
 -- a customer count past the bytes
-SELECT retail.cohort_merge(overlay(good PLACING '\x00000002' FROM 1), true) FROM cohort_test.state;
+SELECT retail.cohort_merge(overlay(good PLACING '\x00000003' FROM 1), true) FROM cohort_test.state;
 SELECT retail.cohort_merge(substr(good, 1, 40), true) FROM cohort_test.state;
 SELECT retail.cohort_merge(overlay(good PLACING '\x0000000000000002' FROM 10), false) FROM cohort_test.state;
 -- Declared sizes past the limits are refused before anything is allocated
@@ -341,13 +430,18 @@ SELECT (g * 7919) % 997 AS customer_id,
 	   ((g * 31) % 100000) / 100.0 AS line_total
 FROM generate_series(1, 20000) g;
 ANALYZE cohort_test.lines;
+-- Its cells counted in 7 parts: each cell in up to 7 rows.
+CREATE TABLE cohort_test.cells AS SELECT * FROM pg_temp.counted_cells('cohort_test.lines', 7);
+ANALYZE cohort_test.cells;
 CREATE TABLE cohort_test.serial AS
 SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total) AS m,
-	   retail.cohort_matrix(customer_id, invoice_ts, line_total, 'week', true) AS w
+	   retail.cohort_matrix(customer_id, invoice_ts, line_total, 'week', true) AS w,
+	   (SELECT retail.cohort_matrix_from_cells(cohort, month, customers, revenue) FROM cohort_test.cells) AS c
 FROM cohort_test.lines;
 SELECT cardinality(m) AS month_cells, cardinality(w) AS week_cells FROM cohort_test.serial;
 SELECT pg_temp.cohort_mismatches(m, 'cohort_test.lines') AS month_mismatches,
-	   pg_temp.cohort_mismatches(w, 'cohort_test.lines', 'week', true) AS week_mismatches
+	   pg_temp.cohort_mismatches(w, 'cohort_test.lines', 'week', true) AS week_mismatches,
+	   pg_temp.cohort_mismatches(c, 'cohort_test.lines') AS cells_mismatches
 FROM cohort_test.serial;
 \i test/force_parallel.sql
 EXPLAIN (COSTS OFF)
@@ -358,6 +452,11 @@ SELECT p.m = s.m AS month_same, p.w = s.w AS week_same
 FROM (SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total) AS m,
 			 retail.cohort_matrix(customer_id, invoice_ts, line_total, 'week', true) AS w
 	  FROM cohort_test.lines) p, cohort_test.serial s;
+EXPLAIN (COSTS OFF)
+SELECT retail.cohort_matrix_from_cells(cohort, month, customers, revenue) FROM cohort_test.cells;
+SELECT retail.cohort_matrix_from_cells(cohort, month, customers, revenue) = s.c AS cells_same
+FROM cohort_test.cells, cohort_test.serial s
+GROUP BY s.c;
 -- no rows, in parallel
 SELECT retail.cohort_matrix(customer_id, invoice_ts, line_total) FROM cohort_test.lines WHERE line_total < 0;
 \i test/reset_parallel.sql

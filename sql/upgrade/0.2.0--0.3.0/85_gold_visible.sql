@@ -30,7 +30,8 @@ CREATE VIEW gold.audit_order_anomalies AS SELECT * FROM gold_store.audit_order_a
 CREATE VIEW gold.clv_model AS SELECT * FROM gold_store.clv_model;
 CREATE VIEW gold.mart_customer_value AS SELECT * FROM gold_store.mart_customer_value;
 
--- the same definitions as before, bound to the views
+-- the same definitions as before, bound to the views (the cohort views are
+-- made again with their mart, 94_cohort_cells.sql)
 CREATE OR REPLACE VIEW gold.segment_summary AS
 SELECT segment, count(*) AS customers,
 	   retail.fraction(count(*), sum(count(*)) OVER ()) AS customer_share,
@@ -52,37 +53,6 @@ CREATE OR REPLACE VIEW gold.segment_migration AS
 SELECT from_as_of, to_as_of, from_segment, to_segment, customers, revenue
 FROM gold.mart_segment_migration
 ORDER BY to_as_of DESC, from_segment NULLS FIRST, to_segment;
-CREATE OR REPLACE VIEW gold.cohort_triangle AS
-SELECT r.cohort_month,
-	   max(r.cohort_size) AS cohort_size,
-	   min(r.period) FILTER (WHERE NOT r.complete) AS running_period,
-	   max(r.retention) FILTER (WHERE r.period = 0) AS p0,
-	   max(r.retention) FILTER (WHERE r.period = 1) AS p1,
-	   max(r.retention) FILTER (WHERE r.period = 2) AS p2,
-	   max(r.retention) FILTER (WHERE r.period = 3) AS p3,
-	   max(r.retention) FILTER (WHERE r.period = 4) AS p4,
-	   max(r.retention) FILTER (WHERE r.period = 5) AS p5,
-	   max(r.retention) FILTER (WHERE r.period = 6) AS p6,
-	   max(r.retention) FILTER (WHERE r.period = 7) AS p7,
-	   max(r.retention) FILTER (WHERE r.period = 8) AS p8,
-	   max(r.retention) FILTER (WHERE r.period = 9) AS p9,
-	   max(r.retention) FILTER (WHERE r.period = 10) AS p10,
-	   max(r.retention) FILTER (WHERE r.period = 11) AS p11,
-	   max(r.retention) FILTER (WHERE r.period = 12) AS p12
-FROM gold.mart_cohort_retention r
-GROUP BY r.cohort_month
-ORDER BY r.cohort_month;
-CREATE OR REPLACE VIEW gold.cohort_period_averages AS
-SELECT r.period,
-	   count(*) AS cohorts,
-	   sum(r.cohort_size)::bigint AS customers,
-	   sum(r.active_customers)::bigint AS active_customers,
-	   retail.fraction(sum(round(r.active_customers::numeric, 40) / r.cohort_size), count(*)) AS avg_retention,
-	   retail.fraction(sum(r.active_customers), sum(r.cohort_size)) AS weighted_retention
-FROM gold.mart_cohort_retention r
-WHERE r.complete
-GROUP BY r.period
-ORDER BY r.period;
 CREATE OR REPLACE VIEW gold.dim_customers AS
 SELECT s.customer_id, c.first_order_country AS country, s.first_purchase, s.last_purchase, s.frequency AS orders,
 	   s.monetary AS revenue, date_trunc('month', s.first_purchase)::date AS cohort_month,
