@@ -9,7 +9,8 @@
 #   citus_stop DIR                      stop them (idempotent)
 #   node_ctl DIR N start|stop           one node
 #   sql N DB [psql arguments]           psql on node N (port ${ports[N]})
-#   citus_database                      a database retail with Citus on each node, the workers added
+#   citus_database                      a database retail with Citus on each node, the workers added,
+#                                       and pg_stat_statements (loaded on the workers: the tasks they ran)
 #   fingerprints DB                     silver and gold of DB on node 0, a line each
 # EXTENSION_DESTDIR, when set, is where the servers find retail_analytics.
 pg_bin=$(pg_config --bindir)
@@ -55,7 +56,8 @@ citus_start() { # citus_start DIR PORT0 PORT1 PORT2
 port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
-shared_preload_libraries = 'citus'
+shared_preload_libraries = 'citus$([ "$n" -eq 0 ] || echo ", pg_stat_statements")'
+pg_stat_statements.track = all
 max_connections = 100
 max_prepared_transactions = 100
 shared_buffers = 64MB
@@ -113,5 +115,31 @@ citus_database() {
 	done
 	sql 0 retail -c "SELECT citus_set_coordinator_host('127.0.0.1', ${ports[0]})" \
 		-c "SELECT citus_add_node('127.0.0.1', ${ports[1]})" -c "SELECT citus_add_node('127.0.0.1', ${ports[2]})" \
-		> /dev/null
+		-c "CREATE EXTENSION pg_stat_statements" > /dev/null  # Citus creates it on the workers
+}
+# shard_rows CALL: the call on node 0; prints the rows the workers sent the
+# coordinator for it: those of the tasks on shards that read (their results
+# go to the coordinator; those that write, COPY into a shard included,
+# aside), counted by pg_stat_statements on the workers; then the number of
+# tasks.  With DETAIL set, the reads that sent the most, per worker, on
+# standard error.
+shard_rows() {
+	local n
+	for n in 1 2; do
+		sql $n retail -c "SELECT pg_stat_statements_reset()" > /dev/null
+	done
+	sql 0 retail -c "$1" > /dev/null
+	for n in 1 2; do
+		sql $n retail -c "SELECT coalesce(sum(s.rows) FILTER (WHERE s.query !~* '\m(insert|update|delete|copy)\M'), 0),
+				coalesce(sum(s.calls), 0)
+			FROM pg_stat_statements s
+			WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+			  AND s.query ~ '\m[a-z_]+_[0-9]{6,}\M'"
+	done | awk -F'|' '{ rows += $1; tasks += $2 } END { printf "%d %d\n", rows, tasks }'
+	[ -z "${DETAIL:-}" ] || for n in 1 2; do
+		sql $n retail -c "SELECT s.rows, s.calls, left(regexp_replace(s.query, '\s+', ' ', 'g'), 150)
+			FROM pg_stat_statements s
+			WHERE s.query ~ '\m[a-z_]+_[0-9]{6,}\M' AND s.query !~* '\m(insert|update|delete|copy)\M'
+			ORDER BY s.rows DESC LIMIT 6" | sed "s/^/== citus: worker $n: /" >&2
+	done
 }
