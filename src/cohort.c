@@ -21,7 +21,7 @@
  * sum(numeric) would give.
  *
  * A state may also hold cells counted before they reached it (the
- * aggregate cohort_matrix_of_cells): customers and revenue per cohort and
+ * aggregate cohort_matrix_from_cells): customers and revenue per cohort and
  * period, from customers disjoint from every other part of the state, such
  * as a shard's.  A shard then sends the matrix's cells, not its customers.
  */
