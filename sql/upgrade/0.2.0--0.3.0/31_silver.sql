@@ -134,7 +134,9 @@ BEGIN
 	$sql$, target,
 		-- the earlier lines, read only when there are some: on Citus the
 		-- batch's lines go to the shards to meet them (10M of them exceeded
-		-- citus.max_intermediate_result_size)
+		-- citus.max_intermediate_result_size); the raw text of the few that
+		-- recur is read by their ordinals, found first (joined to bronze, a
+		-- local table, Citus sent all of bronze to the shards)
 		CASE WHEN after > 0 THEN $sql$
 			UNION
 			SELECT s.fingerprint
@@ -145,11 +147,13 @@ BEGIN
 		CASE WHEN after > 0 THEN $sql$
 			UNION ALL
 			SELECT b.*, false
-			FROM silver.transactions s
-				 JOIN bronze.transactions_raw b ON b.load_ordinal = s.load_ordinal
-			WHERE s.reason IS NULL AND s.load_ordinal <= $1
-			  AND s.invoice_no IN (SELECT c.invoice_no FROM candidates c)
-			  AND s.fingerprint IN (SELECT r.fingerprint FROM recurring r)$sql$ END) USING after, through;
+			FROM bronze.transactions_raw b
+			WHERE b.load_ordinal IN (SELECT s.load_ordinal
+									 FROM silver.transactions s
+									 WHERE s.reason IS NULL AND s.load_ordinal <= $1
+									   AND s.invoice_no IN (SELECT c.invoice_no FROM candidates c)
+									   AND s.fingerprint IN (SELECT r.fingerprint FROM recurring r))$sql$ END)
+		USING after, through;
 	GET DIAGNOSTICS classified = ROW_COUNT;
 	RETURN classified;
 END
