@@ -1116,6 +1116,7 @@ cohort_matrix_array(const CohortState *state, Oid element_type)
 		cells_start_iterate(state->cells, &cit);
 		while ((counted = cells_iterate(state->cells, &cit)) != NULL)
 		{
+			CHECK_FOR_INTERRUPTS();
 			cohorts[ncohorts++] = cell_cohort(counted);
 			first = Min(first, cell_cohort(counted));
 			last = Max(last, cell_period(counted));

@@ -246,6 +246,14 @@ SELECT retail.cohort_merge(('\x00000002' || '00000000' || '00' || '0000000000000
 							|| '00005ebc' || '00005ebb' || '0000000000000002' || '0000' || repeat('0', 32))::bytea);
 SELECT retail.cohort_merge(('\x00000002' || '00000000' || '01' || '0000000000000000' || '0000000000000001'
 							|| '00005ebc' || '00005ebc' || '0000000000000002' || '0000' || repeat('0', 32))::bytea);
+-- As a window: January's frame holds cohort 2021-01's first month (1 cell);
+-- February's two rows are peers, so both frames hold all three rows:
+-- cohort 2021-01 periods 0 and 1, cohort 2021-02 period 0 (3 cells).
+SELECT month, cohort, cardinality(retail.cohort_matrix_from_cells(cohort, month, customers, revenue)
+								  OVER (ORDER BY month)) AS cells
+FROM (VALUES (date '2021-01-01', date '2021-01-01', 2::bigint, 10), ('2021-01-01', '2021-02-01', 1, 5),
+			 ('2021-02-01', '2021-02-01', 1, 7)) v(cohort, month, customers, revenue)
+ORDER BY month, cohort;
 -- No rows: an empty matrix.
 SELECT retail.cohort_matrix_from_cells(cohort, month, customers, revenue)
 FROM pg_temp.counted_cells('cohort_test.hand', 1) WHERE customers < 0;
